@@ -1,0 +1,156 @@
+//! The fold: every maximal run of one cycle's frames becomes one frame.
+//!
+//! Stacks are rewritten in place in the profile's arena (a folded stack is
+//! never longer than the original), then sorted and merged, so folding costs
+//! one pass over the frames and no allocation per frame.
+
+use std::cmp::Ordering;
+
+use crate::graph::{CycleId, Cycles, is_pseudo_frame};
+use crate::profile::{FrameId, Frames, Profile, StackRef};
+use crate::stats::{FoldStats, Run};
+
+/// A folded profile and what the fold saw.
+#[derive(Debug)]
+pub struct Folded {
+    /// The folded stacks: merged, sorted by their text.
+    pub profile: Profile,
+    /// Per-cycle figures for the report.
+    pub stats: FoldStats,
+}
+
+/// Folds every cycle run of `profile` into the frame `cycle_frames[cycle]`.
+pub fn fold(mut profile: Profile, cycles: &Cycles, cycle_frames: &[FrameId]) -> Folded {
+    let folder = Folder::new(&profile.frames, cycles, cycle_frames);
+    let mut stats = FoldStats::new(cycles.len());
+    let (frames, arena, stacks) = profile.parts_mut();
+    let mut write = 0;
+    for (index, stack) in stacks.iter_mut().enumerate() {
+        let len = folder.fold_stack(arena, *stack, write, index, &mut stats);
+        *stack = StackRef::new(write, len, stack.count);
+        write += len;
+    }
+    arena.truncate(write);
+    sort_and_merge(stacks, arena, frames);
+    Folded { profile, stats }
+}
+
+/// What the fold needs to know about each frame, looked up by id.
+struct Folder<'a> {
+    cycles: &'a Cycles,
+    cycle_frames: &'a [FrameId],
+    pseudo: Vec<bool>,
+}
+
+impl<'a> Folder<'a> {
+    fn new(frames: &Frames, cycles: &'a Cycles, cycle_frames: &'a [FrameId]) -> Self {
+        let pseudo = frames.iter().map(|(_, n)| is_pseudo_frame(n)).collect();
+        Self {
+            cycles,
+            cycle_frames,
+            pseudo,
+        }
+    }
+
+    /// The frame `id` as written in folded output.
+    #[inline]
+    fn folded_name(&self, id: FrameId) -> FrameId {
+        match self.cycles.cycle_of(id) {
+            Some(c) => self.cycle_frames[c as usize],
+            None => id,
+        }
+    }
+
+    /// Folds the stack at `stack` into `arena[write..]`; returns its new length.
+    fn fold_stack(
+        &self,
+        arena: &mut [FrameId],
+        stack: StackRef,
+        write: usize,
+        index: usize,
+        stats: &mut FoldStats,
+    ) -> usize {
+        let (start, end) = (stack.start(), stack.start() + stack.len());
+        if stack.is_empty() {
+            return 0;
+        }
+        let leaf = arena[end - 1];
+        // The root label is copied as it is and never folded.
+        arena[write] = arena[start];
+        let mut w = write + 1;
+        let mut i = start + 1;
+        while i < end {
+            let frame = arena[i];
+            match self.cycles.cycle_of(frame) {
+                Some(cycle) => {
+                    let last = self.run_end(arena, i, end, cycle);
+                    stats.record_run(Run {
+                        cycle,
+                        stack: index,
+                        depth: last - i + 1,
+                        caller: arena[w - 1],
+                        callee: (last + 1 < end).then(|| self.folded_name(arena[last + 1])),
+                        count: stack.count,
+                    });
+                    arena[w] = self.cycle_frames[cycle as usize];
+                    i = last + 1;
+                }
+                None => {
+                    arena[w] = frame;
+                    i += 1;
+                }
+            }
+            w += 1;
+        }
+        if let Some(cycle) = self.cycles.cycle_of(leaf) {
+            stats.record_leaf(cycle, leaf, stack.count);
+        }
+        w - write
+    }
+
+    /// The index of the last member of the run of `cycle` that starts at
+    /// `start`: the run goes on through members, and through pseudo-frames
+    /// that stand between two members.
+    #[inline]
+    fn run_end(&self, arena: &[FrameId], start: usize, end: usize, cycle: CycleId) -> usize {
+        let mut last = start;
+        for (j, &frame) in arena.iter().enumerate().take(end).skip(start + 1) {
+            if self.cycles.cycle_of(frame) == Some(cycle) {
+                last = j;
+            } else if !self.pseudo.get(frame as usize).copied().unwrap_or(false) {
+                break;
+            }
+        }
+        last
+    }
+}
+
+/// Sorts stacks by their folded text and merges equal ones, summing counts.
+fn sort_and_merge(stacks: &mut Vec<StackRef>, arena: &[FrameId], frames: &Frames) {
+    let frames_of = |s: &StackRef| &arena[s.start()..s.start() + s.len()];
+    stacks.sort_unstable_by(|a, b| compare_stacks(frames_of(a), frames_of(b), frames));
+    stacks.dedup_by(|later, kept| {
+        let same = frames_of(later) == frames_of(kept);
+        if same {
+            kept.count += later.count;
+        }
+        same
+    });
+}
+
+/// Orders two stacks as their `a;b;c` text would sort, byte by byte.
+pub fn compare_stacks(a: &[FrameId], b: &[FrameId], frames: &Frames) -> Ordering {
+    let shared = a.iter().zip(b).take_while(|(x, y)| x == y).count();
+    if shared == a.len() || shared == b.len() {
+        return a.len().cmp(&b.len());
+    }
+    text_bytes(&a[shared..], frames).cmp(text_bytes(&b[shared..], frames))
+}
+
+/// The bytes of `frames` joined by `;`, without building the string.
+fn text_bytes<'a>(stack: &'a [FrameId], frames: &'a Frames) -> impl Iterator<Item = u8> + 'a {
+    stack.iter().enumerate().flat_map(move |(i, &f)| {
+        let separator: &[u8] = if i == 0 { b"" } else { b";" };
+        separator.iter().chain(frames.name(f).as_bytes()).copied()
+    })
+}

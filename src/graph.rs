@@ -1,0 +1,265 @@
+//! The call graph and its recursion cycles.
+//!
+//! Every frame that may recurse is a node; every caller→callee pair seen in a
+//! stack is an edge. A recursion cycle is a strongly connected component with
+//! two or more members, or one member that calls itself. petgraph's Kosaraju
+//! search is iterative, so a million-frame stack cannot overflow our own
+//! call stack.
+
+use petgraph::algo::kosaraju_scc;
+use petgraph::graph::{DiGraph, NodeIndex};
+use regex::RegexSet;
+
+use crate::profile::{FrameId, Frames, Profile};
+
+/// Decides which frames may join a cycle at all.
+#[derive(Debug, Clone)]
+pub struct FrameFilter {
+    exclude: RegexSet,
+}
+
+impl FrameFilter {
+    /// A filter that keeps out pseudo-frames and every frame matching one of
+    /// the `exclude` patterns.
+    pub fn new(exclude: &[String]) -> anyhow::Result<Self> {
+        let exclude = RegexSet::new(exclude)
+            .map_err(|e| anyhow::anyhow!("invalid --exclude pattern: {e}"))?;
+        Ok(Self { exclude })
+    }
+
+    /// Whether the frame called `name` may be a member of a cycle.
+    pub fn may_recurse(&self, name: &str) -> bool {
+        !is_pseudo_frame(name) && !self.exclude.is_match(name)
+    }
+}
+
+impl Default for FrameFilter {
+    fn default() -> Self {
+        Self::new(&[]).expect("the empty pattern set is valid")
+    }
+}
+
+/// Whether `name` is a pseudo-frame such as `[unknown]` or `[libc.so.6]`:
+/// perf's placeholder for a frame it could not symbolize.
+pub fn is_pseudo_frame(name: &str) -> bool {
+    name.len() >= 2 && name.starts_with('[') && name.ends_with(']')
+}
+
+/// Marks a frame that belongs to no cycle.
+const NO_CYCLE: u32 = u32::MAX;
+
+/// Index of a cycle in [`Cycles`].
+pub type CycleId = u32;
+
+/// One recursion cycle: its members, sorted by name.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Cycle {
+    /// The member frames, sorted by name.
+    pub members: Vec<FrameId>,
+    /// For each member (same order), how many distinct frames outside the
+    /// cycle call it: the naming rule uses it to pick the main entry.
+    pub outside_callers: Vec<usize>,
+}
+
+/// Every recursion cycle of a profile, and which cycle each frame is in.
+#[derive(Debug, Clone, Default)]
+pub struct Cycles {
+    cycles: Vec<Cycle>,
+    cycle_of: Vec<u32>,
+}
+
+impl Cycles {
+    /// The cycles, in a deterministic order (by their member names).
+    pub fn iter(&self) -> impl ExactSizeIterator<Item = &Cycle> {
+        self.cycles.iter()
+    }
+
+    /// How many cycles there are.
+    pub fn len(&self) -> usize {
+        self.cycles.len()
+    }
+
+    /// Whether no cycle was found.
+    pub fn is_empty(&self) -> bool {
+        self.cycles.is_empty()
+    }
+
+    /// The cycle `id`.
+    pub fn get(&self, id: CycleId) -> &Cycle {
+        &self.cycles[id as usize]
+    }
+
+    /// The cycle that `frame` belongs to, if any.
+    #[inline]
+    pub fn cycle_of(&self, frame: FrameId) -> Option<CycleId> {
+        match self.cycle_of.get(frame as usize) {
+            Some(&c) if c != NO_CYCLE => Some(c),
+            _ => None,
+        }
+    }
+}
+
+/// Finds every recursion cycle in the call graph of `profile`.
+pub fn cycles_of(profile: &Profile, filter: &FrameFilter) -> Cycles {
+    let may_recurse: Vec<bool> = profile
+        .frames
+        .iter()
+        .map(|(_, name)| filter.may_recurse(name))
+        .collect();
+    let graph = call_graph(profile, &may_recurse);
+    let mut found: Vec<Vec<FrameId>> = kosaraju_scc(&graph)
+        .into_iter()
+        .filter(|scc| is_cycle(&graph, scc))
+        .map(|scc| scc.into_iter().map(|n| n.index() as FrameId).collect())
+        .collect();
+    for members in &mut found {
+        sort_by_name(members, &profile.frames);
+    }
+    found.sort_by(|a, b| names_of(a, &profile.frames).cmp(names_of(b, &profile.frames)));
+    index_cycles(found, &graph, profile.frames.len())
+}
+
+/// The call graph: node `i` is frame `i`; only edges between frames that may
+/// recurse are kept, so pseudo-frames and excluded frames join no cycle.
+fn call_graph(profile: &Profile, may_recurse: &[bool]) -> DiGraph<(), ()> {
+    let mut graph = DiGraph::with_capacity(may_recurse.len(), 0);
+    for _ in 0..may_recurse.len() {
+        graph.add_node(());
+    }
+    let mut edges: Vec<(FrameId, FrameId)> = profile
+        .edges()
+        .filter(|&(a, b)| may_recurse[a as usize] && may_recurse[b as usize])
+        .collect();
+    edges.sort_unstable();
+    graph.extend_with_edges(edges);
+    graph
+}
+
+/// Whether a strongly connected component is a cycle: several members, or
+/// one that calls itself.
+fn is_cycle(graph: &DiGraph<(), ()>, scc: &[NodeIndex]) -> bool {
+    match scc {
+        [only] => graph.contains_edge(*only, *only),
+        _ => true,
+    }
+}
+
+fn sort_by_name(members: &mut [FrameId], frames: &Frames) {
+    members.sort_by(|&a, &b| frames.name(a).cmp(frames.name(b)));
+}
+
+fn names_of<'a>(members: &'a [FrameId], frames: &'a Frames) -> impl Iterator<Item = &'a str> {
+    members.iter().map(|&m| frames.name(m))
+}
+
+/// Builds the frame→cycle index and counts each member's outside callers.
+fn index_cycles(found: Vec<Vec<FrameId>>, graph: &DiGraph<(), ()>, frames: usize) -> Cycles {
+    let mut cycle_of = vec![NO_CYCLE; frames];
+    for (c, members) in found.iter().enumerate() {
+        for &m in members {
+            cycle_of[m as usize] = c as u32;
+        }
+    }
+    let cycles = found
+        .into_iter()
+        .enumerate()
+        .map(|(c, members)| {
+            let outside_callers = members
+                .iter()
+                .map(|&m| {
+                    graph
+                        .neighbors_directed(NodeIndex::new(m as usize), petgraph::Incoming)
+                        .filter(|caller| cycle_of[caller.index()] != c as u32)
+                        .count()
+                })
+                .collect();
+            Cycle {
+                members,
+                outside_callers,
+            }
+        })
+        .collect();
+    Cycles { cycles, cycle_of }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn profile(lines: &[&str]) -> Profile {
+        let mut p = Profile::new();
+        for line in lines {
+            p.push_names(line.split(';'), 1);
+        }
+        p
+    }
+
+    fn member_names(p: &Profile, cycles: &Cycles) -> Vec<Vec<String>> {
+        cycles
+            .iter()
+            .map(|c| names_of(&c.members, &p.frames).map(String::from).collect())
+            .collect()
+    }
+
+    #[test]
+    fn direct_recursion_is_a_cycle_of_one() {
+        let p = profile(&["prog;main;walk;walk;leaf"]);
+        let cycles = cycles_of(&p, &FrameFilter::default());
+        assert_eq!(member_names(&p, &cycles), vec![vec!["walk"]]);
+    }
+
+    #[test]
+    fn mutual_and_three_member_cycles_are_found_apart() {
+        let p = profile(&[
+            "prog;main;even;odd;even;work",
+            "prog;main;expr;term;factor;expr;term",
+        ]);
+        let cycles = cycles_of(&p, &FrameFilter::default());
+        assert_eq!(
+            member_names(&p, &cycles),
+            vec![vec!["even", "odd"], vec!["expr", "factor", "term"]]
+        );
+    }
+
+    #[test]
+    fn root_label_never_joins_a_cycle() {
+        let p = profile(&["parse;main;parse;helper"]);
+        assert!(cycles_of(&p, &FrameFilter::default()).is_empty());
+    }
+
+    #[test]
+    fn pseudo_frames_do_not_link_functions() {
+        let p = profile(&["prog;a;[unknown];b;[unknown];a"]);
+        assert!(cycles_of(&p, &FrameFilter::default()).is_empty());
+    }
+
+    #[test]
+    fn excluded_frames_split_a_cycle() {
+        let p = profile(&["prog;a;trampoline;b;trampoline;a"]);
+        let all = cycles_of(&p, &FrameFilter::default());
+        assert_eq!(all.len(), 1);
+        let filter = FrameFilter::new(&["^trampoline$".into()]).unwrap();
+        assert!(cycles_of(&p, &filter).is_empty());
+    }
+
+    #[test]
+    fn outside_callers_count_distinct_callers_from_outside() {
+        let p = profile(&["prog;main;even;odd;even", "prog;other;even", "prog;x;odd"]);
+        let cycles = cycles_of(&p, &FrameFilter::default());
+        let cycle = cycles.get(0);
+        assert_eq!(cycle.outside_callers, vec![2, 1]);
+    }
+
+    #[test]
+    fn a_million_frame_chain_does_not_overflow() {
+        let mut p = Profile::new();
+        let names: Vec<String> = (0..1_000_000).map(|i| format!("f{i}")).collect();
+        let mut stack = vec!["prog"];
+        stack.extend(names.iter().map(String::as_str));
+        stack.push("f0");
+        p.push_names(stack, 1);
+        let cycles = cycles_of(&p, &FrameFilter::default());
+        assert_eq!(cycles.len(), 1);
+        assert_eq!(cycles.get(0).members.len(), 1_000_000);
+    }
+}

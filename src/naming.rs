@@ -1,0 +1,198 @@
+//! Names for recursion cycles, made from their members.
+//!
+//! The rule (documented in `docs/NAMING.md`):
+//! - one self-recursive member keeps its plain name;
+//! - up to [`MAX_LISTED`] members are listed in name order inside braces, after
+//!   the `::` path they all share: `even_odd::{even,odd}`, `{expr,factor,term}`;
+//! - more members: the member with the most callers outside the cycle, then a
+//!   count of the rest: `vm::{eval,+11}`;
+//! - a name that would equal another cycle's name or a frame outside the cycle
+//!   gets the first free suffix `#2`, `#3`, ….
+
+use rustc_hash::FxHashSet;
+
+use crate::graph::{Cycle, Cycles};
+use crate::profile::{FrameId, Frames};
+
+/// Cycles with more members than this are named by their main entry member.
+pub const MAX_LISTED: usize = 4;
+
+/// Names every cycle, interns the names as frames, and returns the frame id
+/// of each cycle's name (indexed like `cycles`).
+pub fn name_cycles(cycles: &Cycles, frames: &mut Frames) -> Vec<FrameId> {
+    let mut taken: FxHashSet<String> = FxHashSet::default();
+    let names: Vec<String> = cycles
+        .iter()
+        .map(|cycle| {
+            let name = unique_name(base_name(cycle, frames), cycle, frames, &taken);
+            taken.insert(name.clone());
+            name
+        })
+        .collect();
+    names.iter().map(|n| frames.intern(n)).collect()
+}
+
+/// The cycle's name before any clash is resolved.
+fn base_name(cycle: &Cycle, frames: &Frames) -> String {
+    let names: Vec<&str> = cycle.members.iter().map(|&m| frames.name(m)).collect();
+    if let [only] = names.as_slice() {
+        return (*only).to_string();
+    }
+    let prefix_len = shared_prefix_segments(&names);
+    let short: Vec<&str> = names
+        .iter()
+        .map(|n| strip_segments(n, prefix_len))
+        .collect();
+    let listed = if names.len() <= MAX_LISTED {
+        short.join(",")
+    } else {
+        format!("{},+{}", short[main_entry(cycle)], names.len() - 1)
+    };
+    let prefix = names[0][..names[0].len() - short[0].len()].to_string();
+    format!("{prefix}{{{listed}}}")
+}
+
+/// The member with the most callers from outside the cycle (ties: first by name).
+fn main_entry(cycle: &Cycle) -> usize {
+    let most = cycle.outside_callers.iter().copied().max().unwrap_or(0);
+    cycle
+        .outside_callers
+        .iter()
+        .position(|&c| c == most)
+        .unwrap_or(0)
+}
+
+/// Appends `#2`, `#3`, … until the name clashes with nothing it must differ from.
+fn unique_name(base: String, cycle: &Cycle, frames: &Frames, taken: &FxHashSet<String>) -> String {
+    let clashes = |candidate: &str| {
+        taken.contains(candidate)
+            || frames
+                .get(candidate)
+                .is_some_and(|id| !cycle.members.contains(&id))
+    };
+    if !clashes(&base) {
+        return base;
+    }
+    (2..)
+        .map(|n| format!("{base}#{n}"))
+        .find(|candidate| !clashes(candidate))
+        .expect("some suffix is free")
+}
+
+/// Byte offsets just past each top-level `::` of a path (ignoring `::`
+/// inside `<…>` generics).
+fn segment_ends(name: &str) -> Vec<usize> {
+    let bytes = name.as_bytes();
+    let mut depth = 0usize;
+    let mut ends = Vec::new();
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'<' => depth += 1,
+            b'>' => depth = depth.saturating_sub(1),
+            b':' if depth == 0 && bytes.get(i + 1) == Some(&b':') => {
+                ends.push(i + 2);
+                i += 1;
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    ends
+}
+
+/// How many leading `::` path segments all names share, leaving every name
+/// at least one segment of its own.
+fn shared_prefix_segments(names: &[&str]) -> usize {
+    let ends: Vec<Vec<usize>> = names.iter().map(|n| segment_ends(n)).collect();
+    let first = &ends[0];
+    let mut shared = 0;
+    'segments: for (k, &end) in first.iter().enumerate() {
+        let prefix = &names[0][..end];
+        for (name, e) in names.iter().zip(&ends) {
+            if e.get(k) != Some(&end) || !name.starts_with(prefix) || name.len() == end {
+                break 'segments;
+            }
+        }
+        shared = k + 1;
+    }
+    shared
+}
+
+/// `name` without its first `segments` path segments.
+fn strip_segments(name: &str, segments: usize) -> &str {
+    match segments {
+        0 => name,
+        n => &name[segment_ends(name)[n - 1]..],
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::graph::{FrameFilter, cycles_of};
+    use crate::profile::Profile;
+
+    fn names_for(lines: &[&str]) -> Vec<String> {
+        let mut p = Profile::new();
+        for line in lines {
+            p.push_names(line.split(';'), 1);
+        }
+        let cycles = cycles_of(&p, &FrameFilter::default());
+        let ids = name_cycles(&cycles, &mut p.frames);
+        ids.iter()
+            .map(|&id| p.frames.name(id).to_string())
+            .collect()
+    }
+
+    #[test]
+    fn self_recursion_keeps_the_plain_name() {
+        assert_eq!(names_for(&["p;main;tree::walk;tree::walk"]), ["tree::walk"]);
+    }
+
+    #[test]
+    fn shared_path_is_factored_out() {
+        assert_eq!(
+            names_for(&["p;main;even_odd::even;even_odd::odd;even_odd::even"]),
+            ["even_odd::{even,odd}"]
+        );
+    }
+
+    #[test]
+    fn members_without_a_shared_path_are_listed_in_braces() {
+        assert_eq!(
+            names_for(&["p;main;expr;term;factor;expr"]),
+            ["{expr,factor,term}"]
+        );
+    }
+
+    #[test]
+    fn generics_do_not_split_a_path_segment() {
+        assert_eq!(
+            names_for(&["p;m;<a::B as c::D>::x;<a::B as c::D>::y;<a::B as c::D>::x"]),
+            ["<a::B as c::D>::{x,y}"]
+        );
+    }
+
+    #[test]
+    fn a_member_that_is_the_whole_prefix_keeps_a_segment() {
+        assert_eq!(names_for(&["p;m;a::b;a::b::c;a::b"]), ["a::{b,b::c}"]);
+    }
+
+    #[test]
+    fn many_members_are_named_by_the_main_entry() {
+        let names = names_for(&[
+            "p;main;vm::eval;vm::call;vm::dispatch;vm::apply;vm::bind;vm::eval",
+            "p;other;vm::eval",
+            "p;third;vm::eval",
+            "p;other;vm::bind",
+        ]);
+        assert_eq!(names, ["vm::{eval,+4}"]);
+    }
+
+    #[test]
+    fn a_name_that_clashes_with_a_frame_gets_a_suffix() {
+        let names = names_for(&["p;main;a;b;a;{a,b}"]);
+        assert_eq!(names, ["{a,b}#2"]);
+    }
+}

@@ -1,0 +1,102 @@
+//! Writing outputs: atomically, never over an input, folded text streamed.
+
+use std::fs::File;
+use std::io::{self, BufWriter, Write};
+use std::os::unix::fs::MetadataExt;
+use std::path::Path;
+
+use anyhow::{Context, Result, bail};
+
+use crate::input::Source;
+use crate::profile::Profile;
+
+/// Writes `path` through `write`: into a temporary file beside it, renamed
+/// over `path` only once everything is written, so a failure leaves any
+/// existing file untouched. Refuses to write over one of `inputs`.
+pub fn write_atomically(
+    path: &Path,
+    inputs: &[Source],
+    write: impl FnOnce(&mut dyn Write) -> io::Result<()>,
+) -> Result<()> {
+    refuse_to_overwrite_input(path, inputs)?;
+    let dir = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    let temp = tempfile::NamedTempFile::new_in(dir).with_context(|| {
+        format!(
+            "{}: cannot create a temporary file in {}",
+            path.display(),
+            dir.display()
+        )
+    })?;
+    let mut out = BufWriter::new(temp);
+    write(&mut out)
+        .and_then(|()| out.flush())
+        .with_context(|| format!("{}: cannot write", path.display()))?;
+    let temp = out.into_inner().map_err(|e| e.into_error())?;
+    temp.persist(path)
+        .with_context(|| format!("{}: cannot replace", path.display()))?;
+    Ok(())
+}
+
+/// Writes to standard output; a closed pipe (`| head`) is not an error.
+pub fn write_stdout(write: impl FnOnce(&mut dyn Write) -> io::Result<()>) -> Result<()> {
+    let stdout = io::stdout();
+    let mut out = BufWriter::with_capacity(1 << 16, stdout.lock());
+    match write(&mut out).and_then(|()| out.flush()) {
+        Err(e) if e.kind() != io::ErrorKind::BrokenPipe => {
+            Err(e).context("cannot write to standard output")
+        }
+        _ => Ok(()),
+    }
+}
+
+fn refuse_to_overwrite_input(path: &Path, inputs: &[Source]) -> Result<()> {
+    let Ok(out) = std::fs::metadata(path) else {
+        return Ok(());
+    };
+    for input in inputs {
+        if let Source::File(input) = input
+            && let Ok(meta) = File::open(input).and_then(|f| f.metadata())
+            && (meta.dev(), meta.ino()) == (out.dev(), out.ino())
+        {
+            bail!(
+                "{}: refusing to overwrite an input file; choose another output path",
+                path.display()
+            );
+        }
+    }
+    Ok(())
+}
+
+/// Writes the profile's stacks as folded lines, `frame;frame;... COUNT`.
+pub fn write_folded(profile: &Profile, out: &mut dyn Write) -> io::Result<()> {
+    for (ids, count) in profile.stacks() {
+        write_stack(profile, ids, out)?;
+        writeln!(out, " {count}")?;
+    }
+    Ok(())
+}
+
+/// The profile's stacks as folded lines, for the renderer.
+pub fn folded_lines(profile: &Profile) -> Vec<String> {
+    profile
+        .stacks()
+        .map(|(ids, count)| {
+            let mut line = Vec::new();
+            write_stack(profile, ids, &mut line).expect("writing to a Vec cannot fail");
+            format!("{} {count}", String::from_utf8_lossy(&line))
+        })
+        .collect()
+}
+
+fn write_stack(profile: &Profile, ids: &[u32], out: &mut dyn Write) -> io::Result<()> {
+    for (i, &id) in ids.iter().enumerate() {
+        if i > 0 {
+            out.write_all(b";")?;
+        }
+        out.write_all(profile.frames.name(id).as_bytes())?;
+    }
+    Ok(())
+}

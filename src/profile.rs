@@ -1,0 +1,174 @@
+//! The interned profile: every distinct frame name stored once, every stack a
+//! slice of small integer ids with its sample count.
+//!
+//! This is the one data structure the whole engine passes around. Interning
+//! turns a 200 MB folded file into a few tens of MB of `u32`s, and makes every
+//! later step (graph, fold, report) a loop over integers instead of strings.
+
+use indexmap::IndexSet;
+use rustc_hash::{FxBuildHasher, FxHashSet};
+
+/// Index of an interned frame name.
+pub type FrameId = u32;
+
+/// The frame-name table: each distinct name once, addressed by [`FrameId`].
+#[derive(Debug, Default, Clone)]
+pub struct Frames {
+    names: IndexSet<Box<str>, FxBuildHasher>,
+}
+
+impl Frames {
+    /// The id of `name`, adding it to the table if it is new.
+    pub fn intern(&mut self, name: &str) -> FrameId {
+        if let Some(id) = self.names.get_index_of(name) {
+            return id as FrameId;
+        }
+        self.names.insert_full(name.into()).0 as FrameId
+    }
+
+    /// The id of `name` if it is in the table.
+    pub fn get(&self, name: &str) -> Option<FrameId> {
+        self.names.get_index_of(name).map(|i| i as FrameId)
+    }
+
+    /// The name behind `id`.
+    pub fn name(&self, id: FrameId) -> &str {
+        &self.names[id as usize]
+    }
+
+    /// How many distinct names there are.
+    pub fn len(&self) -> usize {
+        self.names.len()
+    }
+
+    /// Whether the table is empty.
+    pub fn is_empty(&self) -> bool {
+        self.names.is_empty()
+    }
+
+    /// Every `(id, name)` pair, in id order.
+    pub fn iter(&self) -> impl Iterator<Item = (FrameId, &str)> {
+        self.names
+            .iter()
+            .enumerate()
+            .map(|(i, n)| (i as FrameId, &**n))
+    }
+}
+
+/// Where one stack lives in the frame arena, and how many samples it has.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StackRef {
+    start: usize,
+    len: u32,
+    /// Samples recorded for this stack.
+    pub count: u64,
+}
+
+/// A whole profile: the frame table, every stack (root label first, leaf
+/// last), and the caller→callee pairs seen while reading them.
+///
+/// The edge set is collected while stacks are added so that building the
+/// call graph needs no second pass over the stacks.
+#[derive(Debug, Default, Clone)]
+pub struct Profile {
+    /// The frame-name table.
+    pub frames: Frames,
+    arena: Vec<FrameId>,
+    stacks: Vec<StackRef>,
+    edges: FxHashSet<(FrameId, FrameId)>,
+}
+
+impl Profile {
+    /// An empty profile.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Adds a stack given as frame ids (root label first).
+    ///
+    /// `known_prefix` says how many leading frames are the same as in a stack
+    /// added before, whose edges are therefore already recorded.
+    pub fn push_ids(&mut self, ids: &[FrameId], count: u64, known_prefix: usize) {
+        // The root label (position 0) is never a caller in the call graph,
+        // and pairs inside the known prefix were recorded before.
+        let first_caller = known_prefix.saturating_sub(1).max(1);
+        for pair in ids.get(first_caller..).unwrap_or_default().windows(2) {
+            self.edges.insert((pair[0], pair[1]));
+        }
+        self.push_without_edges(ids, count);
+    }
+
+    /// Adds a stack given as names (root label first); convenient in tests.
+    pub fn push_names<'a>(&mut self, names: impl IntoIterator<Item = &'a str>, count: u64) {
+        let ids: Vec<FrameId> = names.into_iter().map(|n| self.frames.intern(n)).collect();
+        self.push_ids(&ids, count, 0);
+    }
+
+    /// Adds a stack without recording its edges: for stacks derived from
+    /// stacks already in a graph (folded or re-rooted output).
+    pub fn push_without_edges(&mut self, ids: &[FrameId], count: u64) {
+        self.stacks.push(StackRef {
+            start: self.arena.len(),
+            len: ids.len() as u32,
+            count,
+        });
+        self.arena.extend_from_slice(ids);
+    }
+
+    /// How many stacks (lines) the profile holds.
+    pub fn stack_count(&self) -> usize {
+        self.stacks.len()
+    }
+
+    /// The sum of all sample counts.
+    pub fn total_samples(&self) -> u64 {
+        self.stacks.iter().map(|s| s.count).sum()
+    }
+
+    /// Every stack as `(frames, count)`.
+    pub fn stacks(&self) -> impl Iterator<Item = (&[FrameId], u64)> {
+        self.stacks.iter().map(|s| (self.frames_of(s), s.count))
+    }
+
+    /// The frames of one stack.
+    pub fn frames_of(&self, stack: &StackRef) -> &[FrameId] {
+        &self.arena[stack.start..stack.start + stack.len as usize]
+    }
+
+    /// Every distinct caller→callee pair below the root label.
+    pub fn edges(&self) -> impl Iterator<Item = (FrameId, FrameId)> + '_ {
+        self.edges.iter().copied()
+    }
+
+    /// Splits the profile into its frame table and its stacks, for passes
+    /// that rewrite stacks in place.
+    pub(crate) fn parts_mut(&mut self) -> (&mut Frames, &mut Vec<FrameId>, &mut Vec<StackRef>) {
+        (&mut self.frames, &mut self.arena, &mut self.stacks)
+    }
+}
+
+impl StackRef {
+    /// A reference to `len` frames at `start` in the arena.
+    pub(crate) fn new(start: usize, len: usize, count: u64) -> Self {
+        Self {
+            start,
+            len: len as u32,
+            count,
+        }
+    }
+
+    /// Where the stack starts in the arena.
+    pub(crate) fn start(&self) -> usize {
+        self.start
+    }
+
+    /// How many frames the stack has.
+    pub fn len(&self) -> usize {
+        self.len as usize
+    }
+
+    /// Whether the stack has no frames.
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+}

@@ -1,0 +1,100 @@
+//! What the fold saw of each cycle: samples, depth, entries and exits.
+//!
+//! Collected during the fold pass itself, so the report costs no extra pass
+//! over the stacks.
+
+use rustc_hash::FxHashMap;
+
+use crate::graph::CycleId;
+use crate::profile::FrameId;
+
+/// Figures for one cycle, gathered while folding.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct CycleStats {
+    /// Samples of stacks that pass through the cycle, each counted once
+    /// however deep the recursion.
+    pub samples: u64,
+    /// Samples whose leaf frame is this member.
+    pub self_samples: FxHashMap<FrameId, u64>,
+    /// The most frames one run of the cycle replaced.
+    pub max_depth: usize,
+    depth_sum: u128,
+    depth_weight: u64,
+    /// Frames (as written in the folded output) that call into the cycle,
+    /// with the samples through each.
+    pub entries: FxHashMap<FrameId, u64>,
+    /// Frames (as written in the folded output) that the cycle calls on its
+    /// way out, with the samples through each.
+    pub exits: FxHashMap<FrameId, u64>,
+    last_stack: Option<usize>,
+}
+
+impl CycleStats {
+    /// The sample-weighted mean number of frames a run of the cycle replaced.
+    pub fn mean_depth(&self) -> f64 {
+        if self.depth_weight == 0 {
+            0.0
+        } else {
+            self.depth_sum as f64 / self.depth_weight as f64
+        }
+    }
+}
+
+/// One maximal run of a cycle inside one stack.
+#[derive(Debug, Clone, Copy)]
+pub struct Run {
+    /// Which cycle.
+    pub cycle: CycleId,
+    /// Index of the stack in the pass, so a stack counts once per cycle.
+    pub stack: usize,
+    /// Frames the run replaced.
+    pub depth: usize,
+    /// The folded frame just before the run.
+    pub caller: FrameId,
+    /// The folded frame just after the run, if the stack goes on.
+    pub callee: Option<FrameId>,
+    /// The stack's samples.
+    pub count: u64,
+}
+
+/// Figures for every cycle, indexed by [`CycleId`].
+#[derive(Debug, Clone, Default)]
+pub struct FoldStats {
+    /// Per-cycle figures.
+    pub cycles: Vec<CycleStats>,
+}
+
+impl FoldStats {
+    /// Empty figures for `cycles` cycles.
+    pub fn new(cycles: usize) -> Self {
+        Self {
+            cycles: vec![CycleStats::default(); cycles],
+        }
+    }
+
+    /// Records one run of a cycle.
+    #[inline]
+    pub fn record_run(&mut self, run: Run) {
+        let s = &mut self.cycles[run.cycle as usize];
+        if s.last_stack != Some(run.stack) {
+            s.last_stack = Some(run.stack);
+            s.samples += run.count;
+        }
+        s.max_depth = s.max_depth.max(run.depth);
+        s.depth_sum += run.depth as u128 * run.count as u128;
+        s.depth_weight += run.count;
+        *s.entries.entry(run.caller).or_default() += run.count;
+        if let Some(callee) = run.callee {
+            *s.exits.entry(callee).or_default() += run.count;
+        }
+    }
+
+    /// Records the samples of a stack whose leaf is `member` of `cycle`.
+    #[inline]
+    pub fn record_leaf(&mut self, cycle: CycleId, member: FrameId, count: u64) {
+        *self.cycles[cycle as usize]
+            .self_samples
+            .entry(member)
+            .or_default() += count;
+    }
+}
