@@ -78,7 +78,11 @@ pub fn read_profile(sources: &[Source]) -> Result<Profile> {
 
 /// Reads one source, detecting its format from its first non-blank line.
 pub fn read_source(source: &Source, profile: &mut Profile) -> Result<()> {
-    let mut reader = source.open()?;
+    read_from(source.open()?, source, profile)
+}
+
+/// Reads an already open source (named `source` in errors) into `profile`.
+pub fn read_from(mut reader: impl BufRead, source: &Source, profile: &mut Profile) -> Result<()> {
     let mut first = Vec::new();
     let mut skipped = 0;
     loop {

@@ -1,0 +1,228 @@
+//! The `fold` and `report` commands as a user runs them.
+
+mod common;
+
+use std::fs;
+
+use assert_cmd::Command;
+use tempfile::TempDir;
+
+use common::{fixture, read_fixture};
+
+fn autofold() -> Command {
+    Command::cargo_bin("autofold").unwrap()
+}
+
+fn stderr_of(output: &std::process::Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+#[test]
+fn fold_reads_files_and_writes_folded_stacks_to_stdout() {
+    let out = autofold()
+        .arg("fold")
+        .arg(fixture("cases/mutual.folded"))
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    assert_eq!(
+        String::from_utf8(out.stdout).unwrap(),
+        read_fixture("cases/mutual.expected")
+    );
+}
+
+#[test]
+fn fold_reads_stdin_when_no_file_or_dash_is_given() {
+    let input = read_fixture("cases/mutual.folded");
+    let expected = read_fixture("cases/mutual.expected");
+    for args in [&["fold"][..], &["fold", "-"][..]] {
+        let out = autofold()
+            .args(args)
+            .write_stdin(input.clone())
+            .output()
+            .unwrap();
+        assert_eq!(String::from_utf8(out.stdout).unwrap(), expected, "{args:?}");
+    }
+}
+
+#[test]
+fn several_inputs_are_merged_by_summing_counts() {
+    let mutual = fixture("cases/mutual.folded");
+    let out = autofold()
+        .arg("fold")
+        .arg(&mutual)
+        .arg(&mutual)
+        .output()
+        .unwrap();
+    assert_eq!(
+        String::from_utf8(out.stdout).unwrap(),
+        "prog;main;{even,odd};crunch 18\nprog;main;{even,odd};settle 2\n"
+    );
+}
+
+#[test]
+fn a_malformed_line_names_file_and_line_and_writes_nothing() {
+    let dir = TempDir::new().unwrap();
+    let input = dir.path().join("bad.folded");
+    fs::write(&input, "p;main;a 1\n\np;main;b lots\n").unwrap();
+    let output = dir.path().join("out.folded");
+    fs::write(&output, "precious\n").unwrap();
+    let out = autofold()
+        .arg("fold")
+        .arg(&input)
+        .arg("-o")
+        .arg(&output)
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let stderr = stderr_of(&out);
+    assert_eq!(
+        stderr,
+        format!(
+            "autofold: error: {}:3: sample count \"lots\" is not a whole number\n",
+            input.display()
+        )
+    );
+    assert_eq!(fs::read_to_string(&output).unwrap(), "precious\n");
+    assert!(out.stdout.is_empty());
+}
+
+#[test]
+fn a_missing_file_is_a_one_line_error() {
+    let out = autofold()
+        .args(["report", "/no/such/stacks.folded"])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let stderr = stderr_of(&out);
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(
+        stderr.contains("/no/such/stacks.folded: cannot open"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn text_that_is_neither_format_is_rejected_with_its_line() {
+    let out = autofold()
+        .arg("fold")
+        .write_stdin("\nhello world\n")
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(
+        stderr_of(&out).starts_with("autofold: error: <stdin>:2: neither folded stacks"),
+        "{}",
+        stderr_of(&out)
+    );
+}
+
+#[test]
+fn refuses_to_write_over_an_input() {
+    let dir = TempDir::new().unwrap();
+    let input = dir.path().join("stacks.folded");
+    fs::copy(fixture("cases/mutual.folded"), &input).unwrap();
+    for flag in ["-o", "--svg", "--report"] {
+        let out = autofold()
+            .arg("fold")
+            .arg(&input)
+            .arg(flag)
+            .arg(&input)
+            .output()
+            .unwrap();
+        assert!(!out.status.success(), "{flag}");
+        assert!(
+            stderr_of(&out).contains("refusing to overwrite an input file"),
+            "{flag}"
+        );
+        assert_eq!(
+            fs::read_to_string(&input).unwrap(),
+            read_fixture("cases/mutual.folded")
+        );
+    }
+}
+
+#[test]
+fn writes_folded_svg_and_json_report_files() {
+    let dir = TempDir::new().unwrap();
+    let (folded, svg, report) = (
+        dir.path().join("f.folded"),
+        dir.path().join("f.svg"),
+        dir.path().join("r.json"),
+    );
+    let out = autofold()
+        .arg("fold")
+        .arg(fixture("cases/two-cycles.folded"))
+        .arg("-o")
+        .arg(&folded)
+        .arg("--svg")
+        .arg(&svg)
+        .arg("--report")
+        .arg(&report)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr_of(&out));
+    assert!(out.stdout.is_empty());
+    assert_eq!(
+        fs::read_to_string(&folded).unwrap(),
+        read_fixture("cases/two-cycles.expected")
+    );
+    let svg = fs::read_to_string(&svg).unwrap();
+    assert_well_formed_xml(&svg);
+    assert!(svg.contains("Flame graph: 2 recursion cycles folded"));
+    assert!(svg.contains("{even,odd} — recursion cycle of 2 (3 samples): even, odd"));
+    assert!(
+        svg.contains("rgb(90,150,235)"),
+        "cycle frames have their own colour"
+    );
+    let json: serde_json::Value =
+        serde_json::from_str(&fs::read_to_string(&report).unwrap()).unwrap();
+    assert_eq!(json["total_samples"], 3);
+    // Both cycles have 3 samples; ties sort by name, and `w` < `{`.
+    assert_eq!(json["cycles"][0]["name"], "walk");
+    assert_eq!(json["cycles"][0]["samples"], 3);
+    assert_eq!(json["cycles"][1]["name"], "{even,odd}");
+    assert_eq!(
+        json["cycles"][1]["members"],
+        serde_json::json!(["even", "odd"])
+    );
+    assert_eq!(json["cycles"][1]["samples"], 3);
+}
+
+#[test]
+fn report_prints_a_table_by_default_and_json_on_request() {
+    let text = autofold()
+        .arg("report")
+        .arg(fixture("cases/mutual.folded"))
+        .output()
+        .unwrap();
+    let text = String::from_utf8(text.stdout).unwrap();
+    assert!(
+        text.starts_with("1 recursion cycle in 10 samples"),
+        "{text}"
+    );
+    assert!(text.contains("{even,odd}"));
+    assert!(text.contains("crunch (9)"));
+    let json = autofold()
+        .args(["report", "--format", "json"])
+        .arg(fixture("cases/mutual.folded"))
+        .output()
+        .unwrap();
+    let json: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
+    assert_eq!(json["cycles"][0]["samples"], 10);
+}
+
+/// Fails the test unless `text` parses as XML from start to end.
+pub fn assert_well_formed_xml(text: &str) {
+    let mut reader = quick_xml::Reader::from_str(text);
+    loop {
+        match reader.read_event() {
+            Ok(quick_xml::events::Event::Eof) => break,
+            Ok(_) => {}
+            Err(e) => panic!(
+                "SVG is not well-formed XML at {}: {e}",
+                reader.buffer_position()
+            ),
+        }
+    }
+}

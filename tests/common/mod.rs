@@ -1,0 +1,53 @@
+//! Helpers shared by the integration tests: run the engine on text.
+
+#![allow(dead_code)]
+
+use std::io::Cursor;
+use std::path::PathBuf;
+
+use autofold::engine::{EngineOptions, analyse};
+use autofold::graph::FrameFilter;
+use autofold::input::{Source, read_from};
+use autofold::output::write_folded;
+use autofold::profile::Profile;
+use autofold::report::Report;
+
+/// Folds folded-stack text; returns the folded text and the report.
+pub fn fold_text(text: &str, exclude: &[&str]) -> (String, Report) {
+    let mut profile = Profile::new();
+    let source = Source::File("test.folded".into());
+    read_from(Cursor::new(text.as_bytes().to_vec()), &source, &mut profile).expect("valid input");
+    let exclude: Vec<String> = exclude.iter().map(|s| s.to_string()).collect();
+    let options = EngineOptions {
+        filter: FrameFilter::new(&exclude).unwrap(),
+    };
+    let analysis = analyse(profile, &options);
+    let mut out = Vec::new();
+    write_folded(&analysis.folded, &mut out).unwrap();
+    (String::from_utf8(out).unwrap(), analysis.report)
+}
+
+/// Folds folded-stack text with default options; returns the folded text.
+pub fn fold(text: &str) -> String {
+    fold_text(text, &[]).0
+}
+
+/// The sum of the counts of folded lines.
+pub fn total(text: &str) -> u64 {
+    text.lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| l.rsplit_once(' ').unwrap().1.parse::<u64>().unwrap())
+        .sum()
+}
+
+/// A file under `fixtures/`.
+pub fn fixture(path: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("fixtures")
+        .join(path)
+}
+
+/// The text of a file under `fixtures/`.
+pub fn read_fixture(path: &str) -> String {
+    std::fs::read_to_string(fixture(path)).unwrap_or_else(|e| panic!("{path}: {e}"))
+}

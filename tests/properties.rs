@@ -1,0 +1,117 @@
+//! Invariants of the fold, checked over generated profiles.
+
+mod common;
+
+use std::collections::BTreeMap;
+
+use inferno::collapse::Collapse;
+use proptest::prelude::*;
+
+use common::{fold, fold_text, total};
+
+const FUNCTIONS: &[&str] = &["a", "b", "c", "d", "e", "main", "x::y"];
+
+/// A folded line: root label `prog`, then 1–24 frames from a small alphabet
+/// (so cycles are common), optionally with pseudo-frames.
+fn stack(pseudo: bool) -> impl Strategy<Value = String> {
+    let frame = if pseudo {
+        prop::sample::select([FUNCTIONS, &["[unknown]", "[libc.so.6]"]].concat()).boxed()
+    } else {
+        prop::sample::select(FUNCTIONS.to_vec()).boxed()
+    };
+    (prop::collection::vec(frame, 1..24), 1u64..6)
+        .prop_map(|(frames, count)| format!("prog;{} {count}", frames.join(";")))
+}
+
+fn profile(pseudo: bool) -> impl Strategy<Value = Vec<String>> {
+    prop::collection::vec(stack(pseudo), 1..40)
+}
+
+fn text(lines: &[String]) -> String {
+    lines.iter().map(|l| format!("{l}\n")).collect()
+}
+
+/// Stacks (without counts) → summed counts, after keeping only `keep` frames.
+fn projected(text: &str, keep: impl Fn(&str) -> bool) -> BTreeMap<Vec<String>, u64> {
+    let mut map = BTreeMap::new();
+    for line in text.lines() {
+        let (stack, count) = line.rsplit_once(' ').unwrap();
+        let frames: Vec<String> = stack
+            .split(';')
+            .filter(|f| keep(f))
+            .map(String::from)
+            .collect();
+        *map.entry(frames).or_default() += count.parse::<u64>().unwrap();
+    }
+    map
+}
+
+proptest! {
+    #[test]
+    fn samples_are_conserved(lines in profile(true)) {
+        let input = text(&lines);
+        prop_assert_eq!(total(&fold(&input)), total(&input));
+    }
+
+    #[test]
+    fn folding_twice_equals_folding_once(lines in profile(true)) {
+        let once = fold(&text(&lines));
+        prop_assert_eq!(fold(&once), once);
+    }
+
+    #[test]
+    fn no_cycle_appears_twice_in_a_stack(lines in profile(false)) {
+        let (folded, report) = fold_text(&text(&lines), &[]);
+        for line in folded.lines() {
+            let (stack, _) = line.rsplit_once(' ').unwrap();
+            for cycle in &report.cycles {
+                let seen = stack.split(';').skip(1).filter(|f| *f == cycle.name).count();
+                prop_assert!(seen <= 1, "{} twice in {}", cycle.name, line);
+            }
+        }
+    }
+
+    #[test]
+    fn frames_outside_cycles_keep_their_names_and_order(lines in profile(false)) {
+        let input = text(&lines);
+        let (folded, report) = fold_text(&input, &[]);
+        let members: Vec<&str> = report.cycles.iter().flat_map(|c| c.members.iter().map(String::as_str)).collect();
+        let names: Vec<&str> = report.cycles.iter().map(|c| c.name.as_str()).collect();
+        prop_assert_eq!(
+            projected(&input, |f| !members.contains(&f)),
+            projected(&folded, |f| !names.contains(&f))
+        );
+    }
+
+    #[test]
+    fn line_order_does_not_change_the_output(lines in profile(true), seed in any::<u64>()) {
+        let mut shuffled = lines.clone();
+        let len = shuffled.len();
+        for i in (1..len).rev() {
+            let j = (seed.wrapping_mul(6364136223846793005).wrapping_add(i as u64) >> 33) as usize % (i + 1);
+            shuffled.swap(i, j);
+        }
+        prop_assert_eq!(fold(&text(&shuffled)), fold(&text(&lines)));
+    }
+
+    #[test]
+    fn direct_recursion_alone_folds_exactly_like_inferno(
+        runs in prop::collection::vec(prop::collection::vec((0usize..FUNCTIONS.len(), 1usize..5), 1..8), 1..30),
+        counts in prop::collection::vec(1u64..9, 30),
+    ) {
+        // Frames in alphabet order only (repeats allowed): the only
+        // recursion is a function calling itself.
+        let lines: Vec<String> = runs.iter().zip(&counts).map(|(run, count)| {
+            let mut run = run.clone();
+            run.sort();
+            let frames: Vec<&str> = run.iter().flat_map(|&(f, n)| std::iter::repeat_n(FUNCTIONS[f], n)).collect();
+            format!("prog;{} {count}", frames.join(";"))
+        }).collect();
+        let input = text(&lines);
+        let mut expected = Vec::new();
+        inferno::collapse::recursive::Folder::default()
+            .collapse(input.as_bytes(), &mut expected)
+            .unwrap();
+        prop_assert_eq!(fold(&input), String::from_utf8(expected).unwrap());
+    }
+}
