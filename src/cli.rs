@@ -1,5 +1,6 @@
 //! The command line: what each subcommand takes, with the help text users see.
 
+use std::ffi::OsString;
 use std::path::PathBuf;
 
 use anyhow::Result;
@@ -8,6 +9,9 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use crate::engine::EngineOptions;
 use crate::graph::FrameFilter;
 use crate::input::Source;
+use crate::output::{Destination, Exports};
+use crate::record::{CallGraph, RecordOptions, Target, perf_binary};
+use crate::render::{Palette, RenderOptions};
 
 /// Flame graphs of recursive programs, with every recursion cycle folded
 /// into one frame.
@@ -38,6 +42,15 @@ pub enum Command {
     ///
     /// Example: autofold report stacks.folded --format json
     Report(ReportArgs),
+    /// Profile a command with perf and write its folded flame graph.
+    ///
+    /// Runs CMD under `perf record` (DWARF call graphs, stacks kept far past
+    /// perf's default of 127 frames), folds the recursion cycles, writes the
+    /// flame graph (-o, default flamegraph.svg) and prints the cycle report
+    /// to standard error. Exits with the command's exit code.
+    ///
+    /// Example: autofold record -- ./target/debug/even-odd 200
+    Record(RecordArgs),
 }
 
 /// Inputs and cycle options shared by every subcommand that reads profiles.
@@ -63,10 +76,14 @@ impl InputArgs {
 
     /// The engine options these arguments ask for.
     pub fn engine_options(&self) -> Result<EngineOptions> {
-        Ok(EngineOptions {
-            filter: FrameFilter::new(&self.exclude)?,
-        })
+        engine_options(&self.exclude)
     }
+}
+
+fn engine_options(exclude: &[String]) -> Result<EngineOptions> {
+    Ok(EngineOptions {
+        filter: FrameFilter::new(exclude)?,
+    })
 }
 
 /// `autofold fold`.
@@ -87,9 +104,166 @@ pub struct FoldArgs {
     #[arg(long, value_name = "FILE")]
     pub report: Option<PathBuf>,
 
+    #[command(flatten)]
+    pub render: RenderArgs,
+}
+
+/// How the flame graph looks (names and meanings as in cargo-flamegraph).
+#[derive(Debug, Args)]
+pub struct RenderArgs {
     /// Title of the flame graph [default: "Flame graph: N recursion cycles folded"].
     #[arg(long)]
     pub title: Option<String>,
+
+    /// Colour palette for frames that are not cycles (inferno's names: hot,
+    /// mem, io, red, green, blue, aqua, yellow, purple, orange, wakeup, java,
+    /// perl, js, rust). Cycle frames are always blue.
+    #[arg(long, default_value = "hot")]
+    pub palette: Palette,
+
+    /// Plot the flame graph upside down (icicle graph).
+    #[arg(long)]
+    pub inverted: bool,
+
+    /// Omit frames narrower than this many pixels.
+    #[arg(long, default_value_t = 0.1, value_name = "PIXELS")]
+    pub min_width: f64,
+
+    /// Image width in pixels [default: inferno's, 1200].
+    #[arg(long, value_name = "PIXELS")]
+    pub image_width: Option<usize>,
+}
+
+impl RenderArgs {
+    /// The renderer's options.
+    pub fn options(&self) -> RenderOptions {
+        RenderOptions {
+            title: self.title.clone(),
+            palette: self.palette,
+            inverted: self.inverted,
+            min_width: self.min_width,
+            image_width: self.image_width,
+        }
+    }
+}
+
+/// `autofold record`.
+#[derive(Debug, Args)]
+#[command(group(clap::ArgGroup::new("target").required(true).args(["command", "pid", "perf_data"])))]
+pub struct RecordArgs {
+    /// The command to profile, with its arguments (after `--`).
+    #[arg(
+        value_name = "CMD",
+        trailing_var_arg = true,
+        allow_hyphen_values = true
+    )]
+    pub command: Vec<OsString>,
+
+    /// Attach to a running process instead of running a command; stop with Ctrl-C.
+    #[arg(long, value_name = "PID")]
+    pub pid: Option<u32>,
+
+    /// Skip recording: process this existing perf.data.
+    #[arg(long, value_name = "FILE")]
+    pub perf_data: Option<PathBuf>,
+
+    /// Keep the recording in FILE (by default it lives in a temporary
+    /// directory and is removed; with DWARF call graphs it grows by about
+    /// 64 KB a sample).
+    #[arg(long, value_name = "FILE")]
+    pub keep_perf_data: Option<PathBuf>,
+
+    /// Write the flame graph to FILE.
+    #[arg(short, long, value_name = "FILE", default_value = "flamegraph.svg")]
+    pub output: PathBuf,
+
+    /// Also write the folded stacks to FILE.
+    #[arg(long, value_name = "FILE")]
+    pub folded: Option<PathBuf>,
+
+    /// Also write the cycle report to FILE (JSON).
+    #[arg(long, value_name = "FILE")]
+    pub report: Option<PathBuf>,
+
+    /// Sampling frequency in Hz.
+    #[arg(short = 'F', long, default_value_t = 997)]
+    pub freq: u32,
+
+    /// How perf collects call chains.
+    #[arg(long, value_enum, default_value_t = CallGraph::Dwarf)]
+    pub call_graph: CallGraph,
+
+    /// Do not resolve inlined frames in perf script (faster on big binaries).
+    #[arg(long)]
+    pub no_inline: bool,
+
+    /// Exit 0 even when the profiled command fails.
+    #[arg(long)]
+    pub ignore_status: bool,
+
+    /// Frames whose name matches REGEX never join a cycle (repeatable).
+    #[arg(long, value_name = "REGEX")]
+    pub exclude: Vec<String>,
+
+    #[command(flatten)]
+    pub render: RenderArgs,
+}
+
+impl RecordArgs {
+    /// What to profile.
+    pub fn target(&self) -> Target {
+        match (&self.pid, &self.perf_data) {
+            (Some(pid), _) => Target::Pid(*pid),
+            (None, Some(data)) => Target::PerfData(data.clone()),
+            (None, None) => Target::Command(self.command.clone()),
+        }
+    }
+
+    /// How to record.
+    pub fn record_options(&self) -> RecordOptions {
+        RecordOptions {
+            perf: perf_binary(),
+            freq: self.freq,
+            call_graph: self.call_graph,
+            no_inline: self.no_inline,
+            keep_perf_data: self.keep_perf_data.clone(),
+        }
+    }
+
+    /// The engine options these arguments ask for.
+    pub fn engine_options(&self) -> Result<EngineOptions> {
+        engine_options(&self.exclude)
+    }
+
+    /// The files to write: the flame graph always, the rest on request.
+    pub fn exports(&self) -> Exports {
+        Exports {
+            folded: self.folded.clone().map(Destination::File),
+            svg: Some(self.output.clone()),
+            report: self.report.clone(),
+            render: self.render.options(),
+        }
+    }
+
+    /// The files that outputs must never overwrite.
+    pub fn inputs(&self) -> Vec<Source> {
+        self.perf_data.iter().cloned().map(Source::File).collect()
+    }
+}
+
+impl FoldArgs {
+    /// The files to write: folded stacks always, SVG and report on request.
+    pub fn exports(&self) -> Exports {
+        Exports {
+            folded: Some(match &self.output {
+                Some(path) => Destination::File(path.clone()),
+                None => Destination::Stdout,
+            }),
+            svg: self.svg.clone(),
+            report: self.report.clone(),
+            render: self.render.options(),
+        }
+    }
 }
 
 /// `autofold report`.

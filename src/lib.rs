@@ -16,6 +16,8 @@ pub mod input;
 pub mod naming;
 pub mod output;
 pub mod profile;
+pub mod progress;
+pub mod record;
 pub mod render;
 pub mod report;
 pub mod stats;

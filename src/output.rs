@@ -3,12 +3,55 @@
 use std::fs::File;
 use std::io::{self, BufWriter, Write};
 use std::os::unix::fs::MetadataExt;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
 
+use crate::engine::Analysis;
 use crate::input::Source;
 use crate::profile::Profile;
+use crate::render::{RenderOptions, render_svg};
+
+/// Where the folded stacks go.
+#[derive(Debug, Clone)]
+pub enum Destination {
+    /// Standard output.
+    Stdout,
+    /// A file, written atomically.
+    File(PathBuf),
+}
+
+/// Everything a command writes besides its messages.
+#[derive(Debug, Clone, Default)]
+pub struct Exports {
+    /// The folded stacks.
+    pub folded: Option<Destination>,
+    /// The flame graph (SVG).
+    pub svg: Option<PathBuf>,
+    /// The cycle report (JSON).
+    pub report: Option<PathBuf>,
+    /// How the flame graph looks.
+    pub render: RenderOptions,
+}
+
+/// Writes every export of `analysis`; none may overwrite one of `inputs`.
+pub fn export(analysis: &Analysis, exports: &Exports, inputs: &[Source]) -> Result<()> {
+    if let Some(path) = &exports.svg {
+        write_atomically(path, inputs, |out| {
+            render_svg(&analysis.folded, &analysis.report, &exports.render, out)
+        })?;
+    }
+    if let Some(path) = &exports.report {
+        write_atomically(path, inputs, |out| analysis.report.write_json(out))?;
+    }
+    match &exports.folded {
+        Some(Destination::File(path)) => {
+            write_atomically(path, inputs, |out| write_folded(&analysis.folded, out))
+        }
+        Some(Destination::Stdout) => write_stdout(|out| write_folded(&analysis.folded, out)),
+        None => Ok(()),
+    }
+}
 
 /// Writes `path` through `write`: into a temporary file beside it, renamed
 /// over `path` only once everything is written, so a failure leaves any

@@ -4,7 +4,9 @@
 use std::io::{self, Write};
 
 use inferno::flamegraph::color::{Color, PaletteMap};
-use inferno::flamegraph::{self, FuncFrameAttrsMap, Palette};
+use inferno::flamegraph::{self, FuncFrameAttrsMap};
+
+pub use inferno::flamegraph::Palette;
 
 use crate::output::folded_lines;
 use crate::profile::Profile;
