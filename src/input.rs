@@ -139,6 +139,9 @@ fn looks_folded(line: &[u8]) -> bool {
             .is_some_and(|(stack, count)| !stack.is_empty() && parse_count(count).is_some())
 }
 
+/// How many frames back a repeated frame is looked for.
+const RECENT: usize = 4;
+
 /// Reads folded lines, reusing the frame ids of the prefix a line shares with
 /// the line before (sorted folded files share long prefixes), so most frames
 /// are never hashed.
@@ -148,6 +151,7 @@ struct FoldedReader<'a> {
     previous: Vec<u8>,
     ids: Vec<FrameId>,
     ends: Vec<usize>,
+    last_lag: usize,
 }
 
 impl<'a> FoldedReader<'a> {
@@ -158,6 +162,7 @@ impl<'a> FoldedReader<'a> {
             previous: Vec::new(),
             ids: Vec::new(),
             ends: Vec::new(),
+            last_lag: 1,
         }
     }
 
@@ -212,16 +217,46 @@ impl<'a> FoldedReader<'a> {
         self.ends.partition_point(|&end| end < common)
     }
 
+    /// The id of `name` if it is one of the last few frames of this line:
+    /// recursion repeats a frame every one to four frames, and comparing a
+    /// few bytes is cheaper than hashing them. The lag that matched last is
+    /// tried first, since a recursion keeps its period.
+    #[inline]
+    fn recent_frame(&mut self, stack: &[u8], name: &[u8]) -> Option<FrameId> {
+        let n = self.ids.len();
+        let last = self.last_lag;
+        let lags = std::iter::once(last).chain((1..=RECENT).filter(move |&l| l != last));
+        for lag in lags.take_while(|&lag| lag <= n) {
+            let k = n - lag;
+            let start = if k == 0 { 0 } else { self.ends[k - 1] + 1 };
+            if same_bytes(&stack[start..self.ends[k]], name) {
+                self.last_lag = lag;
+                return Some(self.ids[k]);
+            }
+        }
+        None
+    }
+
     fn intern_frames(&mut self, stack: &[u8], from: usize) {
         let rest = &stack[from..];
         match std::str::from_utf8(rest) {
             Ok(text) => {
-                let mut offset = from;
-                for name in text.split(';') {
-                    self.ids.push(self.profile.frames.intern(name));
-                    offset += name.len();
-                    self.ends.push(offset);
-                    offset += 1;
+                let mut start = from;
+                // Frames are short: a plain scan beats a SIMD search per frame.
+                let ends = rest
+                    .iter()
+                    .enumerate()
+                    .filter(|&(_, &b)| b == b';')
+                    .map(|(i, _)| from + i);
+                for end in ends.chain(std::iter::once(stack.len())) {
+                    let name = &text[start - from..end - from];
+                    let id = match self.recent_frame(stack, name.as_bytes()) {
+                        Some(id) => id,
+                        None => self.profile.frames.intern(name),
+                    };
+                    self.ids.push(id);
+                    self.ends.push(end);
+                    start = end + 1;
                 }
                 self.previous.clear();
                 self.previous.extend_from_slice(stack);
@@ -273,19 +308,30 @@ fn snippet(bytes: &[u8]) -> String {
     }
 }
 
+/// Whether two short byte strings are equal, compared eight bytes at a time
+/// (cheaper than a call to `memcmp` for frame-sized strings).
+#[inline]
+fn same_bytes(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && common_prefix_len(a, b) == a.len()
+}
+
 /// How many leading bytes two slices share.
+#[inline]
 fn common_prefix_len(a: &[u8], b: &[u8]) -> usize {
-    const CHUNK: usize = 32;
     let limit = a.len().min(b.len());
     let mut i = 0;
-    while i + CHUNK <= limit && a[i..i + CHUNK] == b[i..i + CHUNK] {
-        i += CHUNK;
+    while i + 8 <= limit {
+        let x = u64::from_le_bytes(a[i..i + 8].try_into().expect("8 bytes"));
+        let y = u64::from_le_bytes(b[i..i + 8].try_into().expect("8 bytes"));
+        if x != y {
+            return i + ((x ^ y).trailing_zeros() / 8) as usize;
+        }
+        i += 8;
     }
-    i + a[i..limit]
-        .iter()
-        .zip(&b[i..limit])
-        .take_while(|(x, y)| x == y)
-        .count()
+    while i < limit && a[i] == b[i] {
+        i += 1;
+    }
+    i
 }
 
 #[cfg(test)]

@@ -78,9 +78,19 @@ pub fn write_atomically(
         .and_then(|()| out.flush())
         .with_context(|| format!("{}: cannot write", path.display()))?;
     let temp = out.into_inner().map_err(|e| e.into_error())?;
+    std::fs::set_permissions(temp.path(), permissions_for(path))
+        .with_context(|| format!("{}: cannot set permissions", path.display()))?;
     temp.persist(path)
         .with_context(|| format!("{}: cannot replace", path.display()))?;
     Ok(())
+}
+
+/// The mode a new output gets: the old file's, or `rw-r--r--`.
+fn permissions_for(path: &Path) -> std::fs::Permissions {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::metadata(path)
+        .map(|m| m.permissions())
+        .unwrap_or_else(|_| std::fs::Permissions::from_mode(0o644))
 }
 
 /// Writes to standard output; a closed pipe (`| head`) is not an error.

@@ -91,9 +91,11 @@ impl Profile {
     pub fn push_ids(&mut self, ids: &[FrameId], count: u64, known_prefix: usize) {
         // The root label (position 0) is never a caller in the call graph,
         // and pairs inside the known prefix were recorded before.
-        let first_caller = known_prefix.saturating_sub(1).max(1);
-        for pair in ids.get(first_caller..).unwrap_or_default().windows(2) {
-            self.edges.insert((pair[0], pair[1]));
+        let first_callee = known_prefix.max(2);
+        for callee in first_callee..ids.len() {
+            if !repeats_earlier_pair(ids, callee) {
+                self.edges.insert((ids[callee - 1], ids[callee]));
+            }
         }
         self.push_without_edges(ids, count);
     }
@@ -145,6 +147,18 @@ impl Profile {
     pub(crate) fn parts_mut(&mut self) -> (&mut Frames, &mut Vec<FrameId>, &mut Vec<StackRef>) {
         (&mut self.frames, &mut self.arena, &mut self.stacks)
     }
+}
+
+/// How far back a repeated caller→callee pair is looked for.
+const RECENT_PAIRS: usize = 4;
+
+/// Whether the pair ending at `callee` already occurred a few frames
+/// earlier in the same stack (as recursion makes it), below the root label.
+#[inline]
+fn repeats_earlier_pair(ids: &[FrameId], callee: usize) -> bool {
+    (1..=RECENT_PAIRS)
+        .take_while(|&lag| callee >= lag + 2)
+        .any(|lag| ids[callee - lag] == ids[callee] && ids[callee - 1 - lag] == ids[callee - 1])
 }
 
 impl StackRef {
