@@ -11,6 +11,7 @@
 pub mod cli;
 pub mod engine;
 pub mod fold;
+pub mod folded;
 pub mod graph;
 pub mod input;
 pub mod naming;

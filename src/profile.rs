@@ -117,6 +117,32 @@ impl Profile {
         self.arena.extend_from_slice(ids);
     }
 
+    /// Moves every stack and edge of `other` into this profile, mapping its
+    /// frame ids onto this profile's table.
+    pub fn absorb(&mut self, other: Profile) {
+        if self.stacks.is_empty() && self.frames.is_empty() {
+            *self = other;
+            return;
+        }
+        let ids: Vec<FrameId> = other
+            .frames
+            .iter()
+            .map(|(_, name)| self.frames.intern(name))
+            .collect();
+        let mut stack = Vec::new();
+        for (frames, count) in other.stacks() {
+            stack.clear();
+            stack.extend(frames.iter().map(|&f| ids[f as usize]));
+            self.push_without_edges(&stack, count);
+        }
+        self.edges.extend(
+            other
+                .edges
+                .iter()
+                .map(|&(a, b)| (ids[a as usize], ids[b as usize])),
+        );
+    }
+
     /// How many stacks (lines) the profile holds.
     pub fn stack_count(&self) -> usize {
         self.stacks.len()
