@@ -7,6 +7,7 @@ use anyhow::Result;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::engine::EngineOptions;
+use crate::fold::FoldOptions;
 use crate::graph::FrameFilter;
 use crate::input::Source;
 use crate::output::{Destination, Exports};
@@ -61,11 +62,41 @@ pub struct InputArgs {
     #[arg(value_name = "FILE")]
     pub files: Vec<PathBuf>,
 
+    #[command(flatten)]
+    pub engine: EngineArgs,
+}
+
+/// How cycles are found and folded: shared by every subcommand.
+#[derive(Debug, Args)]
+pub struct EngineArgs {
     /// Frames whose name matches REGEX never join a cycle (repeatable).
     ///
-    /// Use it to cut a trampoline that links unrelated recursions.
+    /// Use it to cut a trampoline that links unrelated recursions; the report
+    /// suggests one for every cycle of more than 8 members.
     #[arg(long, value_name = "REGEX")]
     pub exclude: Vec<String>,
+
+    /// Leave stacks that perf cut mid-recursion where they are, instead of
+    /// re-attaching them under the path by which the recursion is entered.
+    #[arg(long)]
+    pub no_reroot: bool,
+
+    /// Leave cycles of more than N members unfolded (they are still reported).
+    #[arg(long, value_name = "N")]
+    pub max_cycle_members: Option<usize>,
+}
+
+impl EngineArgs {
+    /// The engine options these arguments ask for.
+    pub fn options(&self) -> Result<EngineOptions> {
+        Ok(EngineOptions {
+            filter: FrameFilter::new(&self.exclude)?,
+            fold: FoldOptions {
+                reroot: !self.no_reroot,
+                max_cycle_members: self.max_cycle_members,
+            },
+        })
+    }
 }
 
 impl InputArgs {
@@ -76,14 +107,8 @@ impl InputArgs {
 
     /// The engine options these arguments ask for.
     pub fn engine_options(&self) -> Result<EngineOptions> {
-        engine_options(&self.exclude)
+        self.engine.options()
     }
-}
-
-fn engine_options(exclude: &[String]) -> Result<EngineOptions> {
-    Ok(EngineOptions {
-        filter: FrameFilter::new(exclude)?,
-    })
 }
 
 /// `autofold fold`.
@@ -201,9 +226,8 @@ pub struct RecordArgs {
     #[arg(long)]
     pub ignore_status: bool,
 
-    /// Frames whose name matches REGEX never join a cycle (repeatable).
-    #[arg(long, value_name = "REGEX")]
-    pub exclude: Vec<String>,
+    #[command(flatten)]
+    pub engine: EngineArgs,
 
     #[command(flatten)]
     pub render: RenderArgs,
@@ -232,7 +256,7 @@ impl RecordArgs {
 
     /// The engine options these arguments ask for.
     pub fn engine_options(&self) -> Result<EngineOptions> {
-        engine_options(&self.exclude)
+        self.engine.options()
     }
 
     /// The files to write: the flame graph always, the rest on request.

@@ -3,17 +3,20 @@
 //! `fold`, `report` and `record` all go through [`analyse`], so there is one
 //! engine whatever the front end.
 
-use crate::fold::fold;
-use crate::graph::{FrameFilter, cycles_of};
+use crate::fold::{FoldOptions, fold};
+use crate::graph::{CallGraph, FrameFilter, cycles_of};
 use crate::naming::name_cycles;
 use crate::profile::Profile;
 use crate::report::Report;
+use crate::split::suggest_split;
 
 /// How the engine treats frames.
 #[derive(Debug, Clone, Default)]
 pub struct EngineOptions {
     /// Which frames may join a cycle.
     pub filter: FrameFilter,
+    /// Re-rooting and which cycles to fold.
+    pub fold: FoldOptions,
 }
 
 /// The engine's result.
@@ -27,11 +30,13 @@ pub struct Analysis {
 
 /// Finds the cycles of `profile`, names them and folds them.
 pub fn analyse(mut profile: Profile, options: &EngineOptions) -> Analysis {
-    let cycles = cycles_of(&profile, &options.filter);
+    let graph = CallGraph::new(&profile, &options.filter);
+    let cycles = cycles_of(&graph, &profile.frames);
+    let splits: Vec<_> = cycles.iter().map(|c| suggest_split(&graph, c)).collect();
+    drop(graph);
     let cycle_frames = name_cycles(&cycles, &mut profile.frames);
-    let total_samples = profile.total_samples();
-    let folded = fold(profile, &cycles, &cycle_frames);
-    let report = Report::new(&folded, &cycles, &cycle_frames, total_samples);
+    let folded = fold(profile, &cycles, &cycle_frames, &options.fold);
+    let report = Report::new(&folded, &cycles, &cycle_frames, &splits, &options.fold);
     Analysis {
         folded: folded.profile,
         report,

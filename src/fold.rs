@@ -1,14 +1,35 @@
 //! The fold: every maximal run of one cycle's frames becomes one frame.
 //!
 //! Stacks are rewritten in place in the profile's arena (a folded stack is
-//! never longer than the original), then sorted and merged, so folding costs
-//! one pass over the frames and no allocation per frame.
+//! never longer than the original), truncated stacks are re-rooted
+//! (`reroot.rs`), then all are sorted and merged: one pass over the frames
+//! and no allocation per frame.
 
 use std::cmp::Ordering;
 
 use crate::graph::{CycleId, Cycles, is_pseudo_frame};
 use crate::profile::{FrameId, Frames, Profile, StackRef};
+use crate::reroot::{EntrySighting, Truncated, reroot};
 use crate::stats::{FoldStats, Run};
+
+/// How to fold.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FoldOptions {
+    /// Re-attach stacks that perf cut mid-recursion under the path by which
+    /// complete stacks enter their cycle.
+    pub reroot: bool,
+    /// Leave cycles with more members than this unfolded.
+    pub max_cycle_members: Option<usize>,
+}
+
+impl Default for FoldOptions {
+    fn default() -> Self {
+        Self {
+            reroot: true,
+            max_cycle_members: None,
+        }
+    }
+}
 
 /// A folded profile and what the fold saw.
 #[derive(Debug)]
@@ -20,45 +41,105 @@ pub struct Folded {
 }
 
 /// Folds every cycle run of `profile` into the frame `cycle_frames[cycle]`.
-pub fn fold(mut profile: Profile, cycles: &Cycles, cycle_frames: &[FrameId]) -> Folded {
-    let folder = Folder::new(&profile.frames, cycles, cycle_frames);
+pub fn fold(
+    mut profile: Profile,
+    cycles: &Cycles,
+    cycle_frames: &[FrameId],
+    options: &FoldOptions,
+) -> Folded {
+    let folder = Folder::new(&profile.frames, cycles, cycle_frames, options);
     let mut stats = FoldStats::new(cycles.len());
+    let mut sightings = Vec::new();
+    let mut truncated = Vec::new();
     let (frames, arena, stacks) = profile.parts_mut();
     let mut write = 0;
     for (index, stack) in stacks.iter_mut().enumerate() {
-        let len = folder.fold_stack(arena, *stack, write, index, &mut stats);
+        let found = folder.truncation(arena, *stack).filter(|_| options.reroot);
+        let mut pass = StackPass {
+            index,
+            truncated: found.is_some(),
+            stats: &mut stats,
+            sightings: &mut sightings,
+        };
+        let len = folder.fold_stack(arena, *stack, write, &mut pass);
         *stack = StackRef::new(write, len, stack.count);
         write += len;
+        truncated.extend(found.map(|(cycle, skipped)| Truncated {
+            stack: index,
+            cycle,
+            skipped,
+        }));
     }
     arena.truncate(write);
+    if options.reroot {
+        reroot(frames, arena, stacks, &sightings, &truncated, &mut stats);
+    }
     sort_and_merge(stacks, arena, frames);
     Folded { profile, stats }
+}
+
+/// What one stack's fold records besides its frames.
+struct StackPass<'a> {
+    index: usize,
+    truncated: bool,
+    stats: &'a mut FoldStats,
+    sightings: &'a mut Vec<EntrySighting>,
 }
 
 /// What the fold needs to know about each frame, looked up by id.
 struct Folder<'a> {
     cycles: &'a Cycles,
     cycle_frames: &'a [FrameId],
+    folds: Vec<bool>,
     pseudo: Vec<bool>,
 }
 
 impl<'a> Folder<'a> {
-    fn new(frames: &Frames, cycles: &'a Cycles, cycle_frames: &'a [FrameId]) -> Self {
-        let pseudo = frames.iter().map(|(_, n)| is_pseudo_frame(n)).collect();
+    fn new(
+        frames: &Frames,
+        cycles: &'a Cycles,
+        cycle_frames: &'a [FrameId],
+        options: &FoldOptions,
+    ) -> Self {
+        let limit = options.max_cycle_members.unwrap_or(usize::MAX);
         Self {
             cycles,
             cycle_frames,
-            pseudo,
+            folds: cycles.iter().map(|c| c.members.len() <= limit).collect(),
+            pseudo: frames.iter().map(|(_, n)| is_pseudo_frame(n)).collect(),
         }
+    }
+
+    /// The folded cycle `frame` belongs to, if any.
+    #[inline]
+    fn cycle_of(&self, frame: FrameId) -> Option<CycleId> {
+        self.cycles
+            .cycle_of(frame)
+            .filter(|&c| self.folds[c as usize])
+    }
+
+    #[inline]
+    fn is_pseudo(&self, frame: FrameId) -> bool {
+        self.pseudo.get(frame as usize).copied().unwrap_or(false)
     }
 
     /// The frame `id` as written in folded output.
     #[inline]
     fn folded_name(&self, id: FrameId) -> FrameId {
-        match self.cycles.cycle_of(id) {
+        match self.cycle_of(id) {
             Some(c) => self.cycle_frames[c as usize],
             None => id,
         }
+    }
+
+    /// Whether perf cut the stack mid-recursion: below the root label come
+    /// only pseudo-frames, then a member of a folded cycle. Returns that
+    /// cycle and how many pseudo-frames stand before it.
+    fn truncation(&self, arena: &[FrameId], stack: StackRef) -> Option<(CycleId, usize)> {
+        let frames = arena.get(stack.start() + 1..stack.start() + stack.len())?;
+        let skipped = frames.iter().take_while(|&&f| self.is_pseudo(f)).count();
+        let cycle = self.cycle_of(*frames.get(skipped)?)?;
+        Some((cycle, skipped))
     }
 
     /// Folds the stack at `stack` into `arena[write..]`; returns its new length.
@@ -67,8 +148,7 @@ impl<'a> Folder<'a> {
         arena: &mut [FrameId],
         stack: StackRef,
         write: usize,
-        index: usize,
-        stats: &mut FoldStats,
+        pass: &mut StackPass,
     ) -> usize {
         let (start, end) = (stack.start(), stack.start() + stack.len());
         if stack.is_empty() {
@@ -79,16 +159,28 @@ impl<'a> Folder<'a> {
         arena[write] = arena[start];
         let mut w = write + 1;
         let mut i = start + 1;
+        let mut first_run = true;
         while i < end {
             let frame = arena[i];
-            match self.cycles.cycle_of(frame) {
+            match self.cycle_of(frame) {
                 Some(cycle) => {
                     let last = self.run_end(arena, i, end, cycle);
-                    stats.record_run(Run {
+                    // A truncated stack's first run has no known caller yet:
+                    // re-rooting supplies it.
+                    let entered_from_root = pass.truncated && first_run;
+                    first_run = false;
+                    if !pass.truncated {
+                        pass.sightings.push(EntrySighting {
+                            cycle,
+                            stack: pass.index,
+                            prefix_len: w - write,
+                        });
+                    }
+                    pass.stats.record_run(Run {
                         cycle,
-                        stack: index,
+                        stack: pass.index,
                         depth: last - i + 1,
-                        caller: arena[w - 1],
+                        caller: (!entered_from_root).then(|| arena[w - 1]),
                         callee: (last + 1 < end).then(|| self.folded_name(arena[last + 1])),
                         count: stack.count,
                     });
@@ -102,8 +194,8 @@ impl<'a> Folder<'a> {
             }
             w += 1;
         }
-        if let Some(cycle) = self.cycles.cycle_of(leaf) {
-            stats.record_leaf(cycle, leaf, stack.count);
+        if let Some(cycle) = self.cycle_of(leaf) {
+            pass.stats.record_leaf(cycle, leaf, stack.count);
         }
         w - write
     }
@@ -115,9 +207,9 @@ impl<'a> Folder<'a> {
     fn run_end(&self, arena: &[FrameId], start: usize, end: usize, cycle: CycleId) -> usize {
         let mut last = start;
         for (j, &frame) in arena.iter().enumerate().take(end).skip(start + 1) {
-            if self.cycles.cycle_of(frame) == Some(cycle) {
+            if self.cycle_of(frame) == Some(cycle) {
                 last = j;
-            } else if !self.pseudo.get(frame as usize).copied().unwrap_or(false) {
+            } else if !self.is_pseudo(frame) {
                 break;
             }
         }

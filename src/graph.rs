@@ -99,40 +99,56 @@ impl Cycles {
     }
 }
 
-/// Finds every recursion cycle in the call graph of `profile`.
-pub fn cycles_of(profile: &Profile, filter: &FrameFilter) -> Cycles {
-    let may_recurse: Vec<bool> = profile
-        .frames
-        .iter()
-        .map(|(_, name)| filter.may_recurse(name))
-        .collect();
-    let graph = call_graph(profile, &may_recurse);
-    let mut found: Vec<Vec<FrameId>> = kosaraju_scc(&graph)
+/// The call graph: node `i` is frame `i`; only edges between frames that may
+/// recurse are kept, so root labels, pseudo-frames and excluded frames join
+/// no cycle.
+#[derive(Debug, Clone)]
+pub struct CallGraph {
+    graph: DiGraph<(), ()>,
+}
+
+impl CallGraph {
+    /// Builds the call graph of `profile` from the pairs seen while reading.
+    pub fn new(profile: &Profile, filter: &FrameFilter) -> Self {
+        let may_recurse: Vec<bool> = profile
+            .frames
+            .iter()
+            .map(|(_, name)| filter.may_recurse(name))
+            .collect();
+        let mut graph = DiGraph::with_capacity(may_recurse.len(), 0);
+        for _ in 0..may_recurse.len() {
+            graph.add_node(());
+        }
+        let mut edges: Vec<(FrameId, FrameId)> = profile
+            .edges()
+            .filter(|&(a, b)| may_recurse[a as usize] && may_recurse[b as usize])
+            .collect();
+        edges.sort_unstable();
+        graph.extend_with_edges(edges);
+        Self { graph }
+    }
+
+    /// The callees of `frame`.
+    pub fn callees(&self, frame: FrameId) -> impl Iterator<Item = FrameId> + '_ {
+        self.graph
+            .neighbors(NodeIndex::new(frame as usize))
+            .map(|n| n.index() as FrameId)
+    }
+}
+
+/// Finds every recursion cycle in `graph`.
+pub fn cycles_of(graph: &CallGraph, frames: &Frames) -> Cycles {
+    let graph = &graph.graph;
+    let mut found: Vec<Vec<FrameId>> = kosaraju_scc(graph)
         .into_iter()
-        .filter(|scc| is_cycle(&graph, scc))
+        .filter(|scc| is_cycle(graph, scc))
         .map(|scc| scc.into_iter().map(|n| n.index() as FrameId).collect())
         .collect();
     for members in &mut found {
-        sort_by_name(members, &profile.frames);
+        sort_by_name(members, frames);
     }
-    found.sort_by(|a, b| names_of(a, &profile.frames).cmp(names_of(b, &profile.frames)));
-    index_cycles(found, &graph, profile.frames.len())
-}
-
-/// The call graph: node `i` is frame `i`; only edges between frames that may
-/// recurse are kept, so pseudo-frames and excluded frames join no cycle.
-fn call_graph(profile: &Profile, may_recurse: &[bool]) -> DiGraph<(), ()> {
-    let mut graph = DiGraph::with_capacity(may_recurse.len(), 0);
-    for _ in 0..may_recurse.len() {
-        graph.add_node(());
-    }
-    let mut edges: Vec<(FrameId, FrameId)> = profile
-        .edges()
-        .filter(|&(a, b)| may_recurse[a as usize] && may_recurse[b as usize])
-        .collect();
-    edges.sort_unstable();
-    graph.extend_with_edges(edges);
-    graph
+    found.sort_by(|a, b| names_of(a, frames).cmp(names_of(b, frames)));
+    index_cycles(found, graph, frames.len())
 }
 
 /// Whether a strongly connected component is a cycle: several members, or
@@ -194,6 +210,10 @@ mod tests {
         p
     }
 
+    fn find(p: &Profile, filter: &FrameFilter) -> Cycles {
+        cycles_of(&CallGraph::new(p, filter), &p.frames)
+    }
+
     fn member_names(p: &Profile, cycles: &Cycles) -> Vec<Vec<String>> {
         cycles
             .iter()
@@ -204,7 +224,7 @@ mod tests {
     #[test]
     fn direct_recursion_is_a_cycle_of_one() {
         let p = profile(&["prog;main;walk;walk;leaf"]);
-        let cycles = cycles_of(&p, &FrameFilter::default());
+        let cycles = find(&p, &FrameFilter::default());
         assert_eq!(member_names(&p, &cycles), vec![vec!["walk"]]);
     }
 
@@ -214,7 +234,7 @@ mod tests {
             "prog;main;even;odd;even;work",
             "prog;main;expr;term;factor;expr;term",
         ]);
-        let cycles = cycles_of(&p, &FrameFilter::default());
+        let cycles = find(&p, &FrameFilter::default());
         assert_eq!(
             member_names(&p, &cycles),
             vec![vec!["even", "odd"], vec!["expr", "factor", "term"]]
@@ -224,28 +244,28 @@ mod tests {
     #[test]
     fn root_label_never_joins_a_cycle() {
         let p = profile(&["parse;main;parse;helper"]);
-        assert!(cycles_of(&p, &FrameFilter::default()).is_empty());
+        assert!(find(&p, &FrameFilter::default()).is_empty());
     }
 
     #[test]
     fn pseudo_frames_do_not_link_functions() {
         let p = profile(&["prog;a;[unknown];b;[unknown];a"]);
-        assert!(cycles_of(&p, &FrameFilter::default()).is_empty());
+        assert!(find(&p, &FrameFilter::default()).is_empty());
     }
 
     #[test]
     fn excluded_frames_split_a_cycle() {
         let p = profile(&["prog;a;trampoline;b;trampoline;a"]);
-        let all = cycles_of(&p, &FrameFilter::default());
+        let all = find(&p, &FrameFilter::default());
         assert_eq!(all.len(), 1);
         let filter = FrameFilter::new(&["^trampoline$".into()]).unwrap();
-        assert!(cycles_of(&p, &filter).is_empty());
+        assert!(find(&p, &filter).is_empty());
     }
 
     #[test]
     fn outside_callers_count_distinct_callers_from_outside() {
         let p = profile(&["prog;main;even;odd;even", "prog;other;even", "prog;x;odd"]);
-        let cycles = cycles_of(&p, &FrameFilter::default());
+        let cycles = find(&p, &FrameFilter::default());
         let cycle = cycles.get(0);
         assert_eq!(cycle.outside_callers, vec![2, 1]);
     }
@@ -258,7 +278,7 @@ mod tests {
         stack.extend(names.iter().map(String::as_str));
         stack.push("f0");
         p.push_names(stack, 1);
-        let cycles = cycles_of(&p, &FrameFilter::default());
+        let cycles = find(&p, &FrameFilter::default());
         assert_eq!(cycles.len(), 1);
         assert_eq!(cycles.get(0).members.len(), 1_000_000);
     }

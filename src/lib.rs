@@ -21,4 +21,7 @@ pub mod progress;
 pub mod record;
 pub mod render;
 pub mod report;
+pub mod report_text;
+pub mod reroot;
+pub mod split;
 pub mod stats;

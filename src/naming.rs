@@ -130,7 +130,7 @@ fn strip_segments(name: &str, segments: usize) -> &str {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::graph::{FrameFilter, cycles_of};
+    use crate::graph::{CallGraph, FrameFilter, cycles_of};
     use crate::profile::Profile;
 
     fn names_for(lines: &[&str]) -> Vec<String> {
@@ -138,7 +138,7 @@ mod tests {
         for line in lines {
             p.push_names(line.split(';'), 1);
         }
-        let cycles = cycles_of(&p, &FrameFilter::default());
+        let cycles = cycles_of(&CallGraph::new(&p, &FrameFilter::default()), &p.frames);
         let ids = name_cycles(&cycles, &mut p.frames);
         ids.iter()
             .map(|&id| p.frames.name(id).to_string())

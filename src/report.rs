@@ -1,4 +1,4 @@
-//! The cycle report: what was folded, as a text table or JSON.
+//! The cycle report: what was folded, re-rooted and why, as text or JSON.
 //!
 //! The JSON keys `total_samples` and `cycles[].name`, `.members`, `.samples`
 //! are a stable interface (see `docs/REPORT.md`); others may be added, never
@@ -8,10 +8,11 @@ use std::io::{self, Write};
 
 use serde::Serialize;
 
-use crate::fold::Folded;
+use crate::fold::{FoldOptions, Folded};
 use crate::graph::Cycles;
 use crate::profile::{FrameId, Frames};
-use crate::stats::CycleStats;
+use crate::split::Split;
+use crate::stats::{CycleStats, TruncationStats};
 
 /// How many exits each cycle lists.
 pub const TOP_EXITS: usize = 10;
@@ -23,6 +24,8 @@ pub struct Report {
     pub total_samples: u64,
     /// The cycles, most samples first.
     pub cycles: Vec<CycleReport>,
+    /// What happened to stacks that perf cut mid-recursion.
+    pub truncation: TruncationReport,
 }
 
 /// What the report says about one cycle.
@@ -36,6 +39,8 @@ pub struct CycleReport {
     pub samples: u64,
     /// `samples` as a percentage of all samples.
     pub percent: f64,
+    /// Whether its runs were folded (see `--max-cycle-members`).
+    pub folded: bool,
     /// Each member's self samples (samples whose leaf it is), members order.
     pub member_self_samples: Vec<NamedCount>,
     /// The most frames one run of the cycle replaced.
@@ -46,6 +51,8 @@ pub struct CycleReport {
     pub entries: Vec<NamedCount>,
     /// The callees outside the cycle, most samples first, at most [`TOP_EXITS`].
     pub exits: Vec<NamedCount>,
+    /// For cycles of more than 8 members: how to split it.
+    pub split: Option<SplitReport>,
 }
 
 /// A frame name with a sample count.
@@ -57,20 +64,82 @@ pub struct NamedCount {
     pub samples: u64,
 }
 
+/// How to split a giant cycle.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SplitReport {
+    /// The members to exclude.
+    pub exclude: Vec<String>,
+    /// The flags to paste: `--exclude '^name$'` for each.
+    pub flags: String,
+    /// The largest component left once they are excluded.
+    pub largest_component_after: usize,
+    /// The best bridges: each with the largest component left when it alone
+    /// is excluded.
+    pub ranking: Vec<BridgeReport>,
+}
+
+/// One candidate bridge member.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct BridgeReport {
+    /// The member.
+    pub name: String,
+    /// The largest component left without it.
+    pub largest_component: usize,
+}
+
+/// What re-rooting did with stacks that perf cut mid-recursion.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct TruncationReport {
+    /// Samples of stacks that began mid-recursion.
+    pub truncated_samples: u64,
+    /// Of those, samples re-attached under an entry path.
+    pub rerooted_samples: u64,
+    /// Of those, samples grouped under `[truncated]`.
+    pub grouped_samples: u64,
+    /// Where stacks were re-attached.
+    pub rerooted: Vec<RerootReport>,
+    /// Samples grouped under `[truncated]`, per cycle.
+    pub grouped: Vec<GroupReport>,
+}
+
+/// Samples re-attached under one entry path.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RerootReport {
+    /// The cycle the stacks began in.
+    pub cycle: String,
+    /// The frames from the root label down to the cycle's caller.
+    pub entry_path: Vec<String>,
+    /// Samples moved there.
+    pub samples: u64,
+}
+
+/// Samples grouped under `[truncated]` for one cycle.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct GroupReport {
+    /// The cycle the stacks began in.
+    pub cycle: String,
+    /// Samples grouped.
+    pub samples: u64,
+}
+
 impl Report {
     /// Builds the report from the fold's figures.
     pub fn new(
         folded: &Folded,
         cycles: &Cycles,
         cycle_frames: &[FrameId],
-        total_samples: u64,
+        splits: &[Option<Split>],
+        options: &FoldOptions,
     ) -> Self {
         let frames = &folded.profile.frames;
+        let total_samples = folded.profile.total_samples();
+        let limit = options.max_cycle_members.unwrap_or(usize::MAX);
         let mut reports: Vec<CycleReport> = cycles
             .iter()
             .zip(&folded.stats.cycles)
             .zip(cycle_frames)
-            .map(|((cycle, stats), &frame)| CycleReport {
+            .zip(splits)
+            .map(|(((cycle, stats), &frame), split)| CycleReport {
                 name: frames.name(frame).to_string(),
                 members: cycle
                     .members
@@ -79,17 +148,20 @@ impl Report {
                     .collect(),
                 samples: stats.samples,
                 percent: percent(stats.samples, total_samples),
+                folded: cycle.members.len() <= limit,
                 member_self_samples: member_self_samples(&cycle.members, stats, frames),
                 max_depth: stats.max_depth,
                 mean_depth: stats.mean_depth(),
                 entries: ranked(&stats.entries, frames, usize::MAX),
                 exits: ranked(&stats.exits, frames, TOP_EXITS),
+                split: split.as_ref().map(|s| split_report(s, frames)),
             })
             .collect();
         reports.sort_by(|a, b| b.samples.cmp(&a.samples).then_with(|| a.name.cmp(&b.name)));
         Report {
             total_samples,
             cycles: reports,
+            truncation: truncation_report(&folded.stats.truncation, cycle_frames, frames),
         }
     }
 
@@ -99,38 +171,23 @@ impl Report {
         writeln!(out)
     }
 
-    /// Writes the report as a text table for people.
+    /// Writes the report as text for people, at most 80 columns wide.
     pub fn write_text(&self, out: &mut dyn Write) -> io::Result<()> {
-        writeln!(
-            out,
-            "{} recursion cycle{} in {} samples",
-            self.cycles.len(),
-            if self.cycles.len() == 1 { "" } else { "s" },
-            self.total_samples
-        )?;
-        if self.cycles.is_empty() {
-            return Ok(());
-        }
-        writeln!(out, "\n  samples        %  max depth  mean depth  cycle")?;
-        for cycle in &self.cycles {
-            writeln!(
-                out,
-                "{:>9}  {:>6.2}%  {:>9}  {:>10.1}  {}",
-                cycle.samples, cycle.percent, cycle.max_depth, cycle.mean_depth, cycle.name
-            )?;
-            writeln!(
-                out,
-                "           members (self): {}",
-                list(&cycle.member_self_samples)
-            )?;
-            writeln!(out, "           entered from:   {}", list(&cycle.entries))?;
-            writeln!(out, "           top exits:      {}", list(&cycle.exits))?;
-        }
-        Ok(())
+        crate::report_text::write(self, out)
     }
 }
 
-fn percent(part: u64, total: u64) -> f64 {
+impl CycleReport {
+    /// A cycle not worth a table row: one member, shallow, and under 0.5 %
+    /// of all samples spent in it.
+    pub fn is_trivial(&self, total_samples: u64) -> bool {
+        let self_samples: u64 = self.member_self_samples.iter().map(|m| m.samples).sum();
+        self.members.len() == 1 && self.max_depth <= 2 && self_samples * 200 < total_samples
+    }
+}
+
+/// `part` as a percentage of `total`.
+pub fn percent(part: u64, total: u64) -> f64 {
     if total == 0 {
         0.0
     } else {
@@ -170,13 +227,79 @@ fn ranked(
     ranked
 }
 
-fn list(counts: &[NamedCount]) -> String {
-    if counts.is_empty() {
-        return "-".to_string();
-    }
-    counts
+fn split_report(split: &Split, frames: &Frames) -> SplitReport {
+    let exclude: Vec<String> = split
+        .exclude
         .iter()
-        .map(|c| format!("{} ({})", c.name, c.samples))
-        .collect::<Vec<_>>()
-        .join(", ")
+        .map(|&m| frames.name(m).to_string())
+        .collect();
+    SplitReport {
+        flags: exclude
+            .iter()
+            .map(|name| exclude_flag(name))
+            .collect::<Vec<_>>()
+            .join(" "),
+        exclude,
+        largest_component_after: split.largest_after,
+        ranking: split
+            .ranking
+            .iter()
+            .map(|&(m, size)| BridgeReport {
+                name: frames.name(m).to_string(),
+                largest_component: size,
+            })
+            .collect(),
+    }
+}
+
+/// `--exclude '^name$'`, quoted for a POSIX shell.
+pub fn exclude_flag(name: &str) -> String {
+    let pattern = format!("^{}$", regex::escape(name));
+    format!("--exclude '{}'", pattern.replace('\'', r"'\''"))
+}
+
+fn truncation_report(
+    stats: &TruncationStats,
+    cycle_frames: &[FrameId],
+    frames: &Frames,
+) -> TruncationReport {
+    let cycle_name = |c: u32| frames.name(cycle_frames[c as usize]).to_string();
+    let mut rerooted: Vec<RerootReport> = stats
+        .rerooted
+        .iter()
+        .map(|r| RerootReport {
+            cycle: cycle_name(r.cycle),
+            entry_path: r
+                .entry_path
+                .iter()
+                .map(|&f| frames.name(f).to_string())
+                .collect(),
+            samples: r.samples,
+        })
+        .collect();
+    rerooted.sort_by(|a, b| {
+        b.samples
+            .cmp(&a.samples)
+            .then_with(|| a.entry_path.cmp(&b.entry_path))
+    });
+    let mut grouped: Vec<GroupReport> = stats
+        .grouped
+        .iter()
+        .map(|&(c, samples)| GroupReport {
+            cycle: cycle_name(c),
+            samples,
+        })
+        .collect();
+    grouped.sort_by(|a, b| {
+        b.samples
+            .cmp(&a.samples)
+            .then_with(|| a.cycle.cmp(&b.cycle))
+    });
+    TruncationReport {
+        truncated_samples: stats.truncated_samples,
+        rerooted_samples: rerooted.iter().map(|r| r.samples).sum(),
+        grouped_samples: grouped.iter().map(|g| g.samples).sum(),
+        rerooted,
+        grouped,
+    }
 }

@@ -49,8 +49,9 @@ pub struct Run {
     pub stack: usize,
     /// Frames the run replaced.
     pub depth: usize,
-    /// The folded frame just before the run.
-    pub caller: FrameId,
+    /// The folded frame just before the run; `None` when perf cut the stack
+    /// there (re-rooting then records the entry).
+    pub caller: Option<FrameId>,
     /// The folded frame just after the run, if the stack goes on.
     pub callee: Option<FrameId>,
     /// The stack's samples.
@@ -62,6 +63,32 @@ pub struct Run {
 pub struct FoldStats {
     /// Per-cycle figures.
     pub cycles: Vec<CycleStats>,
+    /// What re-rooting did with stacks that perf cut mid-recursion.
+    pub truncation: TruncationStats,
+}
+
+/// What re-rooting did with truncated stacks.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct TruncationStats {
+    /// Samples of stacks that begin mid-recursion.
+    pub truncated_samples: u64,
+    /// Re-attached stacks: per cycle and entry path (root label first, the
+    /// cycle's caller last), the samples moved there.
+    pub rerooted: Vec<Rerooted>,
+    /// Per cycle, the samples grouped under `[truncated]` because no
+    /// complete stack enters that cycle.
+    pub grouped: Vec<(CycleId, u64)>,
+}
+
+/// Samples re-attached under one entry path of one cycle.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rerooted {
+    /// The cycle the stacks begin in.
+    pub cycle: CycleId,
+    /// The frames from the root label down to the cycle's caller.
+    pub entry_path: Vec<FrameId>,
+    /// Samples moved under it.
+    pub samples: u64,
 }
 
 impl FoldStats {
@@ -69,6 +96,7 @@ impl FoldStats {
     pub fn new(cycles: usize) -> Self {
         Self {
             cycles: vec![CycleStats::default(); cycles],
+            truncation: TruncationStats::default(),
         }
     }
 
@@ -83,10 +111,20 @@ impl FoldStats {
         s.max_depth = s.max_depth.max(run.depth);
         s.depth_sum += run.depth as u128 * run.count as u128;
         s.depth_weight += run.count;
-        *s.entries.entry(run.caller).or_default() += run.count;
+        if let Some(caller) = run.caller {
+            *s.entries.entry(caller).or_default() += run.count;
+        }
         if let Some(callee) = run.callee {
             *s.exits.entry(callee).or_default() += run.count;
         }
+    }
+
+    /// Records that `caller` calls into `cycle` in `count` samples.
+    pub fn record_entry(&mut self, cycle: CycleId, caller: FrameId, count: u64) {
+        *self.cycles[cycle as usize]
+            .entries
+            .entry(caller)
+            .or_default() += count;
     }
 
     /// Records the samples of a stack whose leaf is `member` of `cycle`.

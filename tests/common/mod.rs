@@ -6,6 +6,7 @@ use std::io::Cursor;
 use std::path::PathBuf;
 
 use autofold::engine::{EngineOptions, analyse};
+use autofold::fold::FoldOptions;
 use autofold::graph::FrameFilter;
 use autofold::input::{Source, read_from};
 use autofold::output::write_folded;
@@ -14,17 +15,34 @@ use autofold::report::Report;
 
 /// Folds folded-stack text; returns the folded text and the report.
 pub fn fold_text(text: &str, exclude: &[&str]) -> (String, Report) {
-    let mut profile = Profile::new();
-    let source = Source::File("test.folded".into());
-    read_from(Cursor::new(text.as_bytes().to_vec()), &source, &mut profile).expect("valid input");
     let exclude: Vec<String> = exclude.iter().map(|s| s.to_string()).collect();
     let options = EngineOptions {
         filter: FrameFilter::new(&exclude).unwrap(),
+        fold: FoldOptions::default(),
     };
-    let analysis = analyse(profile, &options);
+    fold_with(text, &options)
+}
+
+/// Folds folded-stack text with `options`.
+pub fn fold_with(text: &str, options: &EngineOptions) -> (String, Report) {
+    let mut profile = Profile::new();
+    let source = Source::File("test.folded".into());
+    read_from(Cursor::new(text.as_bytes().to_vec()), &source, &mut profile).expect("valid input");
+    let analysis = analyse(profile, options);
     let mut out = Vec::new();
     write_folded(&analysis.folded, &mut out).unwrap();
     (String::from_utf8(out).unwrap(), analysis.report)
+}
+
+/// Engine options without re-rooting.
+pub fn no_reroot() -> EngineOptions {
+    EngineOptions {
+        fold: FoldOptions {
+            reroot: false,
+            ..FoldOptions::default()
+        },
+        ..EngineOptions::default()
+    }
 }
 
 /// Folds folded-stack text with default options; returns the folded text.
