@@ -7,7 +7,7 @@ use std::fs;
 use assert_cmd::Command;
 use tempfile::TempDir;
 
-use common::{fixture, read_fixture};
+use common::{assert_well_formed_xml, fixture, read_fixture};
 
 fn autofold() -> Command {
     Command::cargo_bin("autofold").unwrap()
@@ -210,19 +210,4 @@ fn report_prints_a_table_by_default_and_json_on_request() {
         .unwrap();
     let json: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
     assert_eq!(json["cycles"][0]["samples"], 10);
-}
-
-/// Fails the test unless `text` parses as XML from start to end.
-pub fn assert_well_formed_xml(text: &str) {
-    let mut reader = quick_xml::Reader::from_str(text);
-    loop {
-        match reader.read_event() {
-            Ok(quick_xml::events::Event::Eof) => break,
-            Ok(_) => {}
-            Err(e) => panic!(
-                "SVG is not well-formed XML at {}: {e}",
-                reader.buffer_position()
-            ),
-        }
-    }
 }

@@ -69,3 +69,18 @@ pub fn fixture(path: &str) -> PathBuf {
 pub fn read_fixture(path: &str) -> String {
     std::fs::read_to_string(fixture(path)).unwrap_or_else(|e| panic!("{path}: {e}"))
 }
+
+/// Fails the test unless `text` parses as XML from start to end.
+pub fn assert_well_formed_xml(text: &str) {
+    let mut reader = quick_xml::Reader::from_str(text);
+    loop {
+        match reader.read_event() {
+            Ok(quick_xml::events::Event::Eof) => break,
+            Ok(_) => {}
+            Err(e) => panic!(
+                "SVG is not well-formed XML at {}: {e}",
+                reader.buffer_position()
+            ),
+        }
+    }
+}

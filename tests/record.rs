@@ -1,0 +1,275 @@
+//! `autofold record` end to end: real perf recording real programs that
+//! these tests build (the Rust even/odd fixture and a C expression parser).
+//!
+//! Set `AUTOFOLD_SKIP_PERF_TESTS=1` to skip them; otherwise a machine where
+//! perf cannot record fails them, with perf's reason.
+
+mod common;
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::sync::OnceLock;
+
+use tempfile::TempDir;
+
+use common::fixture;
+
+fn skip() -> bool {
+    let skip = std::env::var_os("AUTOFOLD_SKIP_PERF_TESTS").is_some_and(|v| v == "1");
+    if skip {
+        eprintln!("skipped: AUTOFOLD_SKIP_PERF_TESTS=1");
+    }
+    skip
+}
+
+/// The debug build of `fixtures/even-odd`, built once per test run.
+fn even_odd() -> &'static Path {
+    static BUILT: OnceLock<PathBuf> = OnceLock::new();
+    BUILT.get_or_init(|| {
+        let dir = fixture("even-odd");
+        let status = Command::new(env!("CARGO"))
+            .args(["build", "--quiet", "--manifest-path"])
+            .arg(dir.join("Cargo.toml"))
+            .arg("--target-dir")
+            .arg(dir.join("target"))
+            .status()
+            .expect("cargo runs");
+        assert!(status.success(), "building fixtures/even-odd failed");
+        dir.join("target/debug/even-odd")
+    })
+}
+
+/// `fixtures/expr/expr.c` compiled with `cc -O0 -g` into `dir`.
+fn expr_program(dir: &Path) -> PathBuf {
+    let program = dir.join("expr");
+    let status = Command::new("cc")
+        .args(["-O0", "-g", "-fno-omit-frame-pointer", "-o"])
+        .arg(&program)
+        .arg(fixture("expr/expr.c"))
+        .status()
+        .expect("cc runs");
+    assert!(status.success(), "compiling fixtures/expr/expr.c failed");
+    program
+}
+
+/// What one recording left behind.
+struct Recorded {
+    output: Output,
+    dir: TempDir,
+}
+
+impl Recorded {
+    fn path(&self, name: &str) -> PathBuf {
+        self.dir.path().join(name)
+    }
+
+    fn folded(&self) -> String {
+        fs::read_to_string(self.path("out.folded")).expect("--folded was written")
+    }
+
+    fn report(&self) -> serde_json::Value {
+        let text = fs::read_to_string(self.path("report.json")).expect("--report was written");
+        serde_json::from_str(&text).unwrap()
+    }
+
+    fn stderr(&self) -> String {
+        String::from_utf8_lossy(&self.output.stderr).into_owned()
+    }
+
+    /// The number of samples perf itself lists in the kept recording.
+    fn perf_samples(&self) -> u64 {
+        let listing = Command::new("perf")
+            .args(["script", "-F", "tid,time", "-i"])
+            .arg(self.path("perf.data"))
+            .output()
+            .unwrap();
+        assert!(listing.status.success(), "perf script failed");
+        String::from_utf8_lossy(&listing.stdout)
+            .lines()
+            .filter(|l| !l.trim().is_empty())
+            .count() as u64
+    }
+}
+
+/// Runs `autofold record` with every output in a fresh directory, keeping
+/// the recording; fails the test with perf's message if nothing was recorded.
+fn record(extra: &[&str], command: &[&Path], args: &[&str]) -> Recorded {
+    let dir = TempDir::new().unwrap();
+    let output = Command::new(env!("CARGO_BIN_EXE_autofold"))
+        .current_dir(dir.path())
+        .arg("record")
+        .args([
+            "-o",
+            "flame.svg",
+            "--folded",
+            "out.folded",
+            "--report",
+            "report.json",
+        ])
+        .args(["--keep-perf-data", "perf.data"])
+        .args(extra)
+        .arg("--")
+        .args(command)
+        .args(args)
+        .output()
+        .expect("autofold runs");
+    let recorded = Recorded { output, dir };
+    assert!(
+        recorded.path("flame.svg").exists(),
+        "autofold record wrote no flame graph; is perf allowed to record here? \
+         (set AUTOFOLD_SKIP_PERF_TESTS=1 to skip)\n{}",
+        recorded.stderr()
+    );
+    recorded
+}
+
+fn assert_cycle_once_per_stack(folded: &str, cycle: &str) {
+    for line in folded.lines() {
+        let (stack, _) = line.rsplit_once(' ').unwrap();
+        let seen = stack.split(';').filter(|f| *f == cycle).count();
+        assert!(seen <= 1, "{cycle} appears {seen} times in {line}");
+    }
+}
+
+fn total_samples(folded: &str) -> u64 {
+    folded
+        .lines()
+        .map(|l| l.rsplit_once(' ').unwrap().1.parse::<u64>().unwrap())
+        .sum()
+}
+
+#[test]
+fn even_odd_folds_into_one_frame_with_its_helpers_beneath() {
+    if skip() {
+        return;
+    }
+    let run = record(&[], &[even_odd()], &[]);
+    assert!(run.output.status.success(), "{}", run.stderr());
+    let cycle = "even_odd::{even,odd}";
+    let report = run.report();
+    assert_eq!(report["cycles"][0]["name"], cycle, "{report:#}");
+    assert_eq!(
+        report["cycles"][0]["members"],
+        serde_json::json!(["even_odd::even", "even_odd::odd"])
+    );
+    let folded = run.folded();
+    assert!(
+        folded.contains(&format!("{cycle};even_odd::crunch ")),
+        "{folded}"
+    );
+    assert!(
+        folded.contains(&format!("{cycle};even_odd::settle")),
+        "{folded}"
+    );
+    assert_cycle_once_per_stack(&folded, cycle);
+    let total = total_samples(&folded);
+    assert_eq!(
+        total,
+        run.perf_samples(),
+        "samples in the folded output = samples perf recorded"
+    );
+    assert_eq!(report["total_samples"], total);
+    let svg = fs::read_to_string(run.path("flame.svg")).unwrap();
+    common::assert_well_formed_xml(&svg);
+    assert!(svg.contains(cycle));
+    assert!(
+        run.stderr().contains(cycle),
+        "the text report goes to stderr"
+    );
+}
+
+#[test]
+fn recursion_deeper_than_127_frames_is_not_cut() {
+    if skip() {
+        return;
+    }
+    let run = record(&["--no-reroot"], &[even_odd()], &["400", "8"]);
+    let report = run.report();
+    let depth = report["cycles"][0]["max_depth"].as_u64().unwrap();
+    assert!(
+        depth > 127,
+        "deepest even/odd run has {depth} frames: perf cut the stacks"
+    );
+}
+
+#[test]
+fn three_function_cycle_in_c_is_found_and_the_exit_code_passed_on() {
+    if skip() {
+        return;
+    }
+    let build = TempDir::new().unwrap();
+    let program = expr_program(build.path());
+    let run = record(&[], &[&program], &["150", "200", "3"]);
+    assert_eq!(run.output.status.code(), Some(3), "{}", run.stderr());
+    let cycle = "{expr,factor,term}";
+    let report = run.report();
+    assert_eq!(report["cycles"][0]["name"], cycle, "{report:#}");
+    let folded = run.folded();
+    assert!(
+        folded.contains(&format!("main;{cycle};checksum ")),
+        "{folded}"
+    );
+    assert_cycle_once_per_stack(&folded, cycle);
+    assert_eq!(total_samples(&folded), run.perf_samples());
+    let svg = fs::read_to_string(run.path("flame.svg")).unwrap();
+    common::assert_well_formed_xml(&svg);
+    assert!(svg.contains(cycle));
+
+    let ignored = record(&["--ignore-status"], &[&program], &["20", "50", "3"]);
+    assert_eq!(
+        ignored.output.status.code(),
+        Some(0),
+        "{}",
+        ignored.stderr()
+    );
+}
+
+#[test]
+fn ctrl_c_stops_the_command_and_still_renders() {
+    if skip() {
+        return;
+    }
+    use std::os::unix::process::CommandExt;
+    let build = TempDir::new().unwrap();
+    let program = expr_program(build.path());
+    let dir = TempDir::new().unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_autofold"))
+        .current_dir(dir.path())
+        .args(["record", "-o", "flame.svg", "--"])
+        .arg(&program)
+        .args(["150", "1000000"])
+        .process_group(0)
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(std::time::Duration::from_secs(2));
+    // Ctrl-C in a terminal signals the whole foreground process group.
+    let group = format!("-{}", child.id());
+    assert!(
+        Command::new("kill")
+            .args(["-INT", "--", &group])
+            .status()
+            .unwrap()
+            .success()
+    );
+    let output = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(
+        output.status.code(),
+        Some(130),
+        "exit code of a command stopped by SIGINT\n{stderr}"
+    );
+    assert!(stderr.contains("interrupted"), "{stderr}");
+    let svg = fs::read_to_string(dir.path().join("flame.svg")).expect("the flame graph is written");
+    common::assert_well_formed_xml(&svg);
+    let leftovers: Vec<_> = fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(
+        leftovers,
+        ["flame.svg"],
+        "no temporary or half-written files"
+    );
+}
