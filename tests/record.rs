@@ -234,7 +234,7 @@ fn ctrl_c_stops_the_command_and_still_renders() {
     let build = TempDir::new().unwrap();
     let program = expr_program(build.path());
     let dir = TempDir::new().unwrap();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_autofold"))
+    let child = Command::new(env!("CARGO_BIN_EXE_autofold"))
         .current_dir(dir.path())
         .args(["record", "-o", "flame.svg", "--"])
         .arg(&program)
