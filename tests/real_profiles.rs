@@ -1,0 +1,172 @@
+//! Folding profiles captured from real perf runs (see fixtures/README.md),
+//! checked for what a person would look for in the flame graph.
+
+mod common;
+
+use std::collections::BTreeMap;
+
+use autofold::report::Report;
+use common::{fold, fold_text, fold_with, no_reroot, read_fixture, total};
+
+/// Samples per distinct frame right below the root label.
+fn second_frames(folded: &str) -> BTreeMap<String, u64> {
+    let mut map = BTreeMap::new();
+    for line in folded.lines() {
+        let (stack, count) = line.rsplit_once(' ').unwrap();
+        let second = stack.split(';').nth(1).unwrap_or("").to_string();
+        *map.entry(second).or_default() += count.parse::<u64>().unwrap();
+    }
+    map
+}
+
+/// Samples of stacks that, below the root label and any pseudo-frames,
+/// start inside the recursion (a frame whose name matches `member`).
+fn truncated_samples(text: &str, member: impl Fn(&str) -> bool) -> u64 {
+    text.lines()
+        .filter_map(|line| {
+            let (stack, count) = line.rsplit_once(' ')?;
+            let first = stack
+                .split(';')
+                .skip(1)
+                .find(|f| !(f.starts_with('[') && f.ends_with(']')))?;
+            member(first).then(|| count.parse::<u64>().unwrap())
+        })
+        .sum()
+}
+
+fn cycle<'a>(report: &'a Report, name: &str) -> &'a autofold::report::CycleReport {
+    report
+        .cycles
+        .iter()
+        .find(|c| c.name == name)
+        .unwrap_or_else(|| panic!("no cycle {name}: {report:#?}"))
+}
+
+#[test]
+fn perf_script_input_collapses_like_inferno_collapse_perf() {
+    let from_script = fold(&read_fixture("expr/expr.perf-script.txt"));
+    let from_inferno = fold(&read_fixture("expr/expr.perf-script.folded"));
+    assert_eq!(from_script, from_inferno);
+    assert_eq!(total(&from_script), 20);
+}
+
+#[test]
+fn even_odd_profile_has_one_cycle_with_crunch_and_settle_beneath() {
+    let input = read_fixture("even-odd/even-odd.folded");
+    let (folded, report) = fold_text(&input, &[]);
+    let even_odd = cycle(&report, "even_odd::{even,odd}");
+    assert_eq!(even_odd.members, ["even_odd::even", "even_odd::odd"]);
+    let exits: Vec<&str> = even_odd.exits.iter().map(|e| e.name.as_str()).collect();
+    assert_eq!(exits, ["even_odd::crunch", "even_odd::settle"]);
+    assert_eq!(even_odd.entries[0].name, "even_odd::main::{{closure}}");
+    // 100 levels of each: even(100) … even(0) is 101 frames, +1 for the
+    // repetition that starts at 101.
+    assert_eq!(even_odd.max_depth, 102);
+    assert_eq!(total(&folded), total(&input));
+    assert_eq!(report.truncation.truncated_samples, 0);
+}
+
+#[test]
+fn expr_profile_folds_the_three_function_loop() {
+    let input = read_fixture("expr/expr.folded");
+    let (folded, report) = fold_text(&input, &[]);
+    let expr = cycle(&report, "{expr,factor,term}");
+    assert_eq!(expr.exits[0].name, "checksum");
+    // 151 parenthesis levels, three frames each.
+    assert_eq!(expr.max_depth, 453);
+    assert!(
+        folded.lines().all(|l| !l.contains(";expr;")),
+        "no member left unfolded"
+    );
+    assert_eq!(total(&folded), total(&input));
+}
+
+#[test]
+fn deep_even_odd_is_rerooted_under_main_into_one_tower() {
+    let input = read_fixture("even-odd/even-odd-deep.folded");
+    let is_member = |f: &str| f == "even_odd::even" || f == "even_odd::odd";
+    let expected_truncated = truncated_samples(&input, is_member);
+    assert!(
+        expected_truncated > total(&input) / 2,
+        "the fixture is mostly truncated stacks"
+    );
+
+    let (folded, report) = fold_text(&input, &[]);
+    let t = &report.truncation;
+    assert_eq!(t.truncated_samples, expected_truncated);
+    assert_eq!(t.rerooted_samples, expected_truncated);
+    assert_eq!(t.grouped_samples, 0);
+    let path = &t.rerooted[0].entry_path;
+    assert_eq!(path.first().map(String::as_str), Some("even-odd"));
+    assert_eq!(path.get(1).map(String::as_str), Some("_start"));
+    assert_eq!(
+        path.last().map(String::as_str),
+        Some("even_odd::main::{{closure}}")
+    );
+    assert_eq!(
+        total(&folded),
+        total(&input),
+        "re-rooting conserves samples"
+    );
+
+    // One tower: every stack through the cycle reaches it by the same path,
+    // except the few whose unwinding failed before the recursion began.
+    let tower = format!("{};even_odd::{{even,odd}}", path.join(";"));
+    let through: u64 = folded
+        .lines()
+        .filter(|l| l.contains("even_odd::{even,odd}"))
+        .map(|l| total(l))
+        .sum();
+    let in_tower: u64 = folded
+        .lines()
+        .filter(|l| l.starts_with(&tower))
+        .map(|l| total(l))
+        .sum();
+    assert!(
+        in_tower * 100 >= through * 99,
+        "{in_tower} of {through} samples in the main tower"
+    );
+    assert!(second_frames(&folded)["_start"] * 100 >= total(&folded) * 99);
+}
+
+#[test]
+fn without_reroot_the_truncated_stacks_stay_a_second_tower() {
+    let input = read_fixture("even-odd/even-odd-deep.folded");
+    let (folded, report) = fold_with(&input, &no_reroot());
+    assert_eq!(report.truncation.truncated_samples, 0);
+    let roots = second_frames(&folded);
+    let beside_main = roots.get("even_odd::{even,odd}").copied().unwrap_or(0)
+        + roots.get("[unknown]").copied().unwrap_or(0);
+    assert!(
+        beside_main >= truncated_samples(&input, |f| f.starts_with("even_odd::")),
+        "{roots:?}"
+    );
+}
+
+#[test]
+fn truncated_stacks_with_no_complete_entry_go_under_truncated() {
+    let input = "p;a;b;a;work 3\np;[unknown];b;a;b 2\np;main;c 1\n";
+    let (folded, report) = fold_text(input, &[]);
+    assert_eq!(
+        folded,
+        "p;[truncated];{a,b} 2\np;[truncated];{a,b};work 3\np;main;c 1\n"
+    );
+    assert_eq!(report.truncation.grouped_samples, 5);
+    assert_eq!(report.truncation.grouped[0].cycle, "{a,b}");
+}
+
+#[test]
+fn truncated_stacks_join_the_entry_path_with_the_most_samples() {
+    let input = "p;main;run;a;b;x 5\np;main;other;a;y 2\np;b;a;z 4\n";
+    let (folded, report) = fold_text(input, &[]);
+    assert_eq!(
+        folded,
+        "p;main;other;{a,b};y 2\np;main;run;{a,b};x 5\np;main;run;{a,b};z 4\n"
+    );
+    assert_eq!(
+        report.truncation.rerooted[0].entry_path,
+        ["p", "main", "run"]
+    );
+    assert_eq!(cycle(&report, "{a,b}").entries[0].name, "run");
+    assert_eq!(cycle(&report, "{a,b}").entries[0].samples, 9);
+}
