@@ -115,12 +115,12 @@ fn deep_even_odd_is_rerooted_under_main_into_one_tower() {
     let through: u64 = folded
         .lines()
         .filter(|l| l.contains("even_odd::{even,odd}"))
-        .map(|l| total(l))
+        .map(total)
         .sum();
     let in_tower: u64 = folded
         .lines()
         .filter(|l| l.starts_with(&tower))
-        .map(|l| total(l))
+        .map(total)
         .sum();
     assert!(
         in_tower * 100 >= through * 99,
