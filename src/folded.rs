@@ -21,7 +21,7 @@ const BLOCK: usize = 1 << 20;
 const PARSERS: usize = 2;
 
 /// Blocks waiting per parser: bounds memory while the reader runs ahead.
-const QUEUE: usize = 2;
+const QUEUE: usize = 1;
 
 /// Reads folded text from `reader` into `profile`. `line_offset` lines of
 /// `source` were consumed before `reader`, for line numbers in errors.
@@ -34,7 +34,7 @@ pub fn read_folded(
     let (read, parsed) = thread::scope(|scope| {
         // Parsed blocks come back for reuse: fresh buffers would cost a page
         // fault every 4 KiB of input.
-        let (spare_sender, spares) = sync_channel::<Vec<u8>>(PARSERS * (QUEUE + 2));
+        let (spare_sender, spares) = sync_channel::<Vec<u8>>(PARSERS * (QUEUE + 1));
         let (senders, parsers): (Vec<SyncSender<Block>>, Vec<_>) = (0..PARSERS)
             .map(|_| {
                 let (sender, receiver) = sync_channel(QUEUE);

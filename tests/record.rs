@@ -273,3 +273,119 @@ fn ctrl_c_stops_the_command_and_still_renders() {
         "no temporary or half-written files"
     );
 }
+
+#[test]
+fn an_existing_recording_is_processed_without_recording_again() {
+    if skip() {
+        return;
+    }
+    let build = TempDir::new().unwrap();
+    let program = expr_program(build.path());
+    let first = record(&[], &[&program], &["60", "100"]);
+    let dir = TempDir::new().unwrap();
+    let output = Command::new(env!("CARGO_BIN_EXE_autofold"))
+        .current_dir(dir.path())
+        .args([
+            "record",
+            "--folded",
+            "again.folded",
+            "-o",
+            "again.svg",
+            "--perf-data",
+        ])
+        .arg(first.path("perf.data"))
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let again = fs::read_to_string(dir.path().join("again.folded")).unwrap();
+    assert_eq!(again, first.folded(), "the same recording folds the same");
+    assert!(
+        first.path("perf.data").exists(),
+        "--perf-data input is left alone"
+    );
+}
+
+#[test]
+fn attaching_to_a_running_process_records_until_ctrl_c() {
+    if skip() {
+        return;
+    }
+    use std::os::unix::process::CommandExt;
+    let build = TempDir::new().unwrap();
+    let program = expr_program(build.path());
+    let mut target = Command::new(&program)
+        .args(["150", "1000000"])
+        .spawn()
+        .unwrap();
+    let dir = TempDir::new().unwrap();
+    let autofold = Command::new(env!("CARGO_BIN_EXE_autofold"))
+        .current_dir(dir.path())
+        .args([
+            "record",
+            "-o",
+            "flame.svg",
+            "--folded",
+            "out.folded",
+            "--pid",
+        ])
+        .arg(target.id().to_string())
+        .process_group(0)
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(std::time::Duration::from_secs(2));
+    let group = format!("-{}", autofold.id());
+    assert!(
+        Command::new("kill")
+            .args(["-INT", "--", &group])
+            .status()
+            .unwrap()
+            .success()
+    );
+    let output = autofold.wait_with_output().unwrap();
+    target.kill().unwrap();
+    target.wait().unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stderr}");
+    let folded = fs::read_to_string(dir.path().join("out.folded")).unwrap();
+    assert!(folded.contains("{expr,factor,term};checksum"), "{folded}");
+    common::assert_well_formed_xml(&fs::read_to_string(dir.path().join("flame.svg")).unwrap());
+}
+
+#[test]
+fn frame_pointer_call_graphs_and_flame_graph_options_are_passed_on() {
+    if skip() {
+        return;
+    }
+    let build = TempDir::new().unwrap();
+    let program = expr_program(build.path());
+    let run = record(
+        &[
+            "--call-graph",
+            "fp",
+            "--title",
+            "expr under fp",
+            "--inverted",
+            "--image-width",
+            "900",
+        ],
+        &[&program],
+        &["100", "150"],
+    );
+    assert!(run.output.status.success(), "{}", run.stderr());
+    assert!(run.folded().contains("main;{expr,factor,term};checksum"));
+    let svg = fs::read_to_string(run.path("flame.svg")).unwrap();
+    assert!(svg.contains("expr under fp"));
+    assert!(
+        svg.contains("width=\"900\""),
+        "--image-width reaches inferno"
+    );
+    assert!(
+        svg.contains("inverted = true"),
+        "--inverted reaches inferno"
+    );
+}
