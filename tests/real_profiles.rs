@@ -170,3 +170,159 @@ fn truncated_stacks_join_the_entry_path_with_the_most_samples() {
     assert_eq!(cycle(&report, "{a,b}").entries[0].name, "run");
     assert_eq!(cycle(&report, "{a,b}").entries[0].samples, 9);
 }
+
+#[test]
+fn serde_json_giant_cycle_comes_with_a_split_that_works() {
+    let input = read_fixture("serde-nested/serde-nested.folded");
+    let (folded, report) = fold_text(&input, &[]);
+    assert_eq!(
+        total(&folded),
+        total(&input),
+        "samples conserved through re-rooting"
+    );
+    let giant = &report.cycles[0];
+    assert!(giant.members.len() > 8, "{:?}", giant.members);
+    for member in [
+        "core::ops::function::FnOnce::call_once",
+        "<&mut serde_json::de::Deserializer<R> as serde_core::de::Deserializer>::deserialize_any",
+    ] {
+        assert!(
+            giant.members.iter().any(|m| m == member),
+            "{member} in {:?}",
+            giant.members
+        );
+    }
+    let split = giant
+        .split
+        .as_ref()
+        .expect("a giant cycle gets a split suggestion");
+    assert!(split.largest_component_after < giant.members.len() - split.exclude.len());
+    let exclude: Vec<String> = split
+        .exclude
+        .iter()
+        .map(|m| format!("^{}$", regex::escape(m)))
+        .collect();
+    let exclude: Vec<&str> = exclude.iter().map(String::as_str).collect();
+    let (_, after) = fold_text(&input, &exclude);
+    let members_together = after
+        .cycles
+        .iter()
+        .map(|c| {
+            c.members
+                .iter()
+                .filter(|m| giant.members.contains(m))
+                .count()
+        })
+        .max()
+        .unwrap_or(0);
+    // A component of one is a cycle only if it calls itself: at most.
+    assert!(
+        members_together <= split.largest_component_after,
+        "applied, the suggestion splits the cycle"
+    );
+    assert!(members_together < giant.members.len() - split.exclude.len());
+}
+
+#[test]
+fn serde_json_recursion_is_rerooted_where_the_program_enters_it() {
+    // Cutting the runtime's call_once trampoline leaves the parser's own
+    // recursion, entered from serde_json::from_str.
+    let input = read_fixture("serde-nested/serde-nested.folded");
+    let (folded, report) = fold_text(&input, &["^core::ops::function::FnOnce::call_once$"]);
+    let parser = report
+        .cycles
+        .iter()
+        .find(|c| c.members.iter().any(|m| m.ends_with("deserialize_any")))
+        .expect("the parser's recursion is a cycle");
+    assert!(
+        parser.members.iter().all(|m| m.contains("serde")),
+        "{:?}",
+        parser.members
+    );
+    let t = &report.truncation;
+    let members = |f: &str| parser.members.iter().any(|m| m == f);
+    assert_eq!(t.truncated_samples, truncated_samples(&input, members));
+    assert!(t.truncated_samples > 0);
+    let path = &t.rerooted[0].entry_path;
+    assert_eq!(&path[..2], ["serde-nested", "_start"]);
+    assert!(path.iter().any(|f| f == "serde_nested::main"), "{path:?}");
+    assert_eq!(
+        path.last().map(String::as_str),
+        Some("serde_json::de::from_trait")
+    );
+    assert_eq!(total(&folded), total(&input));
+}
+
+#[test]
+fn interpreter_giant_cycle_names_eval_as_the_bridge() {
+    let input = read_fixture("interp/interp.folded");
+    let (_, report) = fold_text(&input, &[]);
+    let giant = &report.cycles[0];
+    assert_eq!(
+        giant.name,
+        format!("{{interp::eval,+{}}}", giant.members.len() - 1)
+    );
+    for member in [
+        "interp::eval",
+        "interp::eval_call",
+        "interp::call_closure",
+        "interp::apply",
+        "interp::eval_if",
+    ] {
+        assert!(giant.members.iter().any(|m| m == member), "{member}");
+    }
+    assert!(giant.exits.iter().any(|e| e.name == "interp::hash_work"));
+    let split = giant.split.as_ref().unwrap();
+    assert_eq!(split.exclude, ["interp::eval"]);
+    assert_eq!(split.ranking[0].name, "interp::eval");
+    assert_eq!(split.flags, "--exclude '^interp::eval$'");
+    let (_, after) = fold_text(&input, &["^interp::eval$"]);
+    assert!(
+        after
+            .cycles
+            .iter()
+            .all(|c| c.members.len() < giant.members.len() / 2),
+        "{:?}",
+        after.cycles
+    );
+}
+
+#[test]
+fn max_cycle_members_leaves_giant_cycles_unfolded_but_reported() {
+    let input = read_fixture("interp/interp.folded");
+    let options = autofold::engine::EngineOptions {
+        fold: autofold::fold::FoldOptions {
+            max_cycle_members: Some(8),
+            ..Default::default()
+        },
+        ..Default::default()
+    };
+    let (folded, report) = fold_with(&input, &options);
+    assert!(!report.cycles[0].folded);
+    assert!(
+        folded.contains(";interp::eval;interp::eval_"),
+        "members stay in the stacks"
+    );
+    assert!(!folded.contains("{interp::eval,"));
+    assert_eq!(total(&folded), total(&input));
+}
+
+#[test]
+fn text_report_fits_80_columns() {
+    for fixture in [
+        "serde-nested/serde-nested.folded",
+        "interp/interp.folded",
+        "even-odd/even-odd-deep.folded",
+    ] {
+        let (_, report) = fold_text(&read_fixture(fixture), &[]);
+        let mut text = Vec::new();
+        report.write_text(&mut text).unwrap();
+        let text = String::from_utf8(text).unwrap();
+        for line in text
+            .lines()
+            .filter(|l| !l.trim_start().starts_with("--exclude"))
+        {
+            assert!(line.chars().count() <= 80, "{fixture}: {line}");
+        }
+    }
+}
