@@ -22,8 +22,18 @@ impl FrameFilter {
     /// A filter that keeps out pseudo-frames and every frame matching one of
     /// the `exclude` patterns.
     pub fn new(exclude: &[String]) -> anyhow::Result<Self> {
-        let exclude = RegexSet::new(exclude)
-            .map_err(|e| anyhow::anyhow!("invalid --exclude pattern: {e}"))?;
+        for pattern in exclude {
+            if let Err(e) = regex::Regex::new(pattern) {
+                let why = e.to_string();
+                let why = why
+                    .lines()
+                    .last()
+                    .unwrap_or_default()
+                    .trim_start_matches("error: ");
+                anyhow::bail!("invalid --exclude pattern {pattern:?}: {why}");
+            }
+        }
+        let exclude = RegexSet::new(exclude)?;
         Ok(Self { exclude })
     }
 

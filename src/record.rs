@@ -90,7 +90,11 @@ pub fn record(target: &Target, options: &RecordOptions) -> Result<Recording> {
     check_perf(&options.perf)?;
     let temp = tempfile::tempdir().context("cannot create a temporary directory for perf.data")?;
     let (data, status) = match target {
-        Target::PerfData(path) => (path.clone(), None),
+        Target::PerfData(path) => {
+            std::fs::File::open(path)
+                .with_context(|| format!("{}: cannot open", path.display()))?;
+            (path.clone(), None)
+        }
         Target::Command(command) => {
             check_command(&command[0])?;
             let data = temp.path().join("perf.data");
@@ -98,6 +102,9 @@ pub fn record(target: &Target, options: &RecordOptions) -> Result<Recording> {
             (data, Some(status))
         }
         Target::Pid(pid) => {
+            if !Path::new(&format!("/proc/{pid}")).exists() {
+                bail!("no process with pid {pid} is running");
+            }
             let data = temp.path().join("perf.data");
             eprintln!("autofold: recording process {pid}; press Ctrl-C to stop");
             perf_record(options, &data, vec!["--pid".into(), pid.to_string().into()])?;

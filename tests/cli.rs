@@ -211,3 +211,17 @@ fn report_prints_a_table_by_default_and_json_on_request() {
     let json: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
     assert_eq!(json["cycles"][0]["samples"], 10);
 }
+
+#[test]
+fn an_invalid_exclude_pattern_is_a_one_line_error() {
+    let out = autofold()
+        .args(["fold", "--exclude", "("])
+        .arg(fixture("cases/mutual.folded"))
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert_eq!(
+        stderr_of(&out),
+        "autofold: error: invalid --exclude pattern \"(\": unclosed group\n"
+    );
+}

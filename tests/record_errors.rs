@@ -103,3 +103,28 @@ fn a_target_is_required() {
     assert!(!ok);
     assert!(stderr.contains("required"), "{stderr}");
 }
+
+#[test]
+fn a_pid_that_does_not_exist_is_named() {
+    let dir = TempDir::new().unwrap();
+    let perf = fake_perf(dir.path(), "exit 0");
+    let (ok, stderr) = record_with(&perf, dir.path(), &["--pid", "999999999"]);
+    assert!(!ok);
+    assert_eq!(
+        stderr,
+        "autofold: error: no process with pid 999999999 is running\n"
+    );
+}
+
+#[test]
+fn a_missing_perf_data_file_is_named() {
+    let dir = TempDir::new().unwrap();
+    let perf = fake_perf(dir.path(), "exit 0");
+    let (ok, stderr) = record_with(&perf, dir.path(), &["--perf-data", "missing.data"]);
+    assert!(!ok);
+    assert!(
+        stderr.starts_with("autofold: error: missing.data: cannot open"),
+        "{stderr}"
+    );
+    assert_eq!(stderr.lines().count(), 1);
+}
