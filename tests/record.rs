@@ -124,6 +124,28 @@ fn record(extra: &[&str], command: &[&Path], args: &[&str]) -> Recorded {
     recorded
 }
 
+/// Runs `autofold record ARGS` in `dir` as its own process group, and
+/// after two seconds sends SIGINT to the group, as Ctrl-C in a terminal does.
+fn interrupted_record(dir: &Path, args: &[&std::ffi::OsStr]) -> Output {
+    use std::os::unix::process::CommandExt;
+    let child = Command::new(env!("CARGO_BIN_EXE_autofold"))
+        .current_dir(dir)
+        .arg("record")
+        .args(args)
+        .process_group(0)
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(std::time::Duration::from_secs(2));
+    let group = format!("-{}", child.id());
+    let kill = Command::new("kill")
+        .args(["-INT", "--", &group])
+        .status()
+        .unwrap();
+    assert!(kill.success());
+    child.wait_with_output().unwrap()
+}
+
 fn assert_cycle_once_per_stack(folded: &str, cycle: &str) {
     for line in folded.lines() {
         let (stack, _) = line.rsplit_once(' ').unwrap();
@@ -230,30 +252,18 @@ fn ctrl_c_stops_the_command_and_still_renders() {
     if skip() {
         return;
     }
-    use std::os::unix::process::CommandExt;
     let build = TempDir::new().unwrap();
     let program = expr_program(build.path());
     let dir = TempDir::new().unwrap();
-    let child = Command::new(env!("CARGO_BIN_EXE_autofold"))
-        .current_dir(dir.path())
-        .args(["record", "-o", "flame.svg", "--"])
-        .arg(&program)
-        .args(["150", "1000000"])
-        .process_group(0)
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    std::thread::sleep(std::time::Duration::from_secs(2));
-    // Ctrl-C in a terminal signals the whole foreground process group.
-    let group = format!("-{}", child.id());
-    assert!(
-        Command::new("kill")
-            .args(["-INT", "--", &group])
-            .status()
-            .unwrap()
-            .success()
+    let long_run = [program.as_os_str(), "150".as_ref(), "1000000".as_ref()];
+    let output = interrupted_record(
+        dir.path(),
+        &[
+            &["-o".as_ref(), "flame.svg".as_ref(), "--".as_ref()],
+            &long_run[..],
+        ]
+        .concat(),
     );
-    let output = child.wait_with_output().unwrap();
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert_eq!(
         output.status.code(),
@@ -314,7 +324,6 @@ fn attaching_to_a_running_process_records_until_ctrl_c() {
     if skip() {
         return;
     }
-    use std::os::unix::process::CommandExt;
     let build = TempDir::new().unwrap();
     let program = expr_program(build.path());
     let mut target = Command::new(&program)
@@ -322,31 +331,9 @@ fn attaching_to_a_running_process_records_until_ctrl_c() {
         .spawn()
         .unwrap();
     let dir = TempDir::new().unwrap();
-    let autofold = Command::new(env!("CARGO_BIN_EXE_autofold"))
-        .current_dir(dir.path())
-        .args([
-            "record",
-            "-o",
-            "flame.svg",
-            "--folded",
-            "out.folded",
-            "--pid",
-        ])
-        .arg(target.id().to_string())
-        .process_group(0)
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    std::thread::sleep(std::time::Duration::from_secs(2));
-    let group = format!("-{}", autofold.id());
-    assert!(
-        Command::new("kill")
-            .args(["-INT", "--", &group])
-            .status()
-            .unwrap()
-            .success()
-    );
-    let output = autofold.wait_with_output().unwrap();
+    let pid = target.id().to_string();
+    let args = ["-o", "flame.svg", "--folded", "out.folded", "--pid", &pid];
+    let output = interrupted_record(dir.path(), &args.map(std::ffi::OsStr::new));
     target.kill().unwrap();
     target.wait().unwrap();
     let stderr = String::from_utf8_lossy(&output.stderr);
