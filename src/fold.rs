@@ -51,9 +51,15 @@ pub fn fold(
     let mut stats = FoldStats::new(cycles.len());
     let mut sightings = Vec::new();
     let mut truncated = Vec::new();
-    let (frames, arena, stacks) = profile.parts_mut();
-    let mut write = 0;
+    let (frames, segments, stacks) = profile.parts_mut();
+    // Stacks of one arena are contiguous and in order: each is compacted in
+    // place, from the arena's start.
+    let (mut write, mut segment) = (0, 0);
     for (index, stack) in stacks.iter_mut().enumerate() {
+        if stack.segment() != segment {
+            (write, segment) = (0, stack.segment());
+        }
+        let arena = &mut segments[stack.segment()];
         let found = folder.truncation(arena, *stack).filter(|_| options.reroot);
         let mut pass = StackPass {
             index,
@@ -62,7 +68,7 @@ pub fn fold(
             sightings: &mut sightings,
         };
         let len = folder.fold_stack(arena, *stack, write, &mut pass);
-        *stack = StackRef::new(write, len, stack.count);
+        *stack = StackRef::new(stack.segment(), write, len, stack.count);
         write += len;
         truncated.extend(found.map(|(cycle, skipped)| Truncated {
             stack: index,
@@ -70,11 +76,11 @@ pub fn fold(
             skipped,
         }));
     }
-    arena.truncate(write);
+    truncate_to_folded(segments, stacks);
     if options.reroot {
-        reroot(frames, arena, stacks, &sightings, &truncated, &mut stats);
+        reroot(frames, segments, stacks, &sightings, &truncated, &mut stats);
     }
-    sort_and_merge(stacks, arena, frames);
+    sort_and_merge(stacks, segments, frames);
     Folded { profile, stats }
 }
 
@@ -217,9 +223,21 @@ impl<'a> Folder<'a> {
     }
 }
 
+/// Frees what folding left unused at the end of each arena.
+fn truncate_to_folded(segments: &mut [Vec<FrameId>], stacks: &[StackRef]) {
+    let mut used = vec![0; segments.len()];
+    for s in stacks {
+        used[s.segment()] = used[s.segment()].max(s.start() + s.len());
+    }
+    for (arena, used) in segments.iter_mut().zip(used) {
+        arena.truncate(used);
+        arena.shrink_to_fit();
+    }
+}
+
 /// Sorts stacks by their folded text and merges equal ones, summing counts.
-fn sort_and_merge(stacks: &mut Vec<StackRef>, arena: &[FrameId], frames: &Frames) {
-    let frames_of = |s: &StackRef| &arena[s.start()..s.start() + s.len()];
+fn sort_and_merge(stacks: &mut Vec<StackRef>, segments: &[Vec<FrameId>], frames: &Frames) {
+    let frames_of = |s: &StackRef| s.frames_in(segments);
     stacks.sort_unstable_by(|a, b| compare_stacks(frames_of(a), frames_of(b), frames));
     stacks.dedup_by(|later, kept| {
         let same = frames_of(later) == frames_of(kept);

@@ -59,6 +59,7 @@ impl Frames {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct StackRef {
     start: usize,
+    segment: u32,
     len: u32,
     /// Samples recorded for this stack.
     pub count: u64,
@@ -68,12 +69,14 @@ pub struct StackRef {
 /// last), and the caller→callee pairs seen while reading them.
 ///
 /// The edge set is collected while stacks are added so that building the
-/// call graph needs no second pass over the stacks.
+/// call graph needs no second pass over the stacks. Frames live in one or
+/// more segments (arenas): merging profiles read by different threads
+/// moves their segments instead of copying their frames.
 #[derive(Debug, Default, Clone)]
 pub struct Profile {
     /// The frame-name table.
     pub frames: Frames,
-    arena: Vec<FrameId>,
+    segments: Vec<Vec<FrameId>>,
     stacks: Vec<StackRef>,
     edges: FxHashSet<(FrameId, FrameId)>,
 }
@@ -109,32 +112,34 @@ impl Profile {
     /// Adds a stack without recording its edges: for stacks derived from
     /// stacks already in a graph (folded or re-rooted output).
     pub fn push_without_edges(&mut self, ids: &[FrameId], count: u64) {
-        self.stacks.push(StackRef {
-            start: self.arena.len(),
-            len: ids.len() as u32,
-            count,
-        });
-        self.arena.extend_from_slice(ids);
+        if self.segments.is_empty() {
+            self.segments.push(Vec::new());
+        }
+        let segment = self.segments.len() - 1;
+        let arena = &mut self.segments[segment];
+        self.stacks
+            .push(StackRef::new(segment, arena.len(), ids.len(), count));
+        arena.extend_from_slice(ids);
     }
 
     /// Moves every stack and edge of `other` into this profile, mapping its
-    /// frame ids onto this profile's table.
-    pub fn absorb(&mut self, other: Profile) {
-        if self.stacks.is_empty() && self.frames.is_empty() {
-            *self = other;
-            return;
-        }
+    /// frame ids onto this profile's table in place: its frames are not
+    /// copied.
+    pub fn absorb(&mut self, mut other: Profile) {
         let ids: Vec<FrameId> = other
             .frames
             .iter()
             .map(|(_, name)| self.frames.intern(name))
             .collect();
-        let mut stack = Vec::new();
-        for (frames, count) in other.stacks() {
-            stack.clear();
-            stack.extend(frames.iter().map(|&f| ids[f as usize]));
-            self.push_without_edges(&stack, count);
+        for frame in other.segments.iter_mut().flatten() {
+            *frame = ids[*frame as usize];
         }
+        let offset = self.segments.len() as u32;
+        self.stacks.extend(other.stacks.iter().map(|s| StackRef {
+            segment: s.segment + offset,
+            ..*s
+        }));
+        self.segments.append(&mut other.segments);
         self.edges.extend(
             other
                 .edges
@@ -160,7 +165,7 @@ impl Profile {
 
     /// The frames of one stack.
     pub fn frames_of(&self, stack: &StackRef) -> &[FrameId] {
-        &self.arena[stack.start..stack.start + stack.len as usize]
+        stack.frames_in(&self.segments)
     }
 
     /// Every distinct caller→callee pair below the root label.
@@ -170,8 +175,10 @@ impl Profile {
 
     /// Splits the profile into its frame table and its stacks, for passes
     /// that rewrite stacks in place.
-    pub(crate) fn parts_mut(&mut self) -> (&mut Frames, &mut Vec<FrameId>, &mut Vec<StackRef>) {
-        (&mut self.frames, &mut self.arena, &mut self.stacks)
+    pub(crate) fn parts_mut(
+        &mut self,
+    ) -> (&mut Frames, &mut Vec<Vec<FrameId>>, &mut Vec<StackRef>) {
+        (&mut self.frames, &mut self.segments, &mut self.stacks)
     }
 }
 
@@ -188,18 +195,29 @@ fn repeats_earlier_pair(ids: &[FrameId], callee: usize) -> bool {
 }
 
 impl StackRef {
-    /// A reference to `len` frames at `start` in the arena.
-    pub(crate) fn new(start: usize, len: usize, count: u64) -> Self {
+    /// A reference to `len` frames at `start` in arena `segment`.
+    pub(crate) fn new(segment: usize, start: usize, len: usize, count: u64) -> Self {
         Self {
             start,
+            segment: segment as u32,
             len: len as u32,
             count,
         }
     }
 
-    /// Where the stack starts in the arena.
+    /// Where the stack starts in its arena.
     pub(crate) fn start(&self) -> usize {
         self.start
+    }
+
+    /// Which arena holds the stack.
+    pub(crate) fn segment(&self) -> usize {
+        self.segment as usize
+    }
+
+    /// The stack's frames, looked up in the profile's arenas.
+    pub(crate) fn frames_in<'a>(&self, segments: &'a [Vec<FrameId>]) -> &'a [FrameId] {
+        &segments[self.segment()][self.start..self.start + self.len()]
     }
 
     /// How many frames the stack has.

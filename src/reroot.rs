@@ -42,11 +42,12 @@ pub struct Truncated {
     pub skipped: usize,
 }
 
-/// Re-attaches every truncated stack (folded, in `arena`) under its cycle's
-/// main entry path, or under `[truncated]`; records what it did in `stats`.
+/// Re-attaches every truncated stack (folded, in `segments`) under its
+/// cycle's main entry path, or under `[truncated]`, in an arena of their
+/// own; records what it did in `stats`.
 pub fn reroot(
     frames: &mut Frames,
-    arena: &mut Vec<FrameId>,
+    segments: &mut Vec<Vec<FrameId>>,
     stacks: &mut [StackRef],
     sightings: &[EntrySighting],
     truncated: &[Truncated],
@@ -55,39 +56,42 @@ pub fn reroot(
     if truncated.is_empty() {
         return;
     }
-    let paths = main_entry_paths(frames, arena, stacks, sightings);
+    let paths = main_entry_paths(frames, segments, stacks, sightings);
     let marker = frames.intern(TRUNCATED_FRAME);
     let mut moved: FxHashMap<(CycleId, FrameId), u64> = FxHashMap::default();
+    let mut arena = Vec::new();
+    let segment = segments.len();
     for t in truncated {
         let stack = stacks[t.stack];
-        let root = arena[stack.start()];
+        let old = stack.frames_in(segments);
+        let root = old[0];
         let path = paths.get(&(t.cycle, root));
         let start = arena.len();
         match path {
             Some(path) => arena.extend_from_slice(path),
             None => arena.extend_from_slice(&[root, marker]),
         }
-        let rest = stack.start() + 1 + t.skipped..stack.start() + stack.len();
-        arena.extend_from_within(rest);
-        stacks[t.stack] = StackRef::new(start, arena.len() - start, stack.count);
+        arena.extend_from_slice(&old[1 + t.skipped..]);
+        stacks[t.stack] = StackRef::new(segment, start, arena.len() - start, stack.count);
         let caller = path.and_then(|p| p.last().copied()).unwrap_or(marker);
         stats.record_entry(t.cycle, caller, stack.count);
         *moved.entry((t.cycle, root)).or_default() += stack.count;
     }
+    segments.push(arena);
     record_truncation(&paths, moved, stats);
 }
 
 /// For each (cycle, root label), the entry path with the most samples.
 fn main_entry_paths(
     frames: &Frames,
-    arena: &[FrameId],
+    segments: &[Vec<FrameId>],
     stacks: &[StackRef],
     sightings: &[EntrySighting],
 ) -> FxHashMap<(CycleId, FrameId), Vec<FrameId>> {
     let mut samples: FxHashMap<(CycleId, &[FrameId]), u64> = FxHashMap::default();
     for s in sightings {
         let stack = stacks[s.stack];
-        let path = &arena[stack.start()..stack.start() + s.prefix_len];
+        let path = &stack.frames_in(segments)[..s.prefix_len];
         *samples.entry((s.cycle, path)).or_default() += stack.count;
     }
     let mut best: FxHashMap<(CycleId, FrameId), (&[FrameId], u64)> = FxHashMap::default();
