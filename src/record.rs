@@ -167,7 +167,7 @@ fn perf_record(
     data: &Path,
     target_args: Vec<OsString>,
 ) -> Result<ExitStatus> {
-    let interrupted = ignore_ctrl_c();
+    let interrupted = interrupted();
     let mut child = Command::new(&options.perf)
         .arg("record")
         .arg("-F")
@@ -195,8 +195,9 @@ fn perf_record(
     Ok(status)
 }
 
-/// Installs a Ctrl-C handler that only notes the interrupt (once per run).
-fn ignore_ctrl_c() -> Arc<AtomicBool> {
+/// Whether Ctrl-C was pressed; the first call installs a handler that only
+/// notes it, so that perf and the command stop while autofold goes on.
+fn interrupted() -> Arc<AtomicBool> {
     static FLAG: std::sync::OnceLock<Arc<AtomicBool>> = std::sync::OnceLock::new();
     FLAG.get_or_init(|| {
         let flag = Arc::new(AtomicBool::new(false));
@@ -274,6 +275,9 @@ fn perf_script(options: &RecordOptions, data: &Path) -> Result<Profile> {
     progress.finish_and_clear();
     let status = child.wait().context("waiting for perf script")?;
     let messages = errors.join().unwrap_or_default();
+    if interrupted().load(Ordering::SeqCst) && !status.success() {
+        bail!("interrupted while perf script ran; nothing was written");
+    }
     if !status.success() {
         bail!("perf script failed ({status}): {}", first_line(&messages));
     }

@@ -10,7 +10,7 @@ pub use inferno::flamegraph::Palette;
 
 use crate::output::folded_lines;
 use crate::profile::Profile;
-use crate::report::Report;
+use crate::report::{CycleReport, Report};
 
 /// The colour of every cycle frame: a blue that no warm palette uses.
 pub const CYCLE_COLOR: Color = Color {
@@ -82,7 +82,7 @@ pub fn render_svg(
 
 /// "Flame graph: N recursion cycles folded".
 pub fn default_title(report: &Report) -> String {
-    match report.cycles.len() {
+    match folded_cycles(report).count() {
         1 => "Flame graph: 1 recursion cycle folded".to_string(),
         n => format!("Flame graph: {n} recursion cycles folded"),
     }
@@ -90,16 +90,21 @@ pub fn default_title(report: &Report) -> String {
 
 fn cycle_palette(report: &Report) -> PaletteMap {
     let mut map = PaletteMap::default();
-    for cycle in &report.cycles {
+    for cycle in folded_cycles(report) {
         map.insert(&cycle.name, CYCLE_COLOR);
     }
     map
 }
 
+/// The cycles that are frames of the flame graph.
+fn folded_cycles(report: &Report) -> impl Iterator<Item = &CycleReport> {
+    report.cycles.iter().filter(|c| c.folded)
+}
+
 /// A `title` attribute per cycle frame: its name, sample count and members.
 fn cycle_tooltips(report: &Report) -> io::Result<FuncFrameAttrsMap> {
     let mut spec = String::new();
-    for cycle in &report.cycles {
+    for cycle in folded_cycles(report) {
         let title = format!(
             "{} — recursion cycle of {} ({} samples): {}",
             cycle.name,
