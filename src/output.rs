@@ -126,8 +126,7 @@ fn refuse_to_overwrite_input(path: &Path, inputs: &[Source]) -> Result<()> {
 /// Writes the profile's stacks as folded lines, `frame;frame;... COUNT`.
 pub fn write_folded(profile: &Profile, out: &mut dyn Write) -> io::Result<()> {
     for (ids, count) in profile.stacks() {
-        write_stack(profile, ids, out)?;
-        writeln!(out, " {count}")?;
+        write_line(profile, ids, count, out)?;
     }
     Ok(())
 }
@@ -138,18 +137,20 @@ pub fn folded_lines(profile: &Profile) -> Vec<String> {
         .stacks()
         .map(|(ids, count)| {
             let mut line = Vec::new();
-            write_stack(profile, ids, &mut line).expect("writing to a Vec cannot fail");
-            format!("{} {count}", String::from_utf8_lossy(&line))
+            write_line(profile, ids, count, &mut line).expect("writing to a Vec cannot fail");
+            line.pop(); // the line ending
+            String::from_utf8(line).expect("frame names are UTF-8")
         })
         .collect()
 }
 
-fn write_stack(profile: &Profile, ids: &[u32], out: &mut dyn Write) -> io::Result<()> {
+/// Writes one `frame;frame;... COUNT` line.
+fn write_line(profile: &Profile, ids: &[u32], count: u64, out: &mut dyn Write) -> io::Result<()> {
     for (i, &id) in ids.iter().enumerate() {
         if i > 0 {
             out.write_all(b";")?;
         }
         out.write_all(profile.frames.name(id).as_bytes())?;
     }
-    Ok(())
+    writeln!(out, " {count}")
 }
