@@ -8,6 +8,12 @@ use crate::report::{CycleReport, NamedCount, Report, percent};
 /// The widest line the text report writes.
 pub const WIDTH: usize = 80;
 
+/// The widest a name in a list is written when more items follow.
+const ITEM_WIDTH: usize = 28;
+
+/// Names shortened below this are left out (`+N more`) instead.
+const MIN_NAME: usize = 8;
+
 /// Indent of the detail lines under a cycle's row.
 const INDENT: &str = "      ";
 
@@ -43,10 +49,11 @@ fn write_cycle(cycle: &CycleReport, out: &mut dyn Write) -> io::Result<()> {
             cycle.members.len()
         )?;
     }
-    let members: Vec<String> = cycle
-        .member_self_samples
+    let mut by_self: Vec<&NamedCount> = cycle.member_self_samples.iter().collect();
+    by_self.sort_by_key(|m| std::cmp::Reverse(m.samples));
+    let members: Vec<(String, String)> = by_self
         .iter()
-        .map(|m| format!("{} (self {})", m.name, m.samples))
+        .map(|m| (m.name.clone(), format!(" (self {})", m.samples)))
         .collect();
     writeln!(
         out,
@@ -73,13 +80,22 @@ fn write_cycle(cycle: &CycleReport, out: &mut dyn Write) -> io::Result<()> {
         )?;
         // The flags are meant to be pasted: never shortened.
         writeln!(out, "{INDENT}  {}", split.flags)?;
+        let bridges: Vec<(String, String)> = split
+            .ranking
+            .iter()
+            .map(|b| (b.name.clone(), format!(" (leaves {})", b.largest_component)))
+            .collect();
+        writeln!(out, "{}", labelled_list("best bridges:", &bridges))?;
     }
     Ok(())
 }
 
 fn write_trivial(trivial: &[&CycleReport], total: u64, out: &mut dyn Write) -> io::Result<()> {
     let samples: u64 = trivial.iter().map(|c| c.samples).sum();
-    let names: Vec<String> = trivial.iter().map(|c| c.name.clone()).collect();
+    let names: Vec<(String, String)> = trivial
+        .iter()
+        .map(|c| (c.name.clone(), String::new()))
+        .collect();
     writeln!(
         out,
         "\n+ {} trivial self-recursive cycle{} (depth <= 2, < 0.5% self), in {:.1}% of samples:",
@@ -116,34 +132,39 @@ fn write_truncation(report: &Report, out: &mut dyn Write) -> io::Result<()> {
     Ok(())
 }
 
-fn counted(counts: &[NamedCount]) -> Vec<String> {
+fn counted(counts: &[NamedCount]) -> Vec<(String, String)> {
     counts
         .iter()
-        .map(|c| format!("{} ({})", c.name, c.samples))
+        .map(|c| (c.name.clone(), format!(" ({})", c.samples)))
         .collect()
 }
 
-/// `label item, item, … +N more` within [`WIDTH`], items shortened to fit.
-fn labelled_list(label: &str, items: &[String]) -> String {
+/// `label name (n), name (n), … +N more` within [`WIDTH`]: each item is a
+/// name and a suffix; names are shortened to fit, suffixes never.
+fn labelled_list(label: &str, items: &[(String, String)]) -> String {
     let mut line = format!("{INDENT}{label}");
     if items.is_empty() {
         line.push_str(" -");
         return line;
     }
-    for (i, item) in items.iter().enumerate() {
+    for (i, (name, suffix)) in items.iter().enumerate() {
         let rest = items.len() - i - 1;
         let reserve = if rest > 0 {
             format!(", +{rest} more").len()
         } else {
             0
         };
-        let room = WIDTH.saturating_sub(line.len() + 2 + reserve);
-        if room < 12 {
+        let used = line.chars().count() + 2 + reserve + suffix.chars().count();
+        // Leave room for the items after this one.
+        let room = WIDTH.saturating_sub(used);
+        let room = if rest > 0 { room.min(ITEM_WIDTH) } else { room };
+        if room < MIN_NAME {
             line.push_str(&format!(" +{} more", items.len() - i));
             return line;
         }
         line.push_str(if i == 0 { " " } else { ", " });
-        line.push_str(&shorten(item, room));
+        line.push_str(&shorten(name, room));
+        line.push_str(suffix);
     }
     line
 }
@@ -179,11 +200,17 @@ mod tests {
 
     #[test]
     fn lists_fit_in_80_columns() {
-        let items: Vec<String> = (0..40)
-            .map(|i| format!("some::long::module::function_{i} (123)"))
+        let items: Vec<(String, String)> = (0..40)
+            .map(|i| {
+                (
+                    format!("some::long::module::function_{i}"),
+                    " (123)".to_string(),
+                )
+            })
             .collect();
         let line = labelled_list("entered from:", &items);
         assert!(line.chars().count() <= WIDTH, "{line}");
         assert!(line.ends_with("more"), "{line}");
+        assert!(line.contains("(123), "), "counts are never cut: {line}");
     }
 }
