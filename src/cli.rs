@@ -7,12 +7,12 @@ use anyhow::Result;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::engine::EngineOptions;
-use crate::fold::FoldOptions;
-use crate::graph::FrameFilter;
+use crate::engine::fold::FoldOptions;
+use crate::engine::graph::FrameFilter;
 use crate::input::Source;
+use crate::output::render::{Palette, RenderOptions};
 use crate::output::{Destination, Exports};
 use crate::record::{CallGraph, RecordOptions, Target, perf_binary};
-use crate::render::{Palette, RenderOptions};
 
 /// Flame graphs of recursive programs, with every recursion cycle folded
 /// into one frame.

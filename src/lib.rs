@@ -1,27 +1,15 @@
 //! autofold: flame graphs of recursive programs, with every recursion cycle
 //! folded into one frame.
 //!
-//! The data flow, one module a step (see `docs/ARCHITECTURE.md`):
-//! [`input`] reads folded stacks or `perf script` output into an interned
-//! [`profile`]; [`graph`] finds the recursion cycles of its call graph;
-//! [`naming`] names them; [`fold`] folds every run of a cycle into one frame
-//! while [`stats`] gathers figures; [`report`] and [`render`] present the
-//! result; [`output`] writes it. [`engine`] chains the middle steps.
+//! The data flow, one folder a stage (see `docs/ARCHITECTURE.md`):
+//! [`input`] reads a profile in any supported format, and [`record`] makes one
+//! with perf; both produce the interned [`profile::Profile`]. [`engine`] finds
+//! the recursion cycles of its call graph, names them and folds them;
+//! [`output`] writes the folded stacks, the report and the flame graph.
 
 pub mod cli;
 pub mod engine;
-pub mod fold;
-pub mod folded;
-pub mod graph;
 pub mod input;
-pub mod naming;
 pub mod output;
 pub mod profile;
-pub mod progress;
 pub mod record;
-pub mod render;
-pub mod report;
-pub mod report_text;
-pub mod reroot;
-pub mod split;
-pub mod stats;

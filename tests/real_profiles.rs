@@ -5,7 +5,7 @@ mod common;
 
 use std::collections::BTreeMap;
 
-use autofold::report::Report;
+use autofold::output::report::Report;
 use common::{fold, fold_text, fold_with, no_reroot, read_fixture, total};
 
 /// Samples per distinct frame right below the root label.
@@ -34,7 +34,7 @@ fn truncated_samples(text: &str, member: impl Fn(&str) -> bool) -> u64 {
         .sum()
 }
 
-fn cycle<'a>(report: &'a Report, name: &str) -> &'a autofold::report::CycleReport {
+fn cycle<'a>(report: &'a Report, name: &str) -> &'a autofold::output::report::CycleReport {
     report
         .cycles
         .iter()
@@ -291,7 +291,7 @@ fn interpreter_giant_cycle_names_eval_as_the_bridge() {
 fn max_cycle_members_leaves_giant_cycles_unfolded_but_reported() {
     let input = read_fixture("interp/interp.folded");
     let options = autofold::engine::EngineOptions {
-        fold: autofold::fold::FoldOptions {
+        fold: autofold::engine::fold::FoldOptions {
             max_cycle_members: Some(8),
             ..Default::default()
         },

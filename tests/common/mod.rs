@@ -5,13 +5,13 @@
 use std::io::Cursor;
 use std::path::PathBuf;
 
+use autofold::engine::fold::FoldOptions;
+use autofold::engine::graph::FrameFilter;
 use autofold::engine::{EngineOptions, analyse};
-use autofold::fold::FoldOptions;
-use autofold::graph::FrameFilter;
 use autofold::input::{Source, read_from};
+use autofold::output::report::Report;
 use autofold::output::write_folded;
 use autofold::profile::Profile;
-use autofold::report::Report;
 
 /// Folds folded-stack text; returns the folded text and the report.
 pub fn fold_text(text: &str, exclude: &[&str]) -> (String, Report) {

@@ -3,12 +3,19 @@
 //! `fold`, `report` and `record` all go through [`analyse`], so there is one
 //! engine whatever the front end.
 
-use crate::fold::{FoldOptions, fold};
-use crate::graph::{CallGraph, FrameFilter, cycles_of};
-use crate::naming::name_cycles;
+pub mod fold;
+pub mod graph;
+pub mod naming;
+pub mod reroot;
+pub mod split;
+pub mod stats;
+
+use crate::engine::fold::{FoldOptions, fold};
+use crate::engine::graph::{CallGraph, FrameFilter, cycles_of};
+use crate::engine::naming::name_cycles;
+use crate::engine::split::suggest_split;
+use crate::output::report::Report;
 use crate::profile::Profile;
-use crate::report::Report;
-use crate::split::suggest_split;
 
 /// How the engine treats frames.
 #[derive(Debug, Clone, Default)]

@@ -8,9 +8,9 @@ use inferno::flamegraph::{self, FuncFrameAttrsMap};
 
 pub use inferno::flamegraph::Palette;
 
-use crate::output::folded_lines;
+use crate::output::folded::folded_lines;
+use crate::output::report::{CycleReport, Report};
 use crate::profile::Profile;
-use crate::report::{CycleReport, Report};
 
 /// The colour of every cycle frame: a blue that no warm palette uses.
 pub const CYCLE_COLOR: Color = Color {

@@ -12,7 +12,7 @@ use petgraph::graph::{DiGraph, NodeIndex};
 use petgraph::visit::NodeFiltered;
 use rustc_hash::FxHashMap;
 
-use crate::graph::{CallGraph, Cycle};
+use crate::engine::graph::{CallGraph, Cycle};
 use crate::profile::FrameId;
 
 /// Cycles with more members than this get a split suggestion.
@@ -101,7 +101,7 @@ fn largest_component(within: &DiGraph<(), ()>, removed: &[usize]) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::graph::{FrameFilter, cycles_of};
+    use crate::engine::graph::{FrameFilter, cycles_of};
     use crate::profile::Profile;
 
     /// Two rings of five functions, each passing through `hub`.

@@ -5,68 +5,19 @@
 //! is collapsed in-process by inferno's perf collapser, then read like any
 //! folded file.
 
-use std::fmt;
-use std::fs::File;
-use std::io::{self, BufRead, BufReader, Cursor, Read};
-use std::path::{Path, PathBuf};
+pub mod folded;
+pub mod perf_script;
+pub mod source;
+
+use std::io::{BufRead, Cursor, Read};
 
 use anyhow::{Context, Result, bail};
-use inferno::collapse::Collapse;
-use inferno::collapse::perf::{Folder as PerfFolder, Options as PerfOptions};
 
-use crate::folded::{looks_folded, read_folded, snippet, trim_line};
+use crate::input::folded::{looks_folded, read_folded, snippet, trim_line};
+use crate::input::perf_script::looks_like_perf_script;
+pub use crate::input::perf_script::read_perf_script;
+pub use crate::input::source::Source;
 use crate::profile::Profile;
-
-/// Where a profile comes from.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Source {
-    /// Standard input (`-`, or no file given).
-    Stdin,
-    /// A file on disk.
-    File(PathBuf),
-}
-
-impl Source {
-    /// `-` means standard input; anything else is a path.
-    pub fn from_arg(arg: &Path) -> Self {
-        if arg == Path::new("-") {
-            Source::Stdin
-        } else {
-            Source::File(arg.to_path_buf())
-        }
-    }
-
-    /// The sources named by command-line arguments: standard input when none.
-    pub fn from_args(args: &[PathBuf]) -> Vec<Self> {
-        if args.is_empty() {
-            vec![Source::Stdin]
-        } else {
-            args.iter().map(|a| Source::from_arg(a)).collect()
-        }
-    }
-
-    fn open(&self) -> Result<Box<dyn BufRead>> {
-        const CAPACITY: usize = 1 << 20;
-        Ok(match self {
-            Source::Stdin => Box::new(BufReader::with_capacity(CAPACITY, io::stdin())),
-            Source::File(path) => {
-                let file =
-                    File::open(path).with_context(|| format!("{}: cannot open", path.display()))?;
-                Box::new(BufReader::with_capacity(CAPACITY, file))
-            }
-        })
-    }
-}
-
-impl fmt::Display for Source {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Source::Stdin => f.write_str("<stdin>"),
-            Source::File(path) => write!(f, "{}", path.display()),
-        }
-    }
-}
-
 /// Reads every source into one profile; counts of identical stacks are
 /// summed later, when the profile is folded.
 pub fn read_profile(sources: &[Source]) -> Result<Profile> {
@@ -111,27 +62,6 @@ pub fn read_from(mut reader: impl BufRead, source: &Source, profile: &mut Profil
             snippet(&first)
         )
     }
-}
-
-/// Reads `perf script` text: collapses it with inferno, then reads the
-/// folded lines it wrote.
-pub fn read_perf_script(
-    reader: impl BufRead,
-    source: &Source,
-    profile: &mut Profile,
-) -> Result<()> {
-    let mut folded = Vec::new();
-    let mut options = PerfOptions::default();
-    options.nthreads = 1;
-    PerfFolder::from(options)
-        .collapse(reader, &mut folded)
-        .with_context(|| format!("{source}: cannot collapse perf script output"))?;
-    read_folded(folded.as_slice(), source, 0, profile)
-}
-
-fn looks_like_perf_script(first_line: &[u8]) -> bool {
-    let text = String::from_utf8_lossy(first_line);
-    text.starts_with('#') || PerfFolder::default().is_applicable(&text) != Some(false)
 }
 
 #[cfg(test)]

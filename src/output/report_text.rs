@@ -3,7 +3,7 @@
 
 use std::io::{self, Write};
 
-use crate::report::{CycleReport, NamedCount, Report, percent};
+use crate::output::report::{CycleReport, NamedCount, Report, percent};
 
 /// The widest line the text report writes.
 pub const WIDTH: usize = 80;

@@ -8,11 +8,11 @@ use std::io::{self, Write};
 
 use serde::Serialize;
 
-use crate::fold::{FoldOptions, Folded};
-use crate::graph::Cycles;
+use crate::engine::fold::{FoldOptions, Folded};
+use crate::engine::graph::Cycles;
+use crate::engine::split::Split;
+use crate::engine::stats::{CycleStats, TruncationStats};
 use crate::profile::{FrameId, Frames};
-use crate::split::Split;
-use crate::stats::{CycleStats, TruncationStats};
 
 /// How many exits each cycle lists.
 pub const TOP_EXITS: usize = 10;
@@ -173,7 +173,7 @@ impl Report {
 
     /// Writes the report as text for people, at most 80 columns wide.
     pub fn write_text(&self, out: &mut dyn Write) -> io::Result<()> {
-        crate::report_text::write(self, out)
+        crate::output::report_text::write(self, out)
     }
 }
 

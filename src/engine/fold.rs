@@ -7,10 +7,10 @@
 
 use std::cmp::Ordering;
 
-use crate::graph::{CycleId, Cycles, is_pseudo_frame};
+use crate::engine::graph::{CycleId, Cycles, is_pseudo_frame};
+use crate::engine::reroot::{EntrySighting, Truncated, reroot};
+use crate::engine::stats::{FoldStats, Run};
 use crate::profile::{FrameId, Frames, Profile, StackRef};
-use crate::reroot::{EntrySighting, Truncated, reroot};
-use crate::stats::{FoldStats, Run};
 
 /// How to fold.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

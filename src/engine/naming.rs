@@ -11,7 +11,7 @@
 
 use rustc_hash::FxHashSet;
 
-use crate::graph::{Cycle, Cycles};
+use crate::engine::graph::{Cycle, Cycles};
 use crate::profile::{FrameId, Frames};
 
 /// Cycles with more members than this are named by their main entry member.
@@ -130,7 +130,7 @@ fn strip_segments(name: &str, segments: usize) -> &str {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::graph::{CallGraph, FrameFilter, cycles_of};
+    use crate::engine::graph::{CallGraph, FrameFilter, cycles_of};
     use crate::profile::Profile;
 
     fn names_for(lines: &[&str]) -> Vec<String> {

@@ -12,10 +12,10 @@
 
 use rustc_hash::FxHashMap;
 
-use crate::fold::compare_stacks;
-use crate::graph::CycleId;
+use crate::engine::fold::compare_stacks;
+use crate::engine::graph::CycleId;
+use crate::engine::stats::{FoldStats, Rerooted};
 use crate::profile::{FrameId, Frames, StackRef};
-use crate::stats::{FoldStats, Rerooted};
 
 /// The frame that truncated stacks with no known entry path go under.
 pub const TRUNCATED_FRAME: &str = "[truncated]";

@@ -5,7 +5,7 @@
 
 use rustc_hash::FxHashMap;
 
-use crate::graph::CycleId;
+use crate::engine::graph::CycleId;
 use crate::profile::FrameId;
 
 /// Figures for one cycle, gathered while folding.

@@ -1,0 +1,37 @@
+//! Folded stacks as text: `frame;frame;... COUNT`, one stack a line.
+
+use std::io::{self, Write};
+
+use crate::profile::Profile;
+
+/// Writes the profile's stacks as folded lines, `frame;frame;... COUNT`.
+pub fn write_folded(profile: &Profile, out: &mut dyn Write) -> io::Result<()> {
+    for (ids, count) in profile.stacks() {
+        write_line(profile, ids, count, out)?;
+    }
+    Ok(())
+}
+
+/// The profile's stacks as folded lines, for the renderer.
+pub fn folded_lines(profile: &Profile) -> Vec<String> {
+    profile
+        .stacks()
+        .map(|(ids, count)| {
+            let mut line = Vec::new();
+            write_line(profile, ids, count, &mut line).expect("writing to a Vec cannot fail");
+            line.pop(); // the line ending
+            String::from_utf8(line).expect("frame names are UTF-8")
+        })
+        .collect()
+}
+
+/// Writes one `frame;frame;... COUNT` line.
+fn write_line(profile: &Profile, ids: &[u32], count: u64, out: &mut dyn Write) -> io::Result<()> {
+    for (i, &id) in ids.iter().enumerate() {
+        if i > 0 {
+            out.write_all(b";")?;
+        }
+        out.write_all(profile.frames.name(id).as_bytes())?;
+    }
+    writeln!(out, " {count}")
+}

@@ -1,0 +1,129 @@
+//! `autofold record`: run a command (or attach to a process) under `perf
+//! record`, then turn the recording into a profile with `perf script` and
+//! inferno's perf collapser, in-process.
+//!
+//! This is a thin front end: what it produces is an ordinary [`Profile`] for
+//! the same engine that `fold` and `report` use.
+
+pub mod perf;
+pub mod perf_script;
+
+use std::ffi::OsString;
+use std::path::{Path, PathBuf};
+use std::process::ExitStatus;
+
+use anyhow::{Context, Result, bail};
+
+use crate::profile::Profile;
+use crate::record::perf::{check_command, check_perf, move_file, perf_record};
+use crate::record::perf_script::perf_script;
+
+/// The largest user-stack dump perf can take per sample (bytes).
+pub const DWARF_STACK_DUMP: u32 = 65528;
+
+/// How deep `perf script` unwinds: far past perf's default of 127 frames.
+pub const MAX_STACK: u32 = 65535;
+
+/// How perf collects call chains.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum CallGraph {
+    /// DWARF unwinding of a copied user stack: works without frame pointers.
+    Dwarf,
+    /// Frame pointers: cheap, needs `-C force-frame-pointers` / `-fno-omit-frame-pointer`.
+    Fp,
+    /// Last Branch Record (Intel hardware only).
+    Lbr,
+}
+
+impl CallGraph {
+    fn perf_arg(self) -> String {
+        match self {
+            CallGraph::Dwarf => format!("dwarf,{DWARF_STACK_DUMP}"),
+            CallGraph::Fp => "fp".into(),
+            CallGraph::Lbr => "lbr".into(),
+        }
+    }
+}
+
+/// What to profile.
+#[derive(Debug, Clone)]
+pub enum Target {
+    /// Run this command (program and arguments) under perf.
+    Command(Vec<OsString>),
+    /// Attach to a running process until Ctrl-C.
+    Pid(u32),
+    /// Skip recording: use this existing `perf.data`.
+    PerfData(PathBuf),
+}
+
+/// How to record.
+#[derive(Debug, Clone)]
+pub struct RecordOptions {
+    /// The perf binary.
+    pub perf: OsString,
+    /// Samples per second.
+    pub freq: u32,
+    /// How call chains are collected.
+    pub call_graph: CallGraph,
+    /// Skip inline frames in `perf script` (much faster on big binaries).
+    pub no_inline: bool,
+    /// Where to keep the recording; removed after use when `None`.
+    pub keep_perf_data: Option<PathBuf>,
+}
+
+/// A finished recording, turned into a profile.
+#[derive(Debug)]
+pub struct Recording {
+    /// The collapsed stacks.
+    pub profile: Profile,
+    /// The profiled command's exit status, when autofold ran it.
+    pub status: Option<ExitStatus>,
+}
+
+/// The perf binary: `$PERF` if set, else `perf` on `PATH`.
+pub fn perf_binary() -> OsString {
+    std::env::var_os("PERF").unwrap_or_else(|| "perf".into())
+}
+
+/// Records `target` and collapses the recording into a profile.
+pub fn record(target: &Target, options: &RecordOptions) -> Result<Recording> {
+    check_perf(&options.perf)?;
+    let temp = tempfile::tempdir().context("cannot create a temporary directory for perf.data")?;
+    let (data, status) = match target {
+        Target::PerfData(path) => {
+            std::fs::File::open(path)
+                .with_context(|| format!("{}: cannot open", path.display()))?;
+            (path.clone(), None)
+        }
+        Target::Command(command) => {
+            check_command(&command[0])?;
+            let data = temp.path().join("perf.data");
+            let status = perf_record(options, &data, command_args(command))?;
+            (data, Some(status))
+        }
+        Target::Pid(pid) => {
+            if !Path::new(&format!("/proc/{pid}")).exists() {
+                bail!("no process with pid {pid} is running");
+            }
+            let data = temp.path().join("perf.data");
+            eprintln!("autofold: recording process {pid}; press Ctrl-C to stop");
+            perf_record(options, &data, vec!["--pid".into(), pid.to_string().into()])?;
+            (data, None)
+        }
+    };
+    let data = match &options.keep_perf_data {
+        Some(keep) if !matches!(target, Target::PerfData(_)) => {
+            move_file(&data, keep)?;
+            keep.clone()
+        }
+        _ => data,
+    };
+    let profile = perf_script(options, &data)?;
+    Ok(Recording { profile, status })
+}
+
+fn command_args(command: &[OsString]) -> Vec<OsString> {
+    let mut args = vec![OsString::from("--")];
+    args.extend(command.iter().cloned());
+    args
+}
