@@ -5,53 +5,152 @@
 //! turns a 200 MB folded file into a few tens of MB of `u32`s, and makes every
 //! later step (graph, fold, report) a loop over integers instead of strings.
 
-use indexmap::IndexSet;
+use std::hash::{Hash, Hasher};
+
+use indexmap::{Equivalent, IndexSet};
 use rustc_hash::{FxBuildHasher, FxHashSet};
 
-/// Index of an interned frame name.
+/// Index of an interned frame.
 pub type FrameId = u32;
 
-/// The frame-name table: each distinct name once, addressed by [`FrameId`].
-#[derive(Debug, Default, Clone)]
+/// The frame in the root-label slot of a stack whose profiler writes no root
+/// label (py-spy, pprof, Chrome): every stack starts with a label slot, so the
+/// engine treats all stacks alike, and this one prints as nothing.
+pub const NO_LABEL: FrameId = 0;
+
+/// What makes two frames the same frame.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum FrameKey {
+    /// A frame known only by its name (folded text, `perf script`): one
+    /// name, one frame.
+    Name(Box<str>),
+    /// A function known by more than its name (its symbol, its inline
+    /// instance): one identity, one frame, even where two identities print
+    /// the same name (two instances of one generic).
+    Symbol { name: Box<str>, identity: Box<str> },
+    /// The empty root-label slot ([`NO_LABEL`]).
+    NoLabel,
+}
+
+impl Hash for FrameKey {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        match self {
+            // Hashed like a plain `str`, so lookups by name need no key.
+            FrameKey::Name(name) => name.hash(state),
+            FrameKey::Symbol { identity, .. } => (1u8, identity).hash(state),
+            FrameKey::NoLabel => 2u8.hash(state),
+        }
+    }
+}
+
+/// A lookup of a plain-name frame by `&str`, without building a key.
+struct ByName<'a>(&'a str);
+
+impl Hash for ByName<'_> {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        self.0.hash(state)
+    }
+}
+
+impl Equivalent<FrameKey> for ByName<'_> {
+    fn equivalent(&self, key: &FrameKey) -> bool {
+        matches!(key, FrameKey::Name(name) if **name == *self.0)
+    }
+}
+
+/// The frame table: each distinct frame once, addressed by [`FrameId`].
+/// Frame [`NO_LABEL`] is always there.
+#[derive(Debug, Clone)]
 pub struct Frames {
-    names: IndexSet<Box<str>, FxBuildHasher>,
+    keys: IndexSet<FrameKey, FxBuildHasher>,
+}
+
+impl Default for Frames {
+    fn default() -> Self {
+        let mut keys = IndexSet::default();
+        keys.insert(FrameKey::NoLabel);
+        Self { keys }
+    }
 }
 
 impl Frames {
-    /// The id of `name`, adding it to the table if it is new.
+    /// The id of the frame called `name`, adding it if it is new.
     pub fn intern(&mut self, name: &str) -> FrameId {
-        if let Some(id) = self.names.get_index_of(name) {
+        if let Some(id) = self.keys.get_index_of(&ByName(name)) {
             return id as FrameId;
         }
-        self.names.insert_full(name.into()).0 as FrameId
+        self.keys.insert_full(FrameKey::Name(name.into())).0 as FrameId
     }
 
-    /// The id of `name` if it is in the table.
+    /// The id of the function `identity`, printed as `name`, adding it if
+    /// it is new. Two identities never share an id, whatever their names.
+    pub fn intern_symbol(&mut self, name: &str, identity: &str) -> FrameId {
+        let key = FrameKey::Symbol {
+            name: name.into(),
+            identity: identity.into(),
+        };
+        self.keys.insert_full(key).0 as FrameId
+    }
+
+    /// The id of the plain-name frame `name`, if it is in the table.
     pub fn get(&self, name: &str) -> Option<FrameId> {
-        self.names.get_index_of(name).map(|i| i as FrameId)
+        self.keys.get_index_of(&ByName(name)).map(|i| i as FrameId)
     }
 
-    /// The name behind `id`.
+    /// The name `id` prints as (empty for [`NO_LABEL`]).
     pub fn name(&self, id: FrameId) -> &str {
-        &self.names[id as usize]
+        match &self.keys[id as usize] {
+            FrameKey::Name(name) | FrameKey::Symbol { name, .. } => name,
+            FrameKey::NoLabel => "",
+        }
     }
 
-    /// How many distinct names there are.
+    /// What tells `id` apart from other frames of the same name, when known.
+    pub fn identity(&self, id: FrameId) -> Option<&str> {
+        match &self.keys[id as usize] {
+            FrameKey::Symbol { identity, .. } => Some(identity),
+            _ => None,
+        }
+    }
+
+    /// Whether some frame is known by its identity (not only by its name).
+    pub fn has_symbols(&self) -> bool {
+        self.keys
+            .iter()
+            .any(|k| matches!(k, FrameKey::Symbol { .. }))
+    }
+
+    /// How many distinct frames there are, [`NO_LABEL`] included.
     pub fn len(&self) -> usize {
-        self.names.len()
+        self.keys.len()
     }
 
-    /// Whether the table is empty.
+    /// Whether the table holds only [`NO_LABEL`].
     pub fn is_empty(&self) -> bool {
-        self.names.is_empty()
+        self.keys.len() <= 1
     }
 
     /// Every `(id, name)` pair, in id order.
     pub fn iter(&self) -> impl Iterator<Item = (FrameId, &str)> {
-        self.names
-            .iter()
-            .enumerate()
-            .map(|(i, n)| (i as FrameId, &**n))
+        (0..self.keys.len() as FrameId).map(|id| (id, self.name(id)))
+    }
+
+    /// The id in this table of frame `id` of `other`, added if new.
+    fn adopt(&mut self, other: &Frames, id: FrameId) -> FrameId {
+        let key = &other.keys[id as usize];
+        match self.keys.get_index_of(key) {
+            Some(i) => i as FrameId,
+            None => self.keys.insert_full(key.clone()).0 as FrameId,
+        }
+    }
+}
+
+/// The frames of `stack` that are printed: all but an empty label slot.
+#[inline]
+pub fn printed(stack: &[FrameId]) -> &[FrameId] {
+    match stack {
+        [NO_LABEL, rest @ ..] => rest,
+        _ => stack,
     }
 }
 
@@ -68,17 +167,22 @@ pub struct StackRef {
 /// A whole profile: the frame table, every stack (root label first, leaf
 /// last), and the caller→callee pairs seen while reading them.
 ///
-/// The edge set is collected while stacks are added so that building the
-/// call graph needs no second pass over the stacks. Frames live in one or
-/// more segments (arenas): merging profiles read by different threads
-/// moves their segments instead of copying their frames.
+/// Every stack starts with a root-label slot: the process name in stacks
+/// collapsed from perf, [`NO_LABEL`] for profilers that write none. The edge
+/// set is collected while stacks are added so that building the call graph
+/// needs no second pass over the stacks. Frames live in one or more segments
+/// (arenas): merging profiles read by different threads moves their
+/// segments instead of copying their frames.
 #[derive(Debug, Default, Clone)]
 pub struct Profile {
-    /// The frame-name table.
+    /// The frame table.
     pub frames: Frames,
     segments: Vec<Vec<FrameId>>,
     stacks: Vec<StackRef>,
     edges: FxHashSet<(FrameId, FrameId)>,
+    /// The sum of all counts; wider than a count so that readers can check
+    /// that it fits in one (see [`Profile::sample_sum`]).
+    total: u128,
 }
 
 impl Profile {
@@ -87,20 +191,22 @@ impl Profile {
         Self::default()
     }
 
-    /// Adds a stack given as frame ids (root label first).
+    /// Adds a stack given as frame ids, root label (or [`NO_LABEL`]) first.
     ///
     /// `known_prefix` says how many leading frames are the same as in a stack
     /// added before, whose edges are therefore already recorded.
     pub fn push_ids(&mut self, ids: &[FrameId], count: u64, known_prefix: usize) {
         // The root label (position 0) is never a caller in the call graph,
         // and pairs inside the known prefix were recorded before.
-        let first_callee = known_prefix.max(2);
-        for callee in first_callee..ids.len() {
-            if !repeats_earlier_pair(ids, callee) {
-                self.edges.insert((ids[callee - 1], ids[callee]));
-            }
-        }
+        self.record_edges(ids, 1, known_prefix.max(2));
         self.push_without_edges(ids, count);
+    }
+
+    /// Adds a stack from a profiler that writes no root label: `frames`
+    /// outermost first, stored after a [`NO_LABEL`] slot.
+    pub fn push_unlabelled(&mut self, frames: &[FrameId], count: u64) {
+        self.record_edges(frames, 0, 1);
+        self.push_parts(&[NO_LABEL], frames, count);
     }
 
     /// Adds a stack given as names (root label first); convenient in tests.
@@ -112,24 +218,44 @@ impl Profile {
     /// Adds a stack without recording its edges: for stacks derived from
     /// stacks already in a graph (folded or re-rooted output).
     pub fn push_without_edges(&mut self, ids: &[FrameId], count: u64) {
+        self.push_parts(&[], ids, count);
+    }
+
+    /// Records the caller→callee pairs of `frames` that end at `first_callee`
+    /// or later, none of whose callers comes before `first_caller`.
+    fn record_edges(&mut self, frames: &[FrameId], first_caller: usize, first_callee: usize) {
+        for callee in first_callee.max(first_caller + 1)..frames.len() {
+            if !repeats_earlier_pair(frames, callee, first_caller) {
+                self.edges.insert((frames[callee - 1], frames[callee]));
+            }
+        }
+    }
+
+    /// Stores `head` then `rest` as one stack.
+    fn push_parts(&mut self, head: &[FrameId], rest: &[FrameId], count: u64) {
         if self.segments.is_empty() {
             self.segments.push(Vec::new());
         }
         let segment = self.segments.len() - 1;
         let arena = &mut self.segments[segment];
+        let len = head.len() + rest.len();
         self.stacks
-            .push(StackRef::new(segment, arena.len(), ids.len(), count));
-        arena.extend_from_slice(ids);
+            .push(StackRef::new(segment, arena.len(), len, count));
+        arena.extend_from_slice(head);
+        arena.extend_from_slice(rest);
+        self.total += u128::from(count);
     }
 
     /// Moves every stack and edge of `other` into this profile, mapping its
     /// frame ids onto this profile's table in place: its frames are not
     /// copied.
     pub fn absorb(&mut self, mut other: Profile) {
-        let ids: Vec<FrameId> = other
-            .frames
-            .iter()
-            .map(|(_, name)| self.frames.intern(name))
+        if self.stacks.is_empty() && self.frames.is_empty() && self.edges.is_empty() {
+            *self = other;
+            return;
+        }
+        let ids: Vec<FrameId> = (0..other.frames.len() as FrameId)
+            .map(|id| self.frames.adopt(&other.frames, id))
             .collect();
         for frame in other.segments.iter_mut().flatten() {
             *frame = ids[*frame as usize];
@@ -146,6 +272,53 @@ impl Profile {
                 .iter()
                 .map(|&(a, b)| (ids[a as usize], ids[b as usize])),
         );
+        self.total += other.total;
+    }
+
+    /// Turns every root label into an ordinary outermost frame, behind a
+    /// [`NO_LABEL`] slot: for inputs whose first frames are functions, not
+    /// process names. Stacks that already have no label are left alone.
+    pub fn demote_root_labels(&mut self) {
+        self.rebuild_stacks(|frames| match frames {
+            [] | [NO_LABEL, ..] => (None, 0),
+            _ => (Some(NO_LABEL), 0),
+        });
+    }
+
+    /// Makes the first frame of every unlabelled stack its root label: the
+    /// opposite of [`Profile::demote_root_labels`], when told that the
+    /// input's first frames are process names after all.
+    pub fn promote_first_frames(&mut self) {
+        self.rebuild_stacks(|frames| match frames {
+            [NO_LABEL, ..] => (None, 1),
+            _ => (None, 0),
+        });
+    }
+
+    /// Rewrites every stack into one new arena: `change` says what frame to
+    /// put before it and how many leading frames to drop; the edges are
+    /// recomputed from the new stacks.
+    fn rebuild_stacks(&mut self, change: impl Fn(&[FrameId]) -> (Option<FrameId>, usize)) {
+        let size = self.segments.iter().map(Vec::len).sum::<usize>() + self.stacks.len();
+        let mut arena = Vec::with_capacity(size);
+        let mut stacks = std::mem::take(&mut self.stacks);
+        for stack in &mut stacks {
+            let frames = stack.frames_in(&self.segments);
+            let (before, drop) = change(frames);
+            let start = arena.len();
+            arena.extend(before);
+            arena.extend_from_slice(&frames[drop..]);
+            *stack = StackRef::new(0, start, arena.len() - start, stack.count);
+        }
+        self.segments = vec![arena];
+        self.edges.clear();
+        for stack in &stacks {
+            let frames = stack.frames_in(&self.segments);
+            for callee in 2..frames.len() {
+                self.edges.insert((frames[callee - 1], frames[callee]));
+            }
+        }
+        self.stacks = stacks;
     }
 
     /// How many stacks (lines) the profile holds.
@@ -153,9 +326,22 @@ impl Profile {
         self.stacks.len()
     }
 
-    /// The sum of all sample counts.
+    /// The sum of all sample counts. Readers make sure it fits in a `u64`
+    /// (an input whose counts add up past it is an error), so every sum of
+    /// counts the engine makes fits too.
     pub fn total_samples(&self) -> u64 {
-        self.stacks.iter().map(|s| s.count).sum()
+        debug_assert!(self.total <= u128::from(u64::MAX), "unchecked sample sum");
+        self.total.min(u128::from(u64::MAX)) as u64
+    }
+
+    /// The exact sum of all counts, for readers to check against `u64::MAX`.
+    pub fn sample_sum(&self) -> u128 {
+        self.total
+    }
+
+    /// The counts of the stacks, in the order they were added.
+    pub fn counts(&self) -> impl Iterator<Item = u64> + '_ {
+        self.stacks.iter().map(|s| s.count)
     }
 
     /// Every stack as `(frames, count)`.
@@ -186,11 +372,12 @@ impl Profile {
 const RECENT_PAIRS: usize = 4;
 
 /// Whether the pair ending at `callee` already occurred a few frames
-/// earlier in the same stack (as recursion makes it), below the root label.
+/// earlier in the same stack (as recursion makes it), with no caller before
+/// `first_caller`.
 #[inline]
-fn repeats_earlier_pair(ids: &[FrameId], callee: usize) -> bool {
+fn repeats_earlier_pair(ids: &[FrameId], callee: usize, first_caller: usize) -> bool {
     (1..=RECENT_PAIRS)
-        .take_while(|&lag| callee >= lag + 2)
+        .take_while(|&lag| callee >= lag + 1 + first_caller)
         .any(|lag| ids[callee - lag] == ids[callee] && ids[callee - 1 - lag] == ids[callee - 1])
 }
 

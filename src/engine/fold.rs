@@ -10,7 +10,7 @@ use std::cmp::Ordering;
 use crate::engine::graph::{CycleId, Cycles, is_pseudo_frame};
 use crate::engine::reroot::{EntrySighting, Truncated, reroot};
 use crate::engine::stats::{FoldStats, Run};
-use crate::profile::{FrameId, Frames, Profile, StackRef};
+use crate::profile::{FrameId, Frames, Profile, StackRef, printed};
 
 /// How to fold.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -240,7 +240,7 @@ fn sort_and_merge(stacks: &mut Vec<StackRef>, segments: &[Vec<FrameId>], frames:
     let frames_of = |s: &StackRef| s.frames_in(segments);
     stacks.sort_unstable_by(|a, b| compare_stacks(frames_of(a), frames_of(b), frames));
     stacks.dedup_by(|later, kept| {
-        let same = frames_of(later) == frames_of(kept);
+        let same = printed(frames_of(later)) == printed(frames_of(kept));
         if same {
             kept.count += later.count;
         }
@@ -250,6 +250,7 @@ fn sort_and_merge(stacks: &mut Vec<StackRef>, segments: &[Vec<FrameId>], frames:
 
 /// Orders two stacks as their `a;b;c` text would sort, byte by byte.
 pub fn compare_stacks(a: &[FrameId], b: &[FrameId], frames: &Frames) -> Ordering {
+    let (a, b) = (printed(a), printed(b));
     let shared = a.iter().zip(b).take_while(|(x, y)| x == y).count();
     if shared == a.len() || shared == b.len() {
         return a.len().cmp(&b.len());

@@ -2,7 +2,7 @@
 
 use std::io::{self, Write};
 
-use crate::profile::Profile;
+use crate::profile::{Profile, printed};
 
 /// Writes the profile's stacks as folded lines, `frame;frame;... COUNT`.
 pub fn write_folded(profile: &Profile, out: &mut dyn Write) -> io::Result<()> {
@@ -27,7 +27,7 @@ pub fn folded_lines(profile: &Profile) -> Vec<String> {
 
 /// Writes one `frame;frame;... COUNT` line.
 fn write_line(profile: &Profile, ids: &[u32], count: u64, out: &mut dyn Write) -> io::Result<()> {
-    for (i, &id) in ids.iter().enumerate() {
+    for (i, &id) in printed(ids).iter().enumerate() {
         if i > 0 {
             out.write_all(b";")?;
         }

@@ -12,7 +12,7 @@ use crate::engine::fold::{FoldOptions, Folded};
 use crate::engine::graph::Cycles;
 use crate::engine::split::Split;
 use crate::engine::stats::{CycleStats, TruncationStats};
-use crate::profile::{FrameId, Frames};
+use crate::profile::{FrameId, Frames, printed};
 
 /// How many exits each cycle lists.
 pub const TOP_EXITS: usize = 10;
@@ -269,8 +269,7 @@ fn truncation_report(
         .iter()
         .map(|r| RerootReport {
             cycle: cycle_name(r.cycle),
-            entry_path: r
-                .entry_path
+            entry_path: printed(&r.entry_path)
                 .iter()
                 .map(|&f| frames.name(f).to_string())
                 .collect(),
