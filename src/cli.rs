@@ -9,7 +9,8 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use crate::engine::EngineOptions;
 use crate::engine::fold::FoldOptions;
 use crate::engine::graph::FrameFilter;
-use crate::input::Source;
+use crate::input::root_label::RootLabel;
+use crate::input::{ReadOptions, Source};
 use crate::output::render::{Palette, RenderOptions};
 use crate::output::{Destination, Exports};
 use crate::record::{CallGraph, RecordOptions, Target, perf_binary};
@@ -57,10 +58,28 @@ pub enum Command {
 /// Inputs and cycle options shared by every subcommand that reads profiles.
 #[derive(Debug, Args)]
 pub struct InputArgs {
-    /// Folded stacks (`frame;frame;... COUNT`) or `perf script` output;
-    /// standard input when none is given or for `-`. Several are merged.
+    /// Profiles to read; standard input when none is given or for `-`.
+    /// Several are merged.
+    ///
+    /// The format is detected from the content: folded stacks, `perf script`
+    /// output, perf.data, pprof (Go, pprof-rs, Pyroscope, Parca), Chrome/Node
+    /// .cpuprofile, DTrace, macOS sample, VTune and Visual Studio CSV,
+    /// xctrace XML, GHC .prof; any of them gzip-compressed.
     #[arg(value_name = "FILE")]
     pub files: Vec<PathBuf>,
+
+    /// Whether the first frame of each stack is a process name (as in stacks
+    /// collapsed from perf) rather than a function. `auto` decides per input:
+    /// from its format, or for folded stacks from the shape of the first
+    /// frames (docs/INPUTS.md).
+    #[arg(long, value_enum, default_value_t = RootLabel::Auto, value_name = "WHEN")]
+    pub root_label: RootLabel,
+
+    /// Which value of pprof samples to count (e.g. `samples`, `cpu`,
+    /// `alloc_space`, or `TYPE/UNIT`) [default: the first of samples and cpu,
+    /// else the profile's default].
+    #[arg(long, value_name = "NAME")]
+    pub sample_type: Option<String>,
 
     #[command(flatten)]
     pub engine: EngineArgs,
@@ -108,6 +127,14 @@ impl InputArgs {
     /// The engine options these arguments ask for.
     pub fn engine_options(&self) -> Result<EngineOptions> {
         self.engine.options()
+    }
+
+    /// How to read the inputs.
+    pub fn read_options(&self) -> ReadOptions {
+        ReadOptions {
+            root_label: self.root_label,
+            sample_type: self.sample_type.clone(),
+        }
     }
 }
 

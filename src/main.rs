@@ -33,14 +33,15 @@ fn run(cli: Cli) -> Result<ExitCode> {
 
 fn fold(args: FoldArgs) -> Result<ExitCode> {
     let sources = args.input.sources();
-    let analysis = analyse(read_profile(&sources)?, &args.input.engine_options()?);
+    let profile = read_profile(&sources, &args.input.read_options())?;
+    let analysis = analyse(profile, &args.input.engine_options()?);
     export(&analysis, &args.exports(), &sources)?;
     Ok(ExitCode::SUCCESS)
 }
 
 fn report(args: ReportArgs) -> Result<ExitCode> {
     let analysis = analyse(
-        read_profile(&args.input.sources())?,
+        read_profile(&args.input.sources(), &args.input.read_options())?,
         &args.input.engine_options()?,
     );
     write_stdout(|out| match args.format {

@@ -183,6 +183,19 @@ pub struct Profile {
     /// The sum of all counts; wider than a count so that readers can check
     /// that it fits in one (see [`Profile::sample_sum`]).
     total: u128,
+    /// Where the stacks came from, in reading order.
+    pub inputs: Vec<InputInfo>,
+}
+
+/// One input a profile was read from, as the report describes it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InputInfo {
+    /// The file (or `<stdin>`).
+    pub source: String,
+    /// The format detected, e.g. `folded stacks` or `gzip-compressed pprof`.
+    pub format: String,
+    /// Whether the first frame of its stacks was taken for a process name.
+    pub root_labels: bool,
 }
 
 impl Profile {
@@ -273,6 +286,7 @@ impl Profile {
                 .map(|&(a, b)| (ids[a as usize], ids[b as usize])),
         );
         self.total += other.total;
+        self.inputs.append(&mut other.inputs);
     }
 
     /// Turns every root label into an ordinary outermost frame, behind a

@@ -103,18 +103,21 @@ fn a_missing_file_is_a_one_line_error() {
 }
 
 #[test]
-fn text_that_is_neither_format_is_rejected_with_its_line() {
+fn text_in_no_format_is_rejected_with_its_line_but_not_its_bytes() {
     let out = autofold()
         .arg("fold")
         .write_stdin("\nhello world\n")
         .output()
         .unwrap();
     assert!(!out.status.success());
+    let stderr = stderr_of(&out);
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
     assert!(
-        stderr_of(&out).starts_with("autofold: error: <stdin>:2: neither folded stacks"),
-        "{}",
-        stderr_of(&out)
+        stderr.starts_with("autofold: error: <stdin>: text in no known profile format (line 2 is neither folded stacks"),
+        "{stderr}"
     );
+    assert!(stderr.contains("pprof, "), "lists the formats: {stderr}");
+    assert!(!stderr.contains("hello"), "{stderr}");
 }
 
 #[test]

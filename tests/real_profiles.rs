@@ -156,19 +156,46 @@ fn truncated_stacks_with_no_complete_entry_go_under_truncated() {
 }
 
 #[test]
-fn truncated_stacks_join_the_entry_path_with_the_most_samples() {
-    let input = "p;main;run;a;b;x 5\np;main;other;a;y 2\np;b;a;z 4\n";
+fn truncated_stacks_join_the_one_entry_path() {
+    // Both complete stacks enter {a,b} from run; the third was cut.
+    let input = "p;main;run;a;b;x 5\np;main;run;b;y 2\np;b;a;z 4\n";
     let (folded, report) = fold_text(input, &[]);
     assert_eq!(
         folded,
-        "p;main;other;{a,b};y 2\np;main;run;{a,b};x 5\np;main;run;{a,b};z 4\n"
+        "p;main;run;{a,b};x 5\np;main;run;{a,b};y 2\np;main;run;{a,b};z 4\n"
     );
     assert_eq!(
         report.truncation.rerooted[0].entry_path,
         ["p", "main", "run"]
     );
     assert_eq!(cycle(&report, "{a,b}").entries[0].name, "run");
-    assert_eq!(cycle(&report, "{a,b}").entries[0].samples, 9);
+    assert_eq!(cycle(&report, "{a,b}").entries[0].samples, 11);
+}
+
+#[test]
+fn truncated_stacks_with_several_entry_paths_go_under_what_they_share() {
+    // run and other both enter {a,b}: a cut stack could come from either.
+    let input = "p;main;run;a;b;x 5\np;main;other;a;y 2\np;b;a;z 4\n";
+    let (folded, report) = fold_text(input, &[]);
+    assert_eq!(
+        folded,
+        "p;main;[truncated];{a,b};z 4\np;main;other;{a,b};y 2\np;main;run;{a,b};x 5\n"
+    );
+    let t = &report.truncation;
+    assert_eq!(t.rerooted[0].entry_path, ["p", "main", "[truncated]"]);
+    assert_eq!((t.rerooted_samples, t.grouped_samples), (4, 0));
+}
+
+#[test]
+fn an_entry_path_that_is_the_tail_of_another_is_a_cut_copy_of_it() {
+    // `run;a;…` (no main above run) is the longer path cut short.
+    let input = "p;start;main;run;a;b;x 5\np;run;b;a;y 2\np;b;a;z 4\n";
+    let (folded, report) = fold_text(input, &[]);
+    assert!(folded.contains("p;start;main;run;{a,b};z 4\n"), "{folded}");
+    assert_eq!(
+        report.truncation.rerooted[0].entry_path,
+        ["p", "start", "main", "run"]
+    );
 }
 
 #[test]

@@ -64,6 +64,7 @@ pub fn fold(
         let mut pass = StackPass {
             index,
             truncated: found.is_some(),
+            whole_path: found.is_none() && folder.unwound_to_the_root(arena, *stack),
             stats: &mut stats,
             sightings: &mut sightings,
         };
@@ -88,6 +89,9 @@ pub fn fold(
 struct StackPass<'a> {
     index: usize,
     truncated: bool,
+    /// Whether the path into each cycle of this stack is whole (below the
+    /// root label comes a real frame, not one the unwinder lost).
+    whole_path: bool,
     stats: &'a mut FoldStats,
     sightings: &'a mut Vec<EntrySighting>,
 }
@@ -148,6 +152,16 @@ impl<'a> Folder<'a> {
         Some((cycle, skipped))
     }
 
+    /// Whether the unwinder reached the stack's outermost frame: below the
+    /// root label comes a real frame, not a pseudo-frame standing for the
+    /// frames it lost.
+    fn unwound_to_the_root(&self, arena: &[FrameId], stack: StackRef) -> bool {
+        arena
+            .get(stack.start() + 1)
+            .filter(|_| stack.len() > 1)
+            .is_none_or(|&first| !self.is_pseudo(first))
+    }
+
     /// Folds the stack at `stack` into `arena[write..]`; returns its new length.
     fn fold_stack(
         &self,
@@ -175,7 +189,7 @@ impl<'a> Folder<'a> {
                     // re-rooting supplies it.
                     let entered_from_root = pass.truncated && first_run;
                     first_run = false;
-                    if !pass.truncated {
+                    if pass.whole_path {
                         pass.sightings.push(EntrySighting {
                             cycle,
                             stack: pass.index,

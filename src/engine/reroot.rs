@@ -5,19 +5,23 @@
 //! of `prog;_start;…;main;{even,odd};crunch`. Left alone they form a second
 //! tower beside `main`. A stack is **truncated** when, below its root label,
 //! it has only pseudo-frames and then a member of a folded cycle. Each is
-//! re-attached under the entry path by which complete stacks (same root
-//! label) enter that cycle with the most samples (ties: the first in byte
-//! order); with no such path it goes under `root;[truncated]`. The
-//! pseudo-frames before the cycle are dropped either way.
+//! re-attached under the path by which complete stacks (same root label)
+//! enter that cycle. When they enter it by several paths, a cut stack could
+//! have come by any of them: it goes under the frames they all share, then
+//! `[truncated]` where the frames it lost were (`runtime.main;main.main;
+//! [truncated];{even,odd}` when `main.main` enters the recursion both
+//! through `shallow` and through `deep`). With no complete stack entering
+//! the cycle it goes under `root;[truncated]`. The pseudo-frames before the
+//! cycle are dropped in every case.
 
-use rustc_hash::FxHashMap;
+use rustc_hash::{FxHashMap, FxHashSet};
 
-use crate::engine::fold::compare_stacks;
 use crate::engine::graph::CycleId;
 use crate::engine::stats::{FoldStats, Rerooted};
 use crate::profile::{FrameId, Frames, StackRef};
 
-/// The frame that truncated stacks with no known entry path go under.
+/// The frame that stands for the frames a truncated stack lost, where they
+/// cannot be known.
 pub const TRUNCATED_FRAME: &str = "[truncated]";
 
 /// A complete folded stack entering `cycle` after `prefix_len` frames.
@@ -42,9 +46,9 @@ pub struct Truncated {
     pub skipped: usize,
 }
 
-/// Re-attaches every truncated stack (folded, in `segments`) under its
-/// cycle's main entry path, or under `[truncated]`, in an arena of their
-/// own; records what it did in `stats`.
+/// Re-attaches every truncated stack (folded, in `segments`) under the entry
+/// path its cycle's complete stacks share, or under `[truncated]`, in an
+/// arena of their own; records what it did in `stats`.
 pub fn reroot(
     frames: &mut Frames,
     segments: &mut Vec<Vec<FrameId>>,
@@ -56,8 +60,8 @@ pub fn reroot(
     if truncated.is_empty() {
         return;
     }
-    let paths = main_entry_paths(frames, segments, stacks, sightings);
     let marker = frames.intern(TRUNCATED_FRAME);
+    let paths = entry_paths(segments, stacks, sightings, marker);
     let mut moved: FxHashMap<(CycleId, FrameId), u64> = FxHashMap::default();
     let mut arena = Vec::new();
     let segment = segments.len();
@@ -65,15 +69,14 @@ pub fn reroot(
         let stack = stacks[t.stack];
         let old = stack.frames_in(segments);
         let root = old[0];
-        let path = paths.get(&(t.cycle, root));
         let start = arena.len();
-        match path {
+        match paths.get(&(t.cycle, root)) {
             Some(path) => arena.extend_from_slice(path),
             None => arena.extend_from_slice(&[root, marker]),
         }
+        let caller = arena[arena.len() - 1];
         arena.extend_from_slice(&old[1 + t.skipped..]);
         stacks[t.stack] = StackRef::new(segment, start, arena.len() - start, stack.count);
-        let caller = path.and_then(|p| p.last().copied()).unwrap_or(marker);
         stats.record_entry(t.cycle, caller, stack.count);
         *moved.entry((t.cycle, root)).or_default() += stack.count;
     }
@@ -81,31 +84,68 @@ pub fn reroot(
     record_truncation(&paths, moved, stats);
 }
 
-/// For each (cycle, root label), the entry path with the most samples.
-fn main_entry_paths(
-    frames: &Frames,
+/// For each (cycle, root label) that complete stacks enter: the path they
+/// all take, or the frames their paths share followed by `marker`.
+///
+/// A path that is the tail end of a longer one (the same frames from some
+/// point down to the cycle) is a stack the profiler cut above the
+/// recursion, not a path of its own, and is left out.
+fn entry_paths(
     segments: &[Vec<FrameId>],
     stacks: &[StackRef],
     sightings: &[EntrySighting],
+    marker: FrameId,
 ) -> FxHashMap<(CycleId, FrameId), Vec<FrameId>> {
-    let mut samples: FxHashMap<(CycleId, &[FrameId]), u64> = FxHashMap::default();
+    let mut paths: FxHashMap<(CycleId, FrameId), FxHashSet<&[FrameId]>> = FxHashMap::default();
     for s in sightings {
-        let stack = stacks[s.stack];
-        let path = &stack.frames_in(segments)[..s.prefix_len];
-        *samples.entry((s.cycle, path)).or_default() += stack.count;
+        let path = &stacks[s.stack].frames_in(segments)[..s.prefix_len];
+        paths.entry((s.cycle, path[0])).or_default().insert(path);
     }
-    let mut best: FxHashMap<(CycleId, FrameId), (&[FrameId], u64)> = FxHashMap::default();
-    for ((cycle, path), count) in samples {
-        let slot = best.entry((cycle, path[0])).or_insert((path, count));
-        let better =
-            count > slot.1 || (count == slot.1 && compare_stacks(path, slot.0, frames).is_lt());
-        if better {
-            *slot = (path, count);
-        }
-    }
-    best.into_iter()
-        .map(|(key, (path, _))| (key, path.to_vec()))
+    paths
+        .into_iter()
+        .filter_map(|(key, paths)| {
+            let (prefix, whole) = shared_path(&without_cut_copies(paths));
+            (whole || prefix.len() > 1).then(|| {
+                let mut path = prefix.to_vec();
+                if !whole {
+                    path.push(marker);
+                }
+                (key, path)
+            })
+        })
         .collect()
+}
+
+/// The paths (root label first) that are not the tail end of another below
+/// its root label.
+fn without_cut_copies(paths: FxHashSet<&[FrameId]>) -> Vec<&[FrameId]> {
+    let tails: FxHashSet<&[FrameId]> = paths
+        .iter()
+        .flat_map(|path| (2..path.len()).map(move |from| &path[from..]))
+        .collect();
+    let mut kept: Vec<&[FrameId]> = paths
+        .into_iter()
+        .filter(|path| !tails.contains(&path[1..]))
+        .collect();
+    kept.sort_unstable();
+    kept
+}
+
+/// The frames `paths` share from the start, and whether that is all of
+/// every path (they are one path).
+fn shared_path<'a>(paths: &[&'a [FrameId]]) -> (&'a [FrameId], bool) {
+    let Some((&first, rest)) = paths.split_first() else {
+        return (&[], false);
+    };
+    let shared = rest
+        .iter()
+        .fold(first.len(), |n, path| n.min(common_prefix(first, path)));
+    (&first[..shared], rest.is_empty())
+}
+
+/// How many leading frames `a` and `b` share.
+fn common_prefix(a: &[FrameId], b: &[FrameId]) -> usize {
+    a.iter().zip(b).take_while(|(x, y)| x == y).count()
 }
 
 /// Fills `stats.truncation` in a deterministic order (by cycle, then path).

@@ -6,13 +6,52 @@
 //! parsing, and parsing splits cleanly.
 
 use std::io::{self, Read};
+use std::ops::Range;
 use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
 use std::thread;
 
 use anyhow::{Context, Result, bail};
 
-use crate::input::Source;
-use crate::profile::{FrameId, Profile};
+use crate::input::root_label::Labels;
+use crate::input::{Format, Head, Input, Source};
+use crate::profile::{FrameId, NO_LABEL, Profile};
+
+/// Folded stacks, `frame;frame;... COUNT` one stack a line, as inferno's and
+/// the FlameGraph scripts' collapsers (and autofold) write them.
+pub struct Folded;
+
+impl Format for Folded {
+    fn name(&self) -> &'static str {
+        "folded stacks"
+    }
+
+    /// The first line that is neither blank nor a sample with no frames has
+    /// the shape `stack COUNT`; or there are only such samples.
+    fn detect(&self, head: &Head) -> bool {
+        let mut lines = head
+            .lines()
+            .map(|line| trim_line(line.as_bytes()))
+            .filter(|line| !line.is_empty());
+        let mut empty_stacks = false;
+        for line in lines.by_ref() {
+            if !is_empty_stack(line) {
+                return looks_folded(line);
+            }
+            empty_stacks = true;
+        }
+        empty_stacks
+    }
+
+    /// Collapsed from perf, stacks start with the process name; from py-spy
+    /// or async-profiler, with a function. Only the stacks can tell.
+    fn root_labels(&self) -> Labels {
+        Labels::FromEvidence
+    }
+
+    fn read(&self, input: Input<'_>) -> Result<Profile> {
+        read_folded(input.reader, input.source, input.samples_before)
+    }
+}
 
 /// Bytes of text per block handed to a parser.
 const BLOCK: usize = 1 << 20;
@@ -23,14 +62,12 @@ const PARSERS: usize = 2;
 /// Blocks waiting per parser: bounds memory while the reader runs ahead.
 const QUEUE: usize = 1;
 
-/// Reads folded text from `reader` into `profile`. `line_offset` lines of
-/// `source` were consumed before `reader`, for line numbers in errors.
-pub fn read_folded(
-    reader: impl Read,
-    source: &Source,
-    line_offset: usize,
-    profile: &mut Profile,
-) -> Result<()> {
+/// Reads folded text from `reader` into a profile of its own. The first
+/// frame of every line goes in the root-label slot (see
+/// [`crate::input::root_label`] for when it is demoted to a frame).
+/// `samples_before` counts the samples read from earlier inputs: a total
+/// past `u64::MAX` is an error naming the line where it is crossed.
+pub fn read_folded(reader: impl Read, source: &Source, samples_before: u128) -> Result<Profile> {
     let (read, parsed) = thread::scope(|scope| {
         // Parsed blocks come back for reuse: fresh buffers would cost a page
         // fault every 4 KiB of input.
@@ -61,13 +98,14 @@ pub fn read_folded(
         (read, parsed)
     });
     read.with_context(|| format!("{source}: cannot read"))?;
-    if let Some(error) = first_error(&parsed, source, line_offset) {
-        return Err(error);
+    if let Some((line, error)) = first_bad_line(&parsed, samples_before) {
+        bail!("{source}:{line}: {error:#}");
     }
+    let mut profile = Profile::new();
     for part in parsed {
         profile.absorb(part.parser.profile);
     }
-    Ok(())
+    Ok(profile)
 }
 
 /// A run of whole lines, numbered in reading order.
@@ -76,13 +114,26 @@ struct Block {
     bytes: Vec<u8>,
 }
 
-/// What one parser thread made of its blocks.
+/// What parsing one block gave.
 struct Parsed {
     parser: LineParser,
-    /// Lines in each block parsed, by block index.
-    lines: Vec<(usize, usize)>,
+    /// The blocks parsed, in the order this thread parsed them.
+    blocks: Vec<BlockLines>,
     /// The first bad line: block index, line in block, what is wrong.
     error: Option<(usize, usize, anyhow::Error)>,
+}
+
+/// Where one block's lines went: enough to name the line at which the
+/// sample total crosses `u64::MAX`, found only once all blocks are read.
+struct BlockLines {
+    index: usize,
+    lines: usize,
+    /// The block's stacks in the parser thread's profile.
+    stacks: Range<usize>,
+    /// The sum of the block's counts.
+    sum: u128,
+    /// Lines of the block (from 1) that held no stack: blank lines.
+    blank: Vec<usize>,
 }
 
 /// Parses blocks until the channel closes; after a bad line, only drains.
@@ -92,15 +143,15 @@ fn parse_blocks(blocks: Receiver<Block>, spares: SyncSender<Vec<u8>>) -> Parsed 
             last_lag: 1,
             ..LineParser::default()
         },
-        lines: Vec::new(),
+        blocks: Vec::new(),
         error: None,
     };
     for block in blocks {
         if parsed.error.is_some() {
             continue;
         }
-        match parsed.parser.parse_block(&block.bytes) {
-            Ok(lines) => parsed.lines.push((block.index, lines)),
+        match parsed.parser.parse_block(block.index, &block.bytes) {
+            Ok(lines) => parsed.blocks.push(lines),
             Err((line, error)) => parsed.error = Some((block.index, line, error)),
         }
         let mut buffer = block.bytes;
@@ -110,20 +161,63 @@ fn parse_blocks(blocks: Receiver<Block>, spares: SyncSender<Vec<u8>>) -> Parsed 
     parsed
 }
 
-/// The bad line that comes first in the file, with its file and line number.
-fn first_error(parsed: &[Parsed], source: &Source, line_offset: usize) -> Option<anyhow::Error> {
-    let (block, line, error) = parsed
+/// The first line, in file order, that is malformed or at which the sample
+/// total (after `samples_before`) passes `u64::MAX`: its number and why.
+fn first_bad_line(parsed: &[Parsed], samples_before: u128) -> Option<(usize, anyhow::Error)> {
+    let malformed = parsed
         .iter()
         .filter_map(|p| p.error.as_ref())
-        .min_by_key(|(block, _, _)| *block)?;
-    let before: usize = parsed
+        .min_by_key(|(block, _, _)| *block);
+    let mut blocks: Vec<(&BlockLines, &Profile)> = parsed
         .iter()
-        .flat_map(|p| &p.lines)
-        .filter(|(index, _)| index < block)
-        .map(|(_, lines)| lines)
-        .sum();
-    let number = line_offset + before + line;
-    Some(anyhow::anyhow!("{source}:{number}: {error:#}"))
+        .flat_map(|p| p.blocks.iter().map(move |b| (b, &p.parser.profile)))
+        .collect();
+    blocks.sort_unstable_by_key(|(b, _)| b.index);
+    let (mut line_base, mut total) = (0, samples_before);
+    for (block, profile) in blocks {
+        if malformed.is_some_and(|(index, _, _)| *index < block.index) {
+            break;
+        }
+        if total + block.sum > u128::from(u64::MAX) {
+            let line = line_base + overflow_line(block, profile, total);
+            return Some((line, count_overflow_error()));
+        }
+        total += block.sum;
+        line_base += block.lines;
+    }
+    malformed.map(|(_, line, error)| (line_base + line, anyhow::anyhow!("{error:#}")))
+}
+
+/// The line of `block` at which the running total, starting at `total`,
+/// passes `u64::MAX`.
+fn overflow_line(block: &BlockLines, profile: &Profile, mut total: u128) -> usize {
+    let counts = profile
+        .counts()
+        .skip(block.stacks.start)
+        .take(block.stacks.len());
+    let crossing = counts
+        .enumerate()
+        .find(|&(_, count)| {
+            total += u128::from(count);
+            total > u128::from(u64::MAX)
+        })
+        .map_or(0, |(stack, _)| stack);
+    // The n-th stack is on the n-th line that is not blank.
+    let mut line = crossing + 1;
+    for &blank in &block.blank {
+        if blank <= line {
+            line += 1;
+        }
+    }
+    line
+}
+
+/// What is wrong when counts add up past what a count can hold.
+pub(crate) fn count_overflow_error() -> anyhow::Error {
+    anyhow::anyhow!(
+        "the sample counts add up past {} (the largest total autofold can hold)",
+        u64::MAX
+    )
 }
 
 /// Cuts the text into blocks of about [`BLOCK`] bytes that end at a line
@@ -181,26 +275,40 @@ struct LineParser {
 }
 
 impl LineParser {
-    /// Parses every line of `block`; on a bad line, returns its number
+    /// Parses every line of block `index`; on a bad line, returns its number
     /// within the block (from 1) and what is wrong.
-    fn parse_block(&mut self, block: &[u8]) -> Result<usize, (usize, anyhow::Error)> {
+    fn parse_block(
+        &mut self,
+        index: usize,
+        block: &[u8],
+    ) -> Result<BlockLines, (usize, anyhow::Error)> {
+        let first_stack = self.profile.stack_count();
+        let sum_before = self.profile.sample_sum();
+        let mut blank = Vec::new();
         let mut lines = 0;
         let mut start = 0;
         let ends = memchr::memchr_iter(b'\n', block)
             .chain((!block.ends_with(b"\n")).then_some(block.len()));
         for end in ends {
             lines += 1;
-            self.add_line(trim_line(&block[start..end]))
-                .map_err(|e| (lines, e))?;
+            let line = trim_line(&block[start..end]);
+            if line.is_empty() {
+                blank.push(lines);
+            } else {
+                self.add_line(line).map_err(|e| (lines, e))?;
+            }
             start = end + 1;
         }
-        Ok(lines)
+        Ok(BlockLines {
+            index,
+            lines,
+            stacks: first_stack..self.profile.stack_count(),
+            sum: self.profile.sample_sum() - sum_before,
+            blank,
+        })
     }
 
     fn add_line(&mut self, line: &[u8]) -> Result<()> {
-        if line.is_empty() {
-            return Ok(());
-        }
         let Some((stack, count)) = split_count(line) else {
             bail!(
                 "expected `frame;frame;... COUNT`, found no sample count: {:?}",
@@ -210,8 +318,11 @@ impl LineParser {
         let Some(count) = parse_count(count) else {
             bail!("sample count {:?} is not a whole number", snippet(count));
         };
-        if stack.is_empty() {
-            bail!("the stack before the sample count {count} is empty");
+        if stack.iter().all(u8::is_ascii_whitespace) {
+            // A sample with no frames (py-spy writes them): kept and counted.
+            self.profile.push_ids(&[NO_LABEL], count, 1);
+            self.forget_previous_line();
+            return Ok(());
         }
         let reused = self.reusable_frames(stack);
         self.ids.truncate(reused);
@@ -220,6 +331,13 @@ impl LineParser {
         self.intern_frames(stack, from);
         self.profile.push_ids(&self.ids, count, reused);
         Ok(())
+    }
+
+    /// Makes the next line share nothing with the lines before.
+    fn forget_previous_line(&mut self) {
+        self.ids.clear();
+        self.ends.clear();
+        self.previous.clear();
     }
 
     /// How many leading frames `stack` shares, byte for byte, with the
@@ -350,14 +468,19 @@ pub(crate) fn looks_folded(line: &[u8]) -> bool {
             .is_some_and(|(stack, count)| !stack.is_empty() && parse_count(count).is_some())
 }
 
+/// Whether a line is a sample with no frames: blanks, then a count.
+pub(crate) fn is_empty_stack(line: &[u8]) -> bool {
+    split_count(line).is_some_and(|(stack, count)| {
+        stack.iter().all(u8::is_ascii_whitespace) && parse_count(count).is_some()
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     fn read(text: &[u8]) -> Result<Profile> {
-        let mut profile = Profile::new();
-        read_folded(text, &Source::File("stacks.folded".into()), 0, &mut profile)?;
-        Ok(profile)
+        read_folded(text, &Source::File("stacks.folded".into()), 0)
     }
 
     fn lines(profile: &Profile) -> Vec<String> {

@@ -1,67 +1,183 @@
-//! Reading profiles: folded stacks or raw `perf script` output, from files or
-//! standard input, into one interned [`Profile`].
+//! Reading profiles, in any format autofold knows, into one interned
+//! [`Profile`].
 //!
-//! The format is detected from the first non-blank line. `perf script` output
-//! is collapsed in-process by inferno's perf collapser, then read like any
-//! folded file.
+//! Every format is one file behind the [`Format`] trait, the way inferno's
+//! `collapse/` is laid out. The format of an input is detected from its
+//! content, never its file name: [`detect`] tries each format on the first
+//! bytes ([`Head`]), after undoing gzip compression ([`gzip`]). Whether the
+//! first frame of each stack is a process name (a *root label*) is then
+//! decided per input ([`root_label`]).
 
+pub mod collapsers;
+pub mod cpuprofile;
 pub mod folded;
+pub mod gzip;
+pub mod perf_data;
 pub mod perf_script;
+pub mod pprof;
+pub mod root_label;
 pub mod source;
 
-use std::io::{BufRead, Cursor, Read};
+use std::io::BufRead;
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Result, bail};
 
-use crate::input::folded::{looks_folded, read_folded, snippet, trim_line};
-use crate::input::perf_script::looks_like_perf_script;
 pub use crate::input::perf_script::read_perf_script;
-pub use crate::input::source::Source;
-use crate::profile::Profile;
+use crate::input::root_label::{Labels, RootLabel};
+pub use crate::input::source::{Head, Source};
+use crate::profile::{InputInfo, Profile};
+
+/// How inputs are read: the options `fold`, `report` and `diff` share.
+#[derive(Debug, Clone, Default)]
+pub struct ReadOptions {
+    /// Whether the first frame of each stack is a process name.
+    pub root_label: RootLabel,
+    /// The pprof sample type to read (`--sample-type`); see [`pprof`].
+    pub sample_type: Option<String>,
+}
+
+/// An input being read: its bytes, its name for messages, and the options.
+pub struct Input<'a> {
+    /// The input's bytes from the start (the head included).
+    pub reader: Box<dyn BufRead + 'a>,
+    /// Where it comes from, for messages.
+    pub source: &'a Source,
+    /// How to read it.
+    pub options: &'a ReadOptions,
+    /// Samples read from earlier inputs: readers fail where the total passes
+    /// `u64::MAX`, naming the line (or sample) where it does.
+    pub samples_before: u128,
+}
+
+/// One input format.
+pub trait Format: Sync {
+    /// The format's name, as messages and the report give it.
+    fn name(&self) -> &'static str;
+
+    /// Whether an input that starts with `head` is in this format.
+    fn detect(&self, head: &Head) -> bool;
+
+    /// Whether the format writes a root label before each stack. A reader
+    /// of a format that does (or may) puts each stack's first frame in the
+    /// root-label slot; one that does not stores stacks unlabelled.
+    fn root_labels(&self) -> Labels;
+
+    /// Reads the whole input into a profile of its own.
+    fn read(&self, input: Input<'_>) -> Result<Profile>;
+}
+
+/// Every format, in the order they are tried: magic numbers first, then
+/// structured text, then line-based text, strictest shape first. pprof has
+/// no magic number: it comes after the text formats whose shape no pprof
+/// file has, and before those that accept looser text.
+pub const FORMATS: &[&dyn Format] = &[
+    &perf_data::PerfData,
+    &cpuprofile::CpuProfile,
+    &collapsers::XCTRACE,
+    &folded::Folded,
+    &perf_script::PerfScript,
+    &pprof::Pprof,
+    &collapsers::DTRACE,
+    &collapsers::SAMPLE,
+    &collapsers::VTUNE,
+    &collapsers::VSPROF,
+    &collapsers::GHCPROF,
+];
+
 /// Reads every source into one profile; counts of identical stacks are
 /// summed later, when the profile is folded.
-pub fn read_profile(sources: &[Source]) -> Result<Profile> {
+pub fn read_profile(sources: &[Source], options: &ReadOptions) -> Result<Profile> {
     let mut profile = Profile::new();
     for source in sources {
-        read_source(source, &mut profile)?;
+        let part = read_from(source.open()?, source, options, profile.sample_sum())?;
+        profile.absorb(part);
     }
     Ok(profile)
 }
 
-/// Reads one source, detecting its format from its first non-blank line.
-pub fn read_source(source: &Source, profile: &mut Profile) -> Result<()> {
-    read_from(source.open()?, source, profile)
+/// Reads one open source (named `source` in messages), detecting its format
+/// and whether its stacks have root labels.
+pub fn read_from(
+    reader: Box<dyn BufRead + '_>,
+    source: &Source,
+    options: &ReadOptions,
+    samples_before: u128,
+) -> Result<Profile> {
+    let (mut head, mut reader) = Head::peek(reader).map_err(|e| source.read_error(e))?;
+    let compressed = gzip::is_gzip(&head);
+    if compressed {
+        (head, reader) = Head::peek(gzip::decompress(reader)).map_err(|e| source.read_error(e))?;
+    }
+    if head.is_blank() {
+        return Ok(Profile::new());
+    }
+    let Some(format) = detect(&head) else {
+        bail!("{source}: {}", unknown_format(&head, compressed));
+    };
+    let input = Input {
+        reader,
+        source,
+        options,
+        samples_before,
+    };
+    let mut profile = format.read(input)?;
+    if samples_before + profile.sample_sum() > u128::from(u64::MAX) {
+        bail!("{source}: {:#}", folded::count_overflow_error());
+    }
+    let labelled = root_label::apply(format.root_labels(), options.root_label, &mut profile);
+    profile.inputs.push(InputInfo {
+        source: source.to_string(),
+        format: match compressed {
+            true => format!("gzip-compressed {}", format.name()),
+            false => format.name().to_string(),
+        },
+        root_labels: labelled,
+    });
+    Ok(profile)
 }
 
-/// Reads an already open source (named `source` in errors) into `profile`.
-pub fn read_from(mut reader: impl BufRead, source: &Source, profile: &mut Profile) -> Result<()> {
-    let mut first = Vec::new();
-    let mut skipped = 0;
-    loop {
-        first.clear();
-        if reader
-            .read_until(b'\n', &mut first)
-            .with_context(|| format!("{source}: cannot read"))?
-            == 0
-        {
-            return Ok(());
+/// A frame name from a structured format made safe for folded text: `;`
+/// separates frames, so it becomes `:` (as inferno's perf collapser does),
+/// and control characters (line breaks) become blanks.
+pub fn clean(name: &str) -> String {
+    name.chars()
+        .map(|c| match c {
+            ';' => ':',
+            c if c.is_control() => ' ',
+            c => c,
+        })
+        .collect()
+}
+
+/// The first format that recognises `head`.
+pub fn detect(head: &Head) -> Option<&'static dyn Format> {
+    FORMATS.iter().copied().find(|format| format.detect(head))
+}
+
+/// What an input in no known format looks like, and what autofold reads.
+fn unknown_format(head: &Head, compressed: bool) -> String {
+    let looks = match head.text() {
+        None => "binary data of an unknown format".to_string(),
+        Some(text) if text.trim_start().starts_with(['{', '[']) => {
+            "JSON of an unknown shape (not a Chrome/Node .cpuprofile: no \"nodes\" tree)"
+                .to_string()
         }
-        skipped += 1;
-        if !trim_line(&first).is_empty() {
-            break;
+        Some(text) => {
+            let line = text.lines().position(|l| !l.trim().is_empty()).unwrap_or(0) + 1;
+            format!(
+                "text in no known profile format (line {line} is neither folded stacks `frame;frame;... COUNT` nor the start of any other format)"
+            )
         }
-    }
-    let whole = Cursor::new(first.clone()).chain(reader);
-    if looks_folded(trim_line(&first)) {
-        read_folded(whole, source, skipped - 1, profile)
-    } else if looks_like_perf_script(&first) {
-        read_perf_script(whole, source, profile)
-    } else {
-        bail!(
-            "{source}:{skipped}: neither folded stacks (`frame;frame;... COUNT`) nor `perf script` output: {:?}",
-            snippet(&first)
-        )
-    }
+    };
+    let looks = match compressed {
+        true => format!("gzip-compressed {looks}"),
+        false => looks,
+    };
+    let known: Vec<&str> = FORMATS.iter().map(|f| f.name()).collect();
+    format!(
+        "{looks}; autofold reads {}, each also gzip-compressed",
+        known.join(", ")
+    )
 }
 
 #[cfg(test)]
@@ -69,9 +185,15 @@ mod tests {
     use super::*;
 
     fn read(text: &[u8]) -> Result<Profile> {
-        let mut profile = Profile::new();
-        read_from(text, &Source::File("in.txt".into()), &mut profile)?;
-        Ok(profile)
+        let source = Source::File("in.txt".into());
+        read_from(Box::new(text), &source, &ReadOptions::default(), 0)
+    }
+
+    fn stacks(profile: &Profile) -> Vec<Vec<&str>> {
+        profile
+            .stacks()
+            .map(|(ids, _)| ids.iter().map(|&i| profile.frames.name(i)).collect())
+            .collect()
     }
 
     #[test]
@@ -84,24 +206,43 @@ mod tests {
     }
 
     #[test]
-    fn text_in_neither_format_is_rejected() {
-        let err = read(b"p;a\n").unwrap_err();
-        assert!(format!("{err:#}").starts_with("in.txt:1: neither folded stacks"));
+    fn text_in_no_format_is_rejected_without_its_bytes() {
+        let err = format!("{:#}", read(b"p;a\nsecret words here\n").unwrap_err());
+        assert!(
+            err.starts_with("in.txt: text in no known profile format (line 1 is neither"),
+            "{err}"
+        );
+        assert!(err.contains("folded stacks, perf script"), "{err}");
+        assert!(!err.contains("secret"), "{err}");
+    }
+
+    #[test]
+    fn binary_in_no_format_is_named_binary() {
+        let err = format!("{:#}", read(b"\x00\x01\x02\xff\xfe").unwrap_err());
+        assert!(
+            err.starts_with("in.txt: binary data of an unknown format"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn json_of_another_shape_is_named_json() {
+        let err = format!("{:#}", read(b"{\"traceEvents\": []}").unwrap_err());
+        assert!(err.starts_with("in.txt: JSON of an unknown shape"), "{err}");
     }
 
     #[test]
     fn perf_script_is_collapsed_by_inferno() {
         let text = b"prog 12 100.0: 1 cpu-clock:\n\t1 leaf (/bin/prog)\n\t2 main (/bin/prog)\n\n";
         let profile = read(text).unwrap();
-        let stacks: Vec<Vec<&str>> = profile
-            .stacks()
-            .map(|(ids, _)| ids.iter().map(|&i| profile.frames.name(i)).collect())
-            .collect();
-        assert_eq!(stacks, [["prog", "main", "leaf"]]);
+        assert_eq!(stacks(&profile), [["prog", "main", "leaf"]]);
+        assert_eq!(profile.inputs[0].format, "perf script");
+        assert!(profile.inputs[0].root_labels);
     }
 
     #[test]
     fn empty_input_is_an_empty_profile() {
         assert_eq!(read(b"\n\n").unwrap().stack_count(), 0);
+        assert_eq!(read(b"").unwrap().stack_count(), 0);
     }
 }

@@ -6,27 +6,55 @@ use anyhow::{Context, Result};
 use inferno::collapse::Collapse;
 use inferno::collapse::perf::{Folder as PerfFolder, Options as PerfOptions};
 
-use crate::input::Source;
 use crate::input::folded::read_folded;
+use crate::input::root_label::Labels;
+use crate::input::{Format, Head, Input, Source};
 use crate::profile::Profile;
+
+/// The text `perf script` prints: an event line per sample, then its stack,
+/// one frame a line, leaf first.
+pub struct PerfScript;
+
+impl Format for PerfScript {
+    fn name(&self) -> &'static str {
+        "perf script"
+    }
+
+    /// inferno's perf collapser recognises an event line followed by a stack
+    /// line; a file of only `#` comments (a recording with no samples) is
+    /// perf script too.
+    fn detect(&self, head: &Head) -> bool {
+        let Some(text) = head.text() else {
+            return false;
+        };
+        match PerfFolder::default().is_applicable(text) {
+            Some(applicable) => applicable,
+            None => text.trim_start().starts_with('#'),
+        }
+    }
+
+    /// inferno's collapser starts every stack with the process name.
+    fn root_labels(&self) -> Labels {
+        Labels::Always
+    }
+
+    fn read(&self, input: Input<'_>) -> Result<Profile> {
+        read_perf_script(input.reader, input.source, input.samples_before)
+    }
+}
 
 /// Reads `perf script` text: collapses it with inferno, then reads the
 /// folded lines it wrote.
 pub fn read_perf_script(
     reader: impl BufRead,
     source: &Source,
-    profile: &mut Profile,
-) -> Result<()> {
+    samples_before: u128,
+) -> Result<Profile> {
     let mut folded = Vec::new();
     let mut options = PerfOptions::default();
     options.nthreads = 1;
     PerfFolder::from(options)
         .collapse(reader, &mut folded)
         .with_context(|| format!("{source}: cannot collapse perf script output"))?;
-    read_folded(folded.as_slice(), source, 0, profile)
-}
-
-pub(crate) fn looks_like_perf_script(first_line: &[u8]) -> bool {
-    let text = String::from_utf8_lossy(first_line);
-    text.starts_with('#') || PerfFolder::default().is_applicable(&text) != Some(false)
+    read_folded(folded.as_slice(), source, samples_before)
 }

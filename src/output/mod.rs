@@ -18,6 +18,12 @@ pub use crate::output::files::{write_atomically, write_stdout};
 pub use crate::output::folded::write_folded;
 use crate::output::render::{RenderOptions, render_svg};
 
+/// Tells the user something worth knowing that is not an error, on
+/// standard error, as `autofold: note: …`.
+pub fn note(message: impl std::fmt::Display) {
+    eprintln!("autofold: note: {message}");
+}
+
 /// Where the folded stacks go.
 #[derive(Debug, Clone)]
 pub enum Destination {

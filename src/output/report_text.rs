@@ -113,7 +113,7 @@ fn write_truncation(report: &Report, out: &mut dyn Write) -> io::Result<()> {
     }
     writeln!(
         out,
-        "\n{} samples ({:.1}%) began mid-recursion (perf cut their stacks):",
+        "\n{} samples ({:.1}%) began mid-recursion (the profiler cut their stacks):",
         t.truncated_samples,
         percent(t.truncated_samples, report.total_samples)
     )?;

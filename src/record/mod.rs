@@ -14,7 +14,7 @@ use std::process::ExitStatus;
 
 use anyhow::{Context, Result, bail};
 
-use crate::profile::Profile;
+use crate::profile::{InputInfo, Profile};
 use crate::record::perf::{check_command, check_perf, move_file, perf_record};
 use crate::record::perf_script::perf_script;
 
@@ -71,6 +71,20 @@ pub struct RecordOptions {
     pub keep_perf_data: Option<PathBuf>,
 }
 
+impl Default for RecordOptions {
+    /// perf from `$PERF` or `PATH`, 997 Hz, DWARF call graphs, inline frames
+    /// resolved, the recording not kept.
+    fn default() -> Self {
+        Self {
+            perf: perf_binary(),
+            freq: 997,
+            call_graph: CallGraph::Dwarf,
+            no_inline: false,
+            keep_perf_data: None,
+        }
+    }
+}
+
 /// A finished recording, turned into a profile.
 #[derive(Debug)]
 pub struct Recording {
@@ -118,8 +132,21 @@ pub fn record(target: &Target, options: &RecordOptions) -> Result<Recording> {
         }
         _ => data,
     };
-    let profile = perf_script(options, &data)?;
+    let profile = profile_of_recording(&data, options)?;
     Ok(Recording { profile, status })
+}
+
+/// The stacks of the perf.data at `data`: what `record` does once perf has
+/// recorded, and what `fold` and `report` do with a perf.data input.
+pub fn profile_of_recording(data: &Path, options: &RecordOptions) -> Result<Profile> {
+    check_perf(&options.perf)?;
+    let mut profile = perf_script(options, data)?;
+    profile.inputs.push(InputInfo {
+        source: data.display().to_string(),
+        format: "perf.data".into(),
+        root_labels: true,
+    });
+    Ok(profile)
 }
 
 fn command_args(command: &[OsString]) -> Vec<OsString> {

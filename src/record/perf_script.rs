@@ -41,9 +41,8 @@ pub fn perf_script(options: &RecordOptions, data: &Path) -> Result<Profile> {
     });
     let progress = crate::output::progress::post_processing();
     let reader = BufReader::with_capacity(1 << 20, progress.wrap_read(stdout));
-    let mut profile = Profile::new();
     let source = Source::File(data.to_path_buf());
-    let collapsed = read_perf_script(reader, &source, &mut profile);
+    let collapsed = read_perf_script(reader, &source, 0);
     progress.finish_and_clear();
     let status = child.wait().context("waiting for perf script")?;
     let messages = errors.join().unwrap_or_default();
@@ -53,7 +52,7 @@ pub fn perf_script(options: &RecordOptions, data: &Path) -> Result<Profile> {
     if !status.success() {
         bail!("perf script failed ({status}): {}", first_line(&messages));
     }
-    collapsed?;
+    let profile = collapsed?;
     if profile.total_samples() == 0 {
         bail!(
             "perf recorded no samples in {}: the command probably ran too briefly for -F (try a longer run or a higher --freq), or the process was idle or the pid wrong",

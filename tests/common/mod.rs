@@ -8,10 +8,9 @@ use std::path::PathBuf;
 use autofold::engine::fold::FoldOptions;
 use autofold::engine::graph::FrameFilter;
 use autofold::engine::{EngineOptions, analyse};
-use autofold::input::{Source, read_from};
+use autofold::input::{ReadOptions, Source, read_from};
 use autofold::output::report::Report;
 use autofold::output::write_folded;
-use autofold::profile::Profile;
 
 /// Folds folded-stack text; returns the folded text and the report.
 pub fn fold_text(text: &str, exclude: &[&str]) -> (String, Report) {
@@ -25,9 +24,9 @@ pub fn fold_text(text: &str, exclude: &[&str]) -> (String, Report) {
 
 /// Folds folded-stack text with `options`.
 pub fn fold_with(text: &str, options: &EngineOptions) -> (String, Report) {
-    let mut profile = Profile::new();
     let source = Source::File("test.folded".into());
-    read_from(Cursor::new(text.as_bytes().to_vec()), &source, &mut profile).expect("valid input");
+    let reader = Box::new(Cursor::new(text.as_bytes().to_vec()));
+    let profile = read_from(reader, &source, &ReadOptions::default(), 0).expect("valid input");
     let analysis = analyse(profile, options);
     let mut out = Vec::new();
     write_folded(&analysis.folded, &mut out).unwrap();
