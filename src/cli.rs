@@ -156,6 +156,11 @@ pub struct FoldArgs {
     #[arg(long, value_name = "FILE")]
     pub report: Option<PathBuf>,
 
+    /// Also write the folded profile to FILE as gzipped pprof, for `go tool
+    /// pprof`, Pyroscope or Parca (cycle frames included).
+    #[arg(long, value_name = "FILE")]
+    pub pprof: Option<PathBuf>,
+
     #[command(flatten)]
     pub render: RenderArgs,
 }
@@ -237,6 +242,11 @@ pub struct RecordArgs {
     #[arg(long, value_name = "FILE")]
     pub report: Option<PathBuf>,
 
+    /// Also write the folded profile to FILE as gzipped pprof, for `go tool
+    /// pprof`, Pyroscope or Parca (cycle frames included).
+    #[arg(long, value_name = "FILE")]
+    pub pprof: Option<PathBuf>,
+
     /// Sampling frequency in Hz.
     #[arg(short = 'F', long, default_value_t = 997)]
     pub freq: u32,
@@ -292,6 +302,7 @@ impl RecordArgs {
             folded: self.folded.clone().map(Destination::File),
             svg: Some(self.output.clone()),
             report: self.report.clone(),
+            pprof: self.pprof.clone(),
             render: self.render.options(),
         }
     }
@@ -312,6 +323,7 @@ impl FoldArgs {
             }),
             svg: self.svg.clone(),
             report: self.report.clone(),
+            pprof: self.pprof.clone(),
             render: self.render.options(),
         }
     }

@@ -12,12 +12,21 @@ pub fn write_folded(profile: &Profile, out: &mut dyn Write) -> io::Result<()> {
     Ok(())
 }
 
-/// The profile's stacks as folded lines, for the renderer.
+/// The frame the flame graph draws for samples with no frames (py-spy's
+/// samples outside Python code), so that its total is the report's:
+/// inferno would skip them.
+pub const NO_FRAMES: &str = "[no frames]";
+
+/// The profile's stacks as folded lines, for the renderer: a stack with no
+/// frames is drawn as [`NO_FRAMES`].
 pub fn folded_lines(profile: &Profile) -> Vec<String> {
     profile
         .stacks()
         .map(|(ids, count)| {
             let mut line = Vec::new();
+            if printed(ids).is_empty() {
+                line.extend_from_slice(NO_FRAMES.as_bytes());
+            }
             write_line(profile, ids, count, &mut line).expect("writing to a Vec cannot fail");
             line.pop(); // the line ending
             String::from_utf8(line).expect("frame names are UTF-8")

@@ -3,6 +3,7 @@
 
 pub mod files;
 pub mod folded;
+pub mod pprof;
 pub mod progress;
 pub mod render;
 pub mod report;
@@ -16,6 +17,7 @@ use crate::engine::Analysis;
 use crate::input::Source;
 pub use crate::output::files::{write_atomically, write_stdout};
 pub use crate::output::folded::write_folded;
+use crate::output::pprof::write_pprof;
 use crate::output::render::{RenderOptions, render_svg};
 
 /// Tells the user something worth knowing that is not an error, on
@@ -42,6 +44,8 @@ pub struct Exports {
     pub svg: Option<PathBuf>,
     /// The cycle report (JSON).
     pub report: Option<PathBuf>,
+    /// The folded profile as gzipped pprof.
+    pub pprof: Option<PathBuf>,
     /// How the flame graph looks.
     pub render: RenderOptions,
 }
@@ -55,6 +59,9 @@ pub fn export(analysis: &Analysis, exports: &Exports, inputs: &[Source]) -> Resu
     }
     if let Some(path) = &exports.report {
         write_atomically(path, inputs, |out| analysis.report.write_json(out))?;
+    }
+    if let Some(path) = &exports.pprof {
+        write_atomically(path, inputs, |out| write_pprof(&analysis.folded, out))?;
     }
     match &exports.folded {
         Some(Destination::File(path)) => {

@@ -26,6 +26,21 @@ pub struct Report {
     pub cycles: Vec<CycleReport>,
     /// What happened to stacks that perf cut mid-recursion.
     pub truncation: TruncationReport,
+    /// The inputs read, with the format detected in each and whether its
+    /// first frames were taken for process names.
+    pub inputs: Vec<InputReport>,
+}
+
+/// One input, as it was read.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct InputReport {
+    /// The file (`<stdin>` for standard input).
+    pub source: String,
+    /// The format detected from its content.
+    pub format: String,
+    /// Whether the first frame of its stacks was taken for a process name
+    /// (see docs/INPUTS.md).
+    pub root_labels: bool,
 }
 
 /// What the report says about one cycle.
@@ -162,6 +177,16 @@ impl Report {
             total_samples,
             cycles: reports,
             truncation: truncation_report(&folded.stats.truncation, cycle_frames, frames),
+            inputs: folded
+                .profile
+                .inputs
+                .iter()
+                .map(|i| InputReport {
+                    source: i.source.clone(),
+                    format: i.format.clone(),
+                    root_labels: i.root_labels,
+                })
+                .collect(),
         }
     }
 

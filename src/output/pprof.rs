@@ -1,0 +1,132 @@
+//! The folded profile as gzipped pprof (`--pprof FILE`), the format `go
+//! tool pprof`, Pyroscope and Parca read: every folded stack one sample,
+//! cycle frames included, so the recursion shows as one function there too.
+//!
+//! Each distinct frame becomes one function with one location (no
+//! addresses: the stacks are already symbolized); a root label becomes the
+//! outermost function, as it is the outermost frame of the folded text. The
+//! one sample type is `samples/count`, so the totals are the input's.
+
+use std::io::{self, Write};
+
+use flate2::Compression;
+use flate2::write::GzEncoder;
+use prost::Message;
+use rustc_hash::FxHashMap;
+
+use crate::input::pprof::proto;
+use crate::profile::{FrameId, Profile, printed};
+
+/// Writes `folded` as a gzip-compressed pprof profile.
+pub fn write_pprof(folded: &Profile, out: &mut dyn Write) -> io::Result<()> {
+    let profile = pprof_of(folded)?;
+    let mut encoder = GzEncoder::new(out, Compression::default());
+    encoder.write_all(&profile.encode_to_vec())?;
+    encoder.finish()?;
+    Ok(())
+}
+
+/// The pprof message for `folded`.
+fn pprof_of(folded: &Profile) -> io::Result<proto::Profile> {
+    let mut builder = Builder::default();
+    let samples = builder.string("samples");
+    let count = builder.string("count");
+    let sample_type = proto::ValueType {
+        r#type: samples,
+        unit: count,
+    };
+    let mut profile = proto::Profile {
+        sample_type: vec![sample_type.clone()],
+        period_type: Some(sample_type),
+        period: 1,
+        ..Default::default()
+    };
+    for (frames, count) in folded.stacks() {
+        let value = i64::try_from(count).map_err(|_| {
+            io::Error::new(
+                io::ErrorKind::InvalidData,
+                format!("a stack has {count} samples, more than pprof can hold (2^63 - 1)"),
+            )
+        })?;
+        let location_id = printed(frames)
+            .iter()
+            .rev()
+            .map(|&frame| builder.location(frame, folded))
+            .collect();
+        profile.sample.push(proto::Sample {
+            location_id,
+            value: vec![value],
+            label: Vec::new(),
+        });
+    }
+    builder.finish(&mut profile);
+    Ok(profile)
+}
+
+/// The string, function and location tables, filled as stacks are added.
+#[derive(Default)]
+struct Builder {
+    strings: Vec<Vec<u8>>,
+    string_ids: FxHashMap<String, i64>,
+    locations: FxHashMap<FrameId, u64>,
+    function_of_name: FxHashMap<i64, u64>,
+    functions: Vec<proto::Function>,
+}
+
+impl Builder {
+    /// The index of `text` in the string table (entry 0 is "").
+    fn string(&mut self, text: &str) -> i64 {
+        if self.strings.is_empty() {
+            self.strings.push(Vec::new());
+            self.string_ids.insert(String::new(), 0);
+        }
+        if let Some(&id) = self.string_ids.get(text) {
+            return id;
+        }
+        let id = self.strings.len() as i64;
+        self.strings.push(text.as_bytes().to_vec());
+        self.string_ids.insert(text.to_string(), id);
+        id
+    }
+
+    /// The location (and function) id of `frame`: one function per printed
+    /// name, so frames that print alike are one function, as in the text.
+    fn location(&mut self, frame: FrameId, folded: &Profile) -> u64 {
+        if let Some(&id) = self.locations.get(&frame) {
+            return id;
+        }
+        let name = self.string(folded.frames.name(frame));
+        let next = self.functions.len() as u64 + 1;
+        let id = *self.function_of_name.entry(name).or_insert(next);
+        if id == next {
+            self.functions.push(proto::Function {
+                id,
+                name,
+                system_name: name,
+                filename: 0,
+                start_line: 0,
+            });
+        }
+        self.locations.insert(frame, id);
+        id
+    }
+
+    /// Moves the tables into `profile`: one location per function.
+    fn finish(self, profile: &mut proto::Profile) {
+        profile.location = self
+            .functions
+            .iter()
+            .map(|f| proto::Location {
+                id: f.id,
+                line: vec![proto::Line {
+                    function_id: f.id,
+                    line: 0,
+                    column: 0,
+                }],
+                ..Default::default()
+            })
+            .collect();
+        profile.function = self.functions;
+        profile.string_table = self.strings;
+    }
+}
