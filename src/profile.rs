@@ -322,7 +322,7 @@ impl Profile {
             let start = arena.len();
             arena.extend(before);
             arena.extend_from_slice(&frames[drop..]);
-            *stack = StackRef::new(0, start, arena.len() - start, stack.count);
+            *stack = stack.moved(0, start, arena.len() - start);
         }
         self.segments = vec![arena];
         self.edges.clear();
@@ -333,6 +333,14 @@ impl Profile {
             }
         }
         self.stacks = stacks;
+    }
+
+    /// Marks every stack as whole: for inputs from a profiler that never
+    /// cuts stacks (py-spy), so that none counts as cut mid-recursion.
+    pub fn mark_stacks_whole(&mut self) {
+        for stack in &mut self.stacks {
+            stack.len |= WHOLE;
+        }
     }
 
     /// How many stacks (lines) the profile holds.
@@ -395,15 +403,36 @@ fn repeats_earlier_pair(ids: &[FrameId], callee: usize, first_caller: usize) -> 
         .any(|lag| ids[callee - lag] == ids[callee] && ids[callee - 1 - lag] == ids[callee - 1])
 }
 
+/// The bit of [`StackRef`]'s length that marks a stack known to be whole.
+const WHOLE: u32 = 1 << 31;
+
 impl StackRef {
     /// A reference to `len` frames at `start` in arena `segment`.
     pub(crate) fn new(segment: usize, start: usize, len: usize, count: u64) -> Self {
+        assert!(len < WHOLE as usize, "a stack of 2^31 frames or more");
         Self {
             start,
             segment: segment as u32,
             len: len as u32,
             count,
         }
+    }
+
+    /// The same stack (count, wholeness), now `len` frames at `start` in
+    /// arena `segment`.
+    pub(crate) fn moved(self, segment: usize, start: usize, len: usize) -> Self {
+        Self {
+            len: StackRef::new(segment, start, len, 0).len | (self.len & WHOLE),
+            segment: segment as u32,
+            start,
+            ..self
+        }
+    }
+
+    /// Whether the profiler is known to have kept the whole stack (py-spy
+    /// does): then it never counts as cut mid-recursion.
+    pub fn is_whole(&self) -> bool {
+        self.len & WHOLE != 0
     }
 
     /// Where the stack starts in its arena.
@@ -423,11 +452,11 @@ impl StackRef {
 
     /// How many frames the stack has.
     pub fn len(&self) -> usize {
-        self.len as usize
+        (self.len & !WHOLE) as usize
     }
 
     /// Whether the stack has no frames.
     pub fn is_empty(&self) -> bool {
-        self.len == 0
+        self.len() == 0
     }
 }

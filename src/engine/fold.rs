@@ -69,7 +69,7 @@ pub fn fold(
             sightings: &mut sightings,
         };
         let len = folder.fold_stack(arena, *stack, write, &mut pass);
-        *stack = StackRef::new(stack.segment(), write, len, stack.count);
+        *stack = stack.moved(stack.segment(), write, len);
         write += len;
         truncated.extend(found.map(|(cycle, skipped)| Truncated {
             stack: index,
@@ -146,6 +146,9 @@ impl<'a> Folder<'a> {
     /// only pseudo-frames, then a member of a folded cycle. Returns that
     /// cycle and how many pseudo-frames stand before it.
     fn truncation(&self, arena: &[FrameId], stack: StackRef) -> Option<(CycleId, usize)> {
+        if stack.is_whole() {
+            return None;
+        }
         let frames = arena.get(stack.start() + 1..stack.start() + stack.len())?;
         let skipped = frames.iter().take_while(|&&f| self.is_pseudo(f)).count();
         let cycle = self.cycle_of(*frames.get(skipped)?)?;

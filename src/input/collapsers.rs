@@ -86,7 +86,7 @@ impl Format for Collapser {
         self.collapse(&text, &mut folded)
             .with_context(|| format!("{}: not valid {} input", input.source, self.name()))?;
         let mut profile = read_folded(folded.as_slice(), input.source, input.samples_before)?;
-        if self.root_labels() == Labels::Never {
+        if matches!(self.root_labels(), Labels::Never) {
             profile.demote_root_labels();
         }
         Ok(profile)

@@ -12,7 +12,7 @@ use std::thread;
 
 use anyhow::{Context, Result, bail};
 
-use crate::input::root_label::Labels;
+use crate::input::root_label::{Labels, looks_like_process_name};
 use crate::input::{Format, Head, Input, Source};
 use crate::profile::{FrameId, NO_LABEL, Profile};
 
@@ -45,7 +45,7 @@ impl Format for Folded {
     /// Collapsed from perf, stacks start with the process name; from py-spy
     /// or async-profiler, with a function. Only the stacks can tell.
     fn root_labels(&self) -> Labels {
-        Labels::FromEvidence
+        Labels::FromEvidence(looks_like_process_name)
     }
 
     fn read(&self, input: Input<'_>) -> Result<Profile> {

@@ -15,6 +15,7 @@ pub mod gzip;
 pub mod perf_data;
 pub mod perf_script;
 pub mod pprof;
+pub mod py_spy;
 pub mod root_label;
 pub mod source;
 
@@ -62,6 +63,12 @@ pub trait Format: Sync {
     /// root-label slot; one that does not stores stacks unlabelled.
     fn root_labels(&self) -> Labels;
 
+    /// Whether the profiler keeps every stack whole (py-spy does): then no
+    /// stack of the input counts as cut mid-recursion.
+    fn keeps_whole_stacks(&self) -> bool {
+        false
+    }
+
     /// Reads the whole input into a profile of its own.
     fn read(&self, input: Input<'_>) -> Result<Profile>;
 }
@@ -74,6 +81,7 @@ pub const FORMATS: &[&dyn Format] = &[
     &perf_data::PerfData,
     &cpuprofile::CpuProfile,
     &collapsers::XCTRACE,
+    &py_spy::PySpy,
     &folded::Folded,
     &perf_script::PerfScript,
     &pprof::Pprof,
@@ -125,6 +133,9 @@ pub fn read_from(
         bail!("{source}: {:#}", folded::count_overflow_error());
     }
     let labelled = root_label::apply(format.root_labels(), options.root_label, &mut profile);
+    if format.keeps_whole_stacks() {
+        profile.mark_stacks_whole();
+    }
     profile.inputs.push(InputInfo {
         source: source.to_string(),
         format: match compressed {

@@ -15,7 +15,7 @@
 
 use rustc_hash::FxHashSet;
 
-use crate::profile::{FrameId, Frames, NO_LABEL, Profile};
+use crate::profile::{FrameId, NO_LABEL, Profile};
 
 /// `--root-label`: whether the first frame of each stack is a process name.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, clap::ValueEnum)]
@@ -30,15 +30,16 @@ pub enum RootLabel {
 }
 
 /// What a format says about root labels.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy)]
 pub enum Labels {
     /// Every stack starts with a process (or thread) name.
     Always,
     /// Stacks start with a function.
     Never,
-    /// The format cannot say (folded text from any collapser): look at the
-    /// stacks.
-    FromEvidence,
+    /// The format cannot say (folded text from any collapser): the first
+    /// frames are labels when every distinct one passes this test of its
+    /// name.
+    FromEvidence(fn(&str) -> bool),
 }
 
 /// Decides whether `profile` (read from a format that says `format`) has
@@ -48,13 +49,13 @@ pub enum Labels {
 /// says [`Labels::Never`]; this moves it out (or in) when the decision
 /// differs.
 pub fn apply(format: Labels, option: RootLabel, profile: &mut Profile) -> bool {
-    let read_as_labelled = format != Labels::Never;
+    let read_as_labelled = !matches!(format, Labels::Never);
     let labelled = match (option, format) {
         (RootLabel::Yes, _) => true,
         (RootLabel::No, _) => false,
         (RootLabel::Auto, Labels::Always) => true,
         (RootLabel::Auto, Labels::Never) => false,
-        (RootLabel::Auto, Labels::FromEvidence) => first_frames_are_process_names(profile),
+        (RootLabel::Auto, Labels::FromEvidence(is_label)) => first_frames_pass(profile, is_label),
     };
     match (read_as_labelled, labelled) {
         (true, false) => profile.demote_root_labels(),
@@ -64,30 +65,27 @@ pub fn apply(format: Labels, option: RootLabel, profile: &mut Profile) -> bool {
     labelled
 }
 
-/// Whether every distinct first frame of `profile` looks like a process name
-/// (see [`looks_like_process_name`]); false for a profile with no frames.
-pub fn first_frames_are_process_names(profile: &Profile) -> bool {
+/// Whether every distinct first frame of `profile` passes `is_label`; false
+/// for a profile with no frames.
+pub fn first_frames_pass(profile: &Profile, is_label: fn(&str) -> bool) -> bool {
     let firsts: FxHashSet<FrameId> = profile
         .stacks()
         .filter_map(|(frames, _)| frames.first().copied())
         .filter(|&first| first != NO_LABEL)
         .collect();
-    !firsts.is_empty()
-        && firsts
-            .iter()
-            .all(|&id| looks_like_process_name(&profile.frames, id))
+    !firsts.is_empty() && firsts.iter().all(|&id| is_label(profile.frames.name(id)))
 }
 
 /// The longest process name Linux keeps (`TASK_COMM_LEN` less its NUL).
 const COMM_LEN: usize = 15;
 
-/// Whether frame `id` has the shape of a process name as perf's collapsers
+/// Whether `name` has the shape of a process name as perf's collapsers
 /// write it: at most 15 bytes (Linux cuts longer names), blanks replaced
 /// by `_`, optionally followed by `-PID` or `-PID/TID` (inferno's `--pid`
 /// and `--tid`); no `::`, brackets, parentheses, quotes, backquotes or
 /// commas, which function names have and process names do not.
-pub fn looks_like_process_name(frames: &Frames, id: FrameId) -> bool {
-    let name = without_pid_suffix(frames.name(id));
+pub fn looks_like_process_name(name: &str) -> bool {
+    let name = without_pid_suffix(name);
     !name.is_empty()
         && name.len() <= COMM_LEN
         && !name.contains("::")
@@ -118,9 +116,7 @@ mod tests {
     use super::*;
 
     fn looks(name: &str) -> bool {
-        let mut frames = Frames::default();
-        let id = frames.intern(name);
-        looks_like_process_name(&frames, id)
+        looks_like_process_name(name)
     }
 
     #[test]
@@ -165,17 +161,19 @@ mod tests {
     #[test]
     fn one_function_shaped_first_frame_decides_no() {
         let p = profile(&["prog;main;a", "<module> (x.py:1);a"]);
-        assert!(!first_frames_are_process_names(&p));
-        assert!(first_frames_are_process_names(&profile(&[
-            "prog;main;a",
-            "cc1;b"
-        ])));
+        assert!(!first_frames_pass(&p, looks_like_process_name));
+        let perf = profile(&["prog;main;a", "cc1;b"]);
+        assert!(first_frames_pass(&perf, looks_like_process_name));
     }
 
     #[test]
     fn demoting_labels_makes_the_first_frame_a_caller() {
         let mut p = profile(&["<module> (x.py:1);even;odd;even"]);
-        let labelled = apply(Labels::FromEvidence, RootLabel::Auto, &mut p);
+        let labelled = apply(
+            Labels::FromEvidence(looks_like_process_name),
+            RootLabel::Auto,
+            &mut p,
+        );
         assert!(!labelled);
         let (frames, _) = p.stacks().next().unwrap();
         assert_eq!(frames[0], NO_LABEL);

@@ -1,0 +1,118 @@
+//! py-spy's raw output (`py-spy record -f raw`): folded stacks whose every
+//! frame is `function (file:line)`, read like any folded file, with two
+//! things py-spy says by its shape: its stacks start at the thread's first
+//! Python frame (no process name, unless `--threads` or `--subprocesses`
+//! put `thread (TID)` or `process PID:"CMD"` first), and they are never cut,
+//! so none of them begins mid-recursion.
+
+use anyhow::Result;
+
+use crate::input::folded::{is_empty_stack, read_folded, trim_line};
+use crate::input::root_label::Labels;
+use crate::input::{Format, Head, Input};
+use crate::profile::Profile;
+
+/// py-spy's raw folded output.
+pub struct PySpy;
+
+/// How many lines of the head are checked frame by frame.
+const LINES_CHECKED: usize = 200;
+
+impl Format for PySpy {
+    fn name(&self) -> &'static str {
+        "py-spy folded stacks"
+    }
+
+    /// Every frame of the first lines (below a `process …` label) is
+    /// `function (location)`, and each line ends in a count.
+    fn detect(&self, head: &Head) -> bool {
+        let lines: Vec<&[u8]> = head
+            .lines()
+            .map(|line| trim_line(line.as_bytes()))
+            .filter(|line| !line.is_empty() && !is_empty_stack(line))
+            .take(LINES_CHECKED)
+            .collect();
+        !lines.is_empty() && lines.iter().all(|line| is_py_spy_line(line))
+    }
+
+    fn root_labels(&self) -> Labels {
+        Labels::FromEvidence(is_py_spy_label)
+    }
+
+    fn keeps_whole_stacks(&self) -> bool {
+        true
+    }
+
+    fn read(&self, input: Input<'_>) -> Result<Profile> {
+        read_folded(input.reader, input.source, input.samples_before)
+    }
+}
+
+/// Whether a folded line is py-spy's: `frame;frame;… COUNT`, every frame
+/// `function (location)` (a leading `process PID:"CMD"` allowed).
+fn is_py_spy_line(line: &[u8]) -> bool {
+    let Ok(line) = std::str::from_utf8(line) else {
+        return false;
+    };
+    let Some((stack, count)) = line.rsplit_once(' ') else {
+        return false;
+    };
+    if count.parse::<u64>().is_err() {
+        return false;
+    }
+    let mut frames = stack.split(';').peekable();
+    if frames.peek().is_some_and(|first| is_process_label(first)) {
+        frames.next();
+    }
+    frames.all(is_py_spy_frame)
+}
+
+/// `function (location)`: what py-spy writes for a Python (or, with
+/// `--native`, a native) frame, and for `--threads`' `thread (TID)`.
+fn is_py_spy_frame(frame: &str) -> bool {
+    frame.ends_with(')')
+        && frame
+            .find(" (")
+            .is_some_and(|open| open > 0 && open + 2 < frame.len() - 1)
+}
+
+/// `process PID:"CMD"`, the first frame `--subprocesses` writes.
+fn is_process_label(frame: &str) -> bool {
+    frame
+        .strip_prefix("process ")
+        .and_then(|rest| rest.split_once(':'))
+        .is_some_and(|(pid, cmd)| pid.bytes().all(|b| b.is_ascii_digit()) && cmd.starts_with('"'))
+}
+
+/// Whether a first frame is one of py-spy's labels: `thread (TID)` or
+/// `process PID:"CMD"`.
+pub fn is_py_spy_label(frame: &str) -> bool {
+    is_process_label(frame) || (frame.starts_with("thread (") && frame.ends_with(')'))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn py_spy_lines_are_told_from_other_folded_stacks() {
+        let yes = [
+            "<module> (even_odd.py:58);main (even_odd.py:53);even (even_odd.py:33) 4",
+            "thread (9409);<module> (<string>:1) 115",
+            "process 12:\"python x.py\";<module> (x.py:1) 2",
+            "_find_and_load (<frozen importlib._bootstrap>:1178) 1",
+        ];
+        for line in yes {
+            assert!(is_py_spy_line(line.as_bytes()), "{line}");
+        }
+        let no = [
+            "even-odd;_start;main 3",
+            "prog;foo(int);bar 1",
+            "java/lang/Thread.run;a 1",
+            "<module> (x.py:1);prog 1",
+        ];
+        for line in no {
+            assert!(!is_py_spy_line(line.as_bytes()), "{line}");
+        }
+    }
+}

@@ -1,0 +1,181 @@
+//! Other profilers, run for real on the bundled programs (py-spy on Python,
+//! Go's runtime/pprof, `node --cpu-prof`), their output read by autofold.
+//!
+//! `.ci/run` installs the profilers. Set `AUTOFOLD_SKIP_PROFILER_TESTS=1`
+//! to skip these tests where a profiler is missing; otherwise a missing one
+//! fails the test with what to install.
+
+mod common;
+
+use std::ffi::OsString;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use serde_json::Value;
+
+use common::fixture;
+
+/// The profiler `program` (from `$VAR` if set, else `PATH`), or `None` when
+/// it is missing and missing profilers may be skipped.
+fn profiler(program: &str, var: &str, install: &str) -> Option<PathBuf> {
+    let found = std::env::var_os(var).map(PathBuf::from).or_else(|| {
+        let paths = std::env::var_os("PATH")?;
+        std::env::split_paths(&paths)
+            .map(|dir| dir.join(program))
+            .find(|p| p.is_file())
+    });
+    match found {
+        Some(path) => Some(path),
+        None if std::env::var_os("AUTOFOLD_SKIP_PROFILER_TESTS").is_some_and(|v| v == "1") => {
+            eprintln!("skipped: {program} not found (AUTOFOLD_SKIP_PROFILER_TESTS=1)");
+            None
+        }
+        None => panic!(
+            "{program} not found: {install}, or set ${var}; AUTOFOLD_SKIP_PROFILER_TESTS=1 skips this test"
+        ),
+    }
+}
+
+/// Runs `command`, failing the test with its output if it fails.
+fn succeed(command: &mut Command) {
+    let out = command.output().expect("the command runs");
+    assert!(
+        out.status.success(),
+        "{command:?} failed: {}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// autofold's JSON report of `profile`.
+fn report(profile: &Path) -> Value {
+    let out = Command::new(env!("CARGO_BIN_EXE_autofold"))
+        .args(["report", "--format", "json"])
+        .arg(profile)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+/// The cycle whose members include `member`.
+fn cycle_with(report: &Value, member: impl Fn(&str) -> bool) -> &Value {
+    report["cycles"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| {
+            c["members"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|m| member(m.as_str().unwrap()))
+        })
+        .unwrap_or_else(|| panic!("no such cycle in {report:#}"))
+}
+
+fn members(cycle: &Value) -> Vec<String> {
+    cycle["members"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m.as_str().unwrap().to_string())
+        .collect()
+}
+
+#[test]
+fn py_spy_recording_of_python_even_odd() {
+    let Some(py_spy) = profiler("py-spy", "PYSPY", "pip install py-spy (in a venv)") else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("py.folded");
+    succeed(
+        Command::new(py_spy)
+            .args(["record", "-f", "raw", "-r", "200", "-o"])
+            .arg(&out)
+            .args(["--", "python3"])
+            .arg(fixture("python/even_odd.py"))
+            .args(["100", "4", "0"]),
+    );
+    let report = report(&out);
+    assert_eq!(report["inputs"][0]["root_labels"], false);
+    assert_eq!(report["truncation"]["truncated_samples"], 0);
+    let even_odd = cycle_with(&report, |m| m.starts_with("even (even_odd.py:"));
+    let members = members(even_odd);
+    assert_eq!(members.len(), 2, "{members:?}");
+    assert!(members[1].starts_with("odd (even_odd.py:"), "{members:?}");
+    assert!(even_odd["max_depth"].as_u64().unwrap() >= 50);
+}
+
+#[test]
+fn go_cpu_profile_of_go_even_odd() {
+    let Some(go) = profiler("go", "GO", "apt-get install golang-go") else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let binary = dir.path().join("even-odd-go");
+    succeed(
+        Command::new(&go)
+            .args(["build", "-o"])
+            .arg(&binary)
+            .arg(".")
+            .current_dir(fixture("go"))
+            .env("GOCACHE", dir.path().join("gocache"))
+            .env("GOFLAGS", "-mod=mod")
+            .env("HOME", dir.path()),
+    );
+    let pprof = dir.path().join("cpu.pprof");
+    // Shallow: 20 levels, whole stacks; deep: 2,000 levels, cut at 64 frames.
+    succeed(
+        Command::new(&binary)
+            .arg(&pprof)
+            .args(["20", "600", "2000", "8"]),
+    );
+    let report = report(&pprof);
+    assert_eq!(report["inputs"][0]["format"], "gzip-compressed pprof");
+    let even_odd = cycle_with(&report, |m| m == "main.even");
+    assert_eq!(members(even_odd), ["main.even", "main.odd"]);
+    let t = &report["truncation"];
+    assert!(t["truncated_samples"].as_u64().unwrap() > 0, "{t:#}");
+    assert_eq!(t["grouped_samples"], 0, "{t:#}");
+    for rerooted in t["rerooted"].as_array().unwrap() {
+        let path: Vec<&str> = rerooted["entry_path"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| f.as_str().unwrap())
+            .collect();
+        assert_eq!(&path[..2], ["runtime.main", "main.main"], "{path:?}");
+    }
+}
+
+#[test]
+fn node_cpu_prof_of_javascript_even_odd() {
+    let Some(node) = profiler("node", "NODE", "apt-get install nodejs") else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let name: OsString = "even-odd.cpuprofile".into();
+    succeed(
+        Command::new(node)
+            .arg("--cpu-prof")
+            .arg("--cpu-prof-dir")
+            .arg(dir.path())
+            .arg("--cpu-prof-name")
+            .arg(&name)
+            .arg(fixture("node/even_odd.js"))
+            .args(["100", "100", "0", "0"]),
+    );
+    let report = report(&dir.path().join(&name));
+    assert_eq!(report["inputs"][0]["format"], "Chrome/Node .cpuprofile");
+    assert_eq!(report["inputs"][0]["root_labels"], false);
+    let even_odd = cycle_with(&report, |m| m.starts_with("even (even_odd.js:"));
+    let members = members(even_odd);
+    assert_eq!(members.len(), 2, "{members:?}");
+    assert!(members[1].starts_with("odd (even_odd.js:"), "{members:?}");
+}
