@@ -139,7 +139,7 @@ fn default_binary(packages: &[Package], build: &BuildArgs) -> Result<Selected> {
     {
         return Ok(Selected::Bin(name.clone()));
     }
-    let bins: Vec<&str> = targets_of(packages, |kind| kind == &[TargetKind::Bin]);
+    let bins = targets_of(packages, is_binary);
     match bins.as_slice() {
         [bin] => Ok(Selected::Bin((*bin).to_owned())),
         [] => bail!(
@@ -155,7 +155,7 @@ fn unit_tests(packages: &[Package], name: Option<&str>) -> Result<Selected> {
     let wanted =
         |target: &str| name.is_none_or(|n| n.replace('-', "_") == target.replace('-', "_"));
     let libs = targets_of(packages, is_library);
-    let bins = targets_of(packages, |kind| kind == &[TargetKind::Bin]);
+    let bins = targets_of(packages, is_binary);
     let candidates: Vec<Selected> = libs
         .into_iter()
         .filter(|lib| wanted(lib))
@@ -195,6 +195,11 @@ fn targets_of(packages: &[Package], kind: impl Fn(&[TargetKind]) -> bool) -> Vec
         .filter(|t| kind(&t.kind))
         .map(|t| t.name.as_str())
         .collect()
+}
+
+/// Whether a target of these kinds is a binary.
+fn is_binary(kinds: &[TargetKind]) -> bool {
+    kinds.contains(&TargetKind::Bin)
 }
 
 /// Whether a target of these kinds is a library (of any crate type).
