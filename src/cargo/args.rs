@@ -66,8 +66,8 @@ pub struct TargetArgs {
     #[arg(long, value_name = "NAME")]
     pub bench: Option<String>,
 
-    /// Profile the unit tests of the library or binary NAME (NAME may be left
-    /// out when the package has only one of them; pass test filters after `--`).
+    /// Profile the library's unit tests (in a package without a library, the
+    /// only binary's), or those of the binary NAME (test filters after `--`).
     #[arg(long, value_name = "NAME", num_args = 0..=1)]
     pub unit_test: Option<Option<String>>,
 }

@@ -150,41 +150,43 @@ fn default_binary(packages: &[Package], build: &BuildArgs) -> Result<Selected> {
     }
 }
 
-/// The unit tests of the library or binary `name` (the only one if `None`).
+/// Whose unit tests to profile: without a name, the library's (or, in a
+/// package without one, the only binary's); with one, the binary of that
+/// name, else the library of that name. Every target is reachable, even a
+/// binary named like its library.
 fn unit_tests(packages: &[Package], name: Option<&str>) -> Result<Selected> {
-    let wanted =
-        |target: &str| name.is_none_or(|n| n.replace('-', "_") == target.replace('-', "_"));
     let libs = targets_of(packages, is_library);
     let bins = targets_of(packages, is_binary);
-    let candidates: Vec<Selected> = libs
-        .into_iter()
-        .filter(|lib| wanted(lib))
-        .map(|_| Selected::LibTests)
-        .chain(
-            bins.into_iter()
-                .filter(|bin| wanted(bin))
-                .map(|bin| Selected::BinTests(bin.to_owned())),
-        )
-        .collect();
-    match candidates.as_slice() {
-        [one] => Ok(one.clone()),
-        [] => bail!(
+    let same = |a: &str, b: &str| a.replace('-', "_") == b.replace('-', "_");
+    let chosen = match name {
+        None if !libs.is_empty() => Some(Selected::LibTests),
+        None => match bins.as_slice() {
+            [bin] => Some(Selected::BinTests((*bin).to_owned())),
+            [] => None,
+            several => bail!(
+                "{} has no library and several binaries ({}): name one, as in --unit-test {}",
+                names_of(packages),
+                several.join(", "),
+                several[0]
+            ),
+        },
+        Some(name) => bins
+            .iter()
+            .find(|bin| **bin == name)
+            .map(|bin| Selected::BinTests((*bin).to_owned()))
+            .or_else(|| {
+                libs.iter()
+                    .any(|lib| same(lib, name))
+                    .then_some(Selected::LibTests)
+            }),
+    };
+    chosen.with_context(|| {
+        format!(
             "{} has no library or binary {}to unit test",
             names_of(packages),
             name.map_or(String::new(), |n| format!("named `{n}` "))
-        ),
-        several => bail!(
-            "several targets have unit tests ({}): name one, as in --unit-test NAME",
-            several
-                .iter()
-                .map(|s| match s {
-                    Selected::BinTests(bin) => format!("bin {bin}"),
-                    _ => "the library".into(),
-                })
-                .collect::<Vec<_>>()
-                .join(", ")
-        ),
-    }
+        )
+    })
 }
 
 /// The names of `packages`' targets whose kinds satisfy `kind`.
@@ -256,6 +258,57 @@ mod tests {
             package_name("path+file:///work/even-odd#even-odd@0.1.0"),
             "even-odd"
         );
+    }
+
+    /// What `select` chooses in a fixture crate for `target`.
+    fn selected_in(krate: &str, target: TargetArgs) -> Result<Selected> {
+        let manifest = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("fixtures")
+            .join(krate)
+            .join("Cargo.toml");
+        let build = BuildArgs {
+            manifest_path: Some(manifest),
+            ..BuildArgs::default()
+        };
+        select(&target, &build)
+    }
+
+    fn unit_test(name: Option<&str>) -> TargetArgs {
+        TargetArgs {
+            unit_test: Some(name.map(str::to_owned)),
+            ..TargetArgs::default()
+        }
+    }
+
+    #[test]
+    fn without_a_target_the_only_binary_is_chosen() {
+        assert_eq!(
+            selected_in("even-odd", TargetArgs::default()).unwrap(),
+            Selected::Bin("even-odd".into())
+        );
+    }
+
+    #[test]
+    fn unit_tests_are_the_librarys_unless_a_binary_is_named() {
+        assert_eq!(
+            selected_in("two-bins", unit_test(None)).unwrap(),
+            Selected::LibTests
+        );
+        assert_eq!(
+            selected_in("two-bins", unit_test(Some("two-bins"))).unwrap(),
+            Selected::LibTests
+        );
+        assert_eq!(
+            selected_in("two-bins", unit_test(Some("climb"))).unwrap(),
+            Selected::BinTests("climb".into())
+        );
+        assert_eq!(
+            selected_in("even-odd", unit_test(None)).unwrap(),
+            Selected::BinTests("even-odd".into()),
+            "no library: the only binary"
+        );
+        let error = selected_in("two-bins", unit_test(Some("nope"))).unwrap_err();
+        assert!(error.to_string().contains("named `nope`"), "{error}");
     }
 
     #[test]
