@@ -204,6 +204,7 @@ pub struct RecordArgs {
     #[arg(long, value_name = "FILE")]
     pub perf_data: Option<PathBuf>,
 
+    /// How to record, fold and write.
     #[command(flatten)]
     pub profiling: ProfilingArgs,
 }
@@ -258,9 +259,11 @@ pub struct ProfilingArgs {
     #[arg(long)]
     pub ignore_status: bool,
 
+    /// How cycles are found and folded.
     #[command(flatten)]
     pub engine: EngineArgs,
 
+    /// How the flame graph looks.
     #[command(flatten)]
     pub render: RenderArgs,
 }

@@ -79,6 +79,9 @@ fn run_on(mut command: Command, krate: &str, args: &[&str]) -> Run {
     let dir = TempDir::new().unwrap();
     let output = command
         .current_dir(dir.path())
+        // The tests expect autofold's own settings, not the caller's.
+        .env_remove("CARGO_PROFILE_RELEASE_DEBUG")
+        .env_remove("CARGO_PROFILE_RELEASE_STRIP")
         .arg("--manifest-path")
         .arg(fixture(krate).join("Cargo.toml"))
         .args(["-o", "flame.svg", "--report", "report.json"])

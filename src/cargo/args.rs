@@ -30,12 +30,15 @@ pub enum CargoCli {
 /// `cargo autofold`.
 #[derive(Debug, Args)]
 pub struct CargoArgs {
+    /// Which target to profile.
     #[command(flatten, next_help_heading = "Target Selection")]
     pub target: TargetArgs,
 
+    /// How cargo builds it.
     #[command(flatten, next_help_heading = "Build Options")]
     pub build: BuildArgs,
 
+    /// How to record, fold and write: every `autofold record` option.
     #[command(flatten, next_help_heading = "Recording Options")]
     pub profiling: ProfilingArgs,
 

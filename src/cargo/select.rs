@@ -100,9 +100,13 @@ fn selected_packages(build: &BuildArgs) -> Result<Option<Vec<Package>>> {
     if let Some(manifest) = &build.manifest_path {
         command.manifest_path(manifest);
     }
-    let metadata = command
-        .exec()
-        .map_err(|e| anyhow!("cargo metadata failed: {e}"))?;
+    let metadata = command.exec().map_err(|error| match error {
+        // Cargo's own words, as when cargo build fails.
+        cargo_metadata::Error::CargoMetadata { stderr } => {
+            anyhow!("{}", stderr.trim().trim_start_matches("error: "))
+        }
+        other => anyhow!("cannot run cargo metadata: {other}"),
+    })?;
     let packages: Vec<Package> = match &build.package {
         Some(spec) => metadata
             .workspace_packages()
