@@ -72,7 +72,7 @@ fn only_one(mut executables: Vec<PathBuf>) -> Result<PathBuf> {
                 .map(|e| e.display().to_string())
                 .collect();
             bail!(
-                "cargo built several executables ({}): choose one with --bin NAME",
+                "cargo built several executables ({}): narrow the choice with -p/--package or a target option",
                 names.join(", ")
             )
         }
