@@ -5,6 +5,7 @@ use std::path::PathBuf;
 
 use anyhow::Result;
 use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap_complete::Shell;
 
 use crate::engine::EngineOptions;
 use crate::engine::fold::FoldOptions;
@@ -53,6 +54,17 @@ pub enum Command {
     ///
     /// Example: autofold record -- ./target/debug/even-odd 200
     Record(RecordArgs),
+    /// Print a shell's completion script for autofold.
+    ///
+    /// Example (bash): autofold completions bash > ~/.local/share/bash-completion/completions/autofold
+    Completions(CompletionsArgs),
+    /// Print autofold's man page (roff), or write every page to a directory.
+    ///
+    /// --out DIR writes autofold.1, one autofold-SUBCOMMAND.1 per subcommand
+    /// and cargo-autofold.1.
+    ///
+    /// Example: autofold man --out ~/.local/share/man/man1
+    Man(ManArgs),
 }
 
 /// Inputs and cycle options shared by every subcommand that reads profiles.
@@ -224,6 +236,27 @@ pub struct RecordArgs {
     #[arg(long, value_name = "FILE")]
     pub perf_data: Option<PathBuf>,
 
+    /// How to record, fold and write.
+    #[command(flatten)]
+    pub profiling: ProfilingArgs,
+}
+
+impl RecordArgs {
+    /// What to profile.
+    pub fn target(&self) -> Target {
+        match (&self.pid, &self.perf_data) {
+            (Some(pid), _) => Target::Pid(*pid),
+            (None, Some(data)) => Target::PerfData(data.clone()),
+            (None, None) => Target::Command(self.command.clone()),
+        }
+    }
+}
+
+/// How to record, fold and write a profile: every option of `autofold
+/// record` except what to profile. `cargo autofold` flattens the same
+/// struct, so the two commands take the same flags.
+#[derive(Debug, Args)]
+pub struct ProfilingArgs {
     /// Keep the recording in FILE (by default it lives in a temporary
     /// directory and is removed; with DWARF call graphs it grows by about
     /// 64 KB a sample).
@@ -263,23 +296,16 @@ pub struct RecordArgs {
     #[arg(long)]
     pub ignore_status: bool,
 
+    /// How cycles are found and folded.
     #[command(flatten)]
     pub engine: EngineArgs,
 
+    /// How the flame graph looks.
     #[command(flatten)]
     pub render: RenderArgs,
 }
 
-impl RecordArgs {
-    /// What to profile.
-    pub fn target(&self) -> Target {
-        match (&self.pid, &self.perf_data) {
-            (Some(pid), _) => Target::Pid(*pid),
-            (None, Some(data)) => Target::PerfData(data.clone()),
-            (None, None) => Target::Command(self.command.clone()),
-        }
-    }
-
+impl ProfilingArgs {
     /// How to record.
     pub fn record_options(&self) -> RecordOptions {
         RecordOptions {
@@ -305,11 +331,6 @@ impl RecordArgs {
             pprof: self.pprof.clone(),
             render: self.render.options(),
         }
-    }
-
-    /// The files that outputs must never overwrite.
-    pub fn inputs(&self) -> Vec<Source> {
-        self.perf_data.iter().cloned().map(Source::File).collect()
     }
 }
 
@@ -347,4 +368,21 @@ pub enum ReportFormat {
     Text,
     /// JSON, for scripts (schema in docs/REPORT.md).
     Json,
+}
+
+/// `autofold completions`.
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell to complete for.
+    #[arg(value_enum)]
+    pub shell: Shell,
+}
+
+/// `autofold man`.
+#[derive(Debug, Args)]
+pub struct ManArgs {
+    /// Write every man page into DIR (created if missing) instead of
+    /// printing autofold's own page.
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
 }

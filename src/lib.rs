@@ -6,10 +6,17 @@
 //! with perf; both produce the interned [`profile::Profile`]. [`engine`] finds
 //! the recursion cycles of its call graph, names them and folds them;
 //! [`output`] writes the folded stacks, the report and the flame graph.
+//! [`pipeline`] strings record → engine → output together for `autofold
+//! record` and for [`cargo`] (`cargo autofold`), which builds a crate's
+//! program first. [`completions`] and [`man`] are generated from [`cli`].
 
+pub mod cargo;
 pub mod cli;
+pub mod completions;
 pub mod engine;
 pub mod input;
+pub mod man;
 pub mod output;
+pub mod pipeline;
 pub mod profile;
 pub mod record;

@@ -1,33 +1,33 @@
 //! autofold's command line: parse arguments, get a profile (read it, or
 //! record it with perf), run the engine, export what was asked for.
 
-use std::io;
-use std::process::{ExitCode, ExitStatus};
+use std::process::ExitCode;
 
 use anyhow::Result;
 use clap::Parser;
 
-use autofold::cli::{Cli, Command, FoldArgs, RecordArgs, ReportArgs, ReportFormat};
+use autofold::cli::{Cli, Command, FoldArgs, ManArgs, ReportArgs, ReportFormat};
+use autofold::completions::completion_script;
 use autofold::engine::analyse;
 use autofold::input::read_profile;
+use autofold::man::{write_man_page, write_man_pages};
 use autofold::output::{export, write_stdout};
-use autofold::record::record;
+use autofold::pipeline::{exit_code_of, record_and_fold};
 
 fn main() -> ExitCode {
-    match run(Cli::parse()) {
-        Ok(code) => code,
-        Err(error) => {
-            eprintln!("autofold: error: {error:#}");
-            ExitCode::FAILURE
-        }
-    }
+    exit_code_of(run(Cli::parse()))
 }
 
 fn run(cli: Cli) -> Result<ExitCode> {
     match cli.command {
         Command::Fold(args) => fold(args),
         Command::Report(args) => report(args),
-        Command::Record(args) => record_command(args),
+        Command::Record(args) => record_and_fold(&args.target(), &args.profiling),
+        Command::Completions(args) => {
+            write_stdout(|out| out.write_all(&completion_script(args.shell)))?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Man(args) => man(args),
     }
 }
 
@@ -51,24 +51,14 @@ fn report(args: ReportArgs) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-fn record_command(args: RecordArgs) -> Result<ExitCode> {
-    let recording = record(&args.target(), &args.record_options())?;
-    let analysis = analyse(recording.profile, &args.engine_options()?);
-    export(&analysis, &args.exports(), &args.inputs())?;
-    analysis.report.write_text(&mut io::stderr())?;
-    Ok(exit_code(recording.status, args.ignore_status))
-}
-
-/// The profiled command's exit code, passed on unless told to ignore it.
-fn exit_code(status: Option<ExitStatus>, ignore_status: bool) -> ExitCode {
-    use std::os::unix::process::ExitStatusExt;
-    match status {
-        Some(status) if !ignore_status && !status.success() => {
-            let code = status
-                .code()
-                .unwrap_or_else(|| 128 + status.signal().unwrap_or(0));
-            ExitCode::from(code.clamp(1, 255) as u8)
+fn man(args: ManArgs) -> Result<ExitCode> {
+    match &args.out {
+        Some(dir) => {
+            for page in write_man_pages(dir)? {
+                eprintln!("autofold: wrote {}", page.display());
+            }
         }
-        _ => ExitCode::SUCCESS,
+        None => write_stdout(write_man_page)?,
     }
+    Ok(ExitCode::SUCCESS)
 }

@@ -13,15 +13,7 @@ use std::sync::OnceLock;
 
 use tempfile::TempDir;
 
-use common::fixture;
-
-fn skip() -> bool {
-    let skip = std::env::var_os("AUTOFOLD_SKIP_PERF_TESTS").is_some_and(|v| v == "1");
-    if skip {
-        eprintln!("skipped: AUTOFOLD_SKIP_PERF_TESTS=1");
-    }
-    skip
-}
+use common::{fixture, skip_perf_tests as skip};
 
 /// The debug build of `fixtures/even-odd`, built once per test run.
 fn even_odd() -> &'static Path {

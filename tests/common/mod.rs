@@ -57,6 +57,16 @@ pub fn total(text: &str) -> u64 {
         .sum()
 }
 
+/// Whether to skip the tests that record with perf: when
+/// `AUTOFOLD_SKIP_PERF_TESTS=1`, saying so.
+pub fn skip_perf_tests() -> bool {
+    let skip = std::env::var_os("AUTOFOLD_SKIP_PERF_TESTS").is_some_and(|v| v == "1");
+    if skip {
+        eprintln!("skipped: AUTOFOLD_SKIP_PERF_TESTS=1");
+    }
+    skip
+}
+
 /// A file under `fixtures/`.
 pub fn fixture(path: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
