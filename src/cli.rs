@@ -10,7 +10,7 @@ use crate::engine::EngineOptions;
 use crate::engine::fold::FoldOptions;
 use crate::engine::graph::FrameFilter;
 use crate::input::Source;
-use crate::output::render::{Palette, RenderOptions};
+use crate::output::render::{Palette, RenderOptions, defaults};
 use crate::output::{Destination, Exports};
 use crate::record::{CallGraph, RecordOptions, Target, perf_binary};
 
@@ -157,6 +157,28 @@ pub struct RenderArgs {
     /// Image width in pixels [default: inferno's, 1200].
     #[arg(long, value_name = "PIXELS")]
     pub image_width: Option<usize>,
+
+    /// Reverse every stack, leaf first: what calls the functions at the
+    /// top of the flame graph ("who calls this"). Cycle frames stay blue and
+    /// keep their members in their tooltips.
+    #[arg(long)]
+    pub reverse: bool,
+
+    /// Notes to embed in the SVG (a comment at its top).
+    #[arg(long, value_name = "STRING")]
+    pub notes: Option<String>,
+
+    /// Font size in points.
+    #[arg(long, value_name = "POINTS", default_value_t = defaults::FONT_SIZE)]
+    pub font_size: usize,
+
+    /// Height of a frame in pixels.
+    #[arg(long, value_name = "PIXELS", default_value_t = defaults::FRAME_HEIGHT)]
+    pub frame_height: usize,
+
+    /// What a count is called in tooltips.
+    #[arg(long, value_name = "NAME", default_value = defaults::COUNT_NAME)]
+    pub count_name: String,
 }
 
 impl RenderArgs {
@@ -168,6 +190,11 @@ impl RenderArgs {
             inverted: self.inverted,
             min_width: self.min_width,
             image_width: self.image_width,
+            reverse: self.reverse,
+            notes: self.notes.clone().unwrap_or_default(),
+            font_size: self.font_size,
+            frame_height: self.frame_height,
+            count_name: self.count_name.clone(),
         }
     }
 }

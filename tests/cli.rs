@@ -170,7 +170,9 @@ fn writes_folded_svg_and_json_report_files() {
     let svg = fs::read_to_string(&svg).unwrap();
     assert_well_formed_xml(&svg);
     assert!(svg.contains("Flame graph: 2 recursion cycles folded"));
-    assert!(svg.contains("{even,odd} — recursion cycle of 2 (3 samples): even, odd"));
+    assert!(svg.contains(
+        "<title>{even,odd} (3 samples, 100.00%; recursion cycle of 2: even, odd)</title>"
+    ));
     assert!(
         svg.contains("rgb(90,150,235)"),
         "cycle frames have their own colour"

@@ -1,6 +1,7 @@
 //! Writing results: folded stacks, the cycle report and the flame graph,
 //! atomically and never over an input.
 
+pub mod cycle_titles;
 pub mod files;
 pub mod folded;
 pub mod progress;
