@@ -10,6 +10,7 @@ use crate::engine::EngineOptions;
 use crate::engine::fold::FoldOptions;
 use crate::engine::graph::FrameFilter;
 use crate::input::Source;
+use crate::output::diff::DiffOptions;
 use crate::output::render::{Palette, RenderOptions, defaults};
 use crate::output::{Destination, Exports};
 use crate::record::{CallGraph, RecordOptions, Target, perf_binary};
@@ -52,6 +53,17 @@ pub enum Command {
     ///
     /// Example: autofold record -- ./target/debug/even-odd 200
     Record(RecordArgs),
+    /// Compare two profiles: a differential flame graph and what changed.
+    ///
+    /// Finds the recursion cycles of both profiles together, so each
+    /// recursion has one name on both sides (also where one side never
+    /// recursed), folds both with that one set, writes the differential
+    /// flame graph (-o, default diff.svg: widths as AFTER, red grew, blue
+    /// shrank) and prints each cycle's share before and after and the frames
+    /// whose self time changed most, largest change first.
+    ///
+    /// Example: autofold diff before.folded after.folded -o change.svg
+    Diff(DiffArgs),
 }
 
 /// Inputs and cycle options shared by every subcommand that reads profiles.
@@ -335,4 +347,94 @@ pub enum ReportFormat {
     Text,
     /// JSON, for scripts (schema in docs/REPORT.md).
     Json,
+}
+
+/// `autofold diff`.
+#[derive(Debug, Args)]
+#[command(group(clap::ArgGroup::new("sides").required(true).args(["before_profile", "before"])))]
+pub struct DiffArgs {
+    /// The profile before the change: folded stacks or `perf script` output
+    /// (`-` for standard input).
+    #[arg(value_name = "BEFORE", requires = "after_profile")]
+    pub before_profile: Option<PathBuf>,
+
+    /// The profile after the change.
+    #[arg(value_name = "AFTER")]
+    pub after_profile: Option<PathBuf>,
+
+    /// A file of the profile before, instead of BEFORE AFTER (repeatable:
+    /// several are merged).
+    #[arg(
+        long,
+        value_name = "FILE",
+        requires = "after",
+        conflicts_with = "before_profile"
+    )]
+    pub before: Vec<PathBuf>,
+
+    /// A file of the profile after (repeatable: several are merged).
+    #[arg(
+        long,
+        value_name = "FILE",
+        requires = "before",
+        conflicts_with = "before_profile"
+    )]
+    pub after: Vec<PathBuf>,
+
+    /// Write the differential flame graph to FILE.
+    #[arg(short, long, value_name = "FILE", default_value = "diff.svg")]
+    pub output: PathBuf,
+
+    /// Scale the before profile's counts to the after profile's total (as
+    /// `inferno-diff-folded --normalize`), so a longer or shorter recording
+    /// does not colour everything red or blue. The report compares shares,
+    /// which this does not change.
+    #[arg(long)]
+    pub normalize: bool,
+
+    /// Format of the report printed to standard output.
+    #[arg(long, value_enum, default_value_t = ReportFormat::Text)]
+    pub format: ReportFormat,
+
+    #[command(flatten)]
+    pub engine: EngineArgs,
+
+    #[command(flatten)]
+    pub render: RenderArgs,
+}
+
+impl DiffArgs {
+    /// The sources of the before and the after profile.
+    pub fn sides(&self) -> Result<(Vec<Source>, Vec<Source>)> {
+        let side = |profile: &Option<PathBuf>, files: &[PathBuf]| -> Vec<Source> {
+            profile
+                .iter()
+                .chain(files)
+                .map(|f| Source::from_arg(f))
+                .collect()
+        };
+        let before = side(&self.before_profile, &self.before);
+        let after = side(&self.after_profile, &self.after);
+        let stdin = before.iter().chain(&after).filter(|s| **s == Source::Stdin);
+        if stdin.count() > 1 {
+            anyhow::bail!("only one input of `autofold diff` can be standard input (`-`)");
+        }
+        Ok((before, after))
+    }
+
+    /// How the two sides are compared and named in the flame graph.
+    pub fn diff_options(&self, before: &[Source], after: &[Source]) -> DiffOptions {
+        let names = |sources: &[Source]| {
+            sources
+                .iter()
+                .map(Source::to_string)
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        DiffOptions {
+            normalize: self.normalize,
+            before_name: names(before),
+            after_name: names(after),
+        }
+    }
 }

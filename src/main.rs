@@ -7,10 +7,12 @@ use std::process::{ExitCode, ExitStatus};
 use anyhow::Result;
 use clap::Parser;
 
-use autofold::cli::{Cli, Command, FoldArgs, RecordArgs, ReportArgs, ReportFormat};
-use autofold::engine::analyse;
-use autofold::input::read_profile;
-use autofold::output::{export, write_stdout};
+use autofold::cli::{Cli, Command, DiffArgs, FoldArgs, RecordArgs, ReportArgs, ReportFormat};
+use autofold::engine::{analyse, analyse_together};
+use autofold::input::{Source, read_profile};
+use autofold::output::diff::render_diff;
+use autofold::output::diff_report::DiffReport;
+use autofold::output::{export, write_atomically, write_stdout};
 use autofold::record::record;
 
 fn main() -> ExitCode {
@@ -28,6 +30,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
         Command::Fold(args) => fold(args),
         Command::Report(args) => report(args),
         Command::Record(args) => record_command(args),
+        Command::Diff(args) => diff(args),
     }
 }
 
@@ -56,6 +59,44 @@ fn record_command(args: RecordArgs) -> Result<ExitCode> {
     export(&analysis, &args.exports(), &args.inputs())?;
     analysis.report.write_text(&mut io::stderr())?;
     Ok(exit_code(recording.status, args.ignore_status))
+}
+
+/// Reads both sides, analyses them together, writes the differential flame
+/// graph and prints the report to standard output (like `autofold report`:
+/// nothing else writes there, and `--format json` can be piped to a script).
+fn diff(args: DiffArgs) -> Result<ExitCode> {
+    let (before, after) = args.sides()?;
+    let profiles = vec![read_side(&before, "BEFORE")?, read_side(&after, "AFTER")?];
+    let [before_side, after_side]: [_; 2] = analyse_together(profiles, &args.engine.options()?)
+        .try_into()
+        .expect("one analysis per side");
+    let inputs = [before.as_slice(), after.as_slice()].concat();
+    let options = args.diff_options(&before, &after);
+    write_atomically(&args.output, &inputs, |out| {
+        render_diff(
+            &before_side,
+            &after_side,
+            &options,
+            &args.render.options(),
+            out,
+        )
+    })?;
+    let report = DiffReport::new(&before_side, &after_side);
+    write_stdout(|out| match args.format {
+        ReportFormat::Text => report.write_text(out),
+        ReportFormat::Json => report.write_json(out),
+    })?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Reads one side of a diff; a side without samples is an error.
+fn read_side(sources: &[Source], side: &str) -> Result<autofold::profile::Profile> {
+    let profile = read_profile(sources)?;
+    if profile.total_samples() == 0 {
+        let names: Vec<String> = sources.iter().map(Source::to_string).collect();
+        anyhow::bail!("{side} ({}) has no samples to compare", names.join(", "));
+    }
+    Ok(profile)
 }
 
 /// The profiled command's exit code, passed on unless told to ignore it.

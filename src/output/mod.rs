@@ -2,6 +2,8 @@
 //! atomically and never over an input.
 
 pub mod cycle_titles;
+pub mod diff;
+pub mod diff_report;
 pub mod files;
 pub mod folded;
 pub mod progress;
