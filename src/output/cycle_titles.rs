@@ -71,15 +71,24 @@ pub fn add_members(svg: &[u8], cycles: &[&CycleReport], out: &mut dyn Write) -> 
     out.write_all(rest)
 }
 
-/// `; recursion cycle of N: a, b, …`, escaped for XML text, with no `(` in
-/// it (the label is the title without its final group, and that group must
-/// hold no `(`): parentheses in member names become fullwidth ones.
+/// `; recursion cycle of N: a, b, …`, members by self samples (most first,
+/// ties by name), escaped for XML text, with no `(` in it (the label is the
+/// title without its final group, and that group must hold no `(`):
+/// parentheses in member names become fullwidth ones.
 fn members_note(cycle: &CycleReport) -> String {
     let members = &cycle.members;
-    let mut listed: Vec<String> = members
+    let mut by_self: Vec<(&String, u64)> = members
+        .iter()
+        .map(|m| {
+            let own = cycle.member_self_samples.iter().find(|s| s.name == *m);
+            (m, own.map_or(0, |s| s.samples))
+        })
+        .collect();
+    by_self.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(b.0)));
+    let mut listed: Vec<String> = by_self
         .iter()
         .take(MAX_LISTED_MEMBERS)
-        .map(|m| xml_text(&m.replace('(', "\u{FF08}").replace(')', "\u{FF09}")))
+        .map(|(m, _)| xml_text(&m.replace('(', "\u{FF08}").replace(')', "\u{FF09}")))
         .collect();
     if members.len() > MAX_LISTED_MEMBERS {
         listed.push(format!("+{} more", members.len() - MAX_LISTED_MEMBERS));

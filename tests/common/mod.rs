@@ -2,6 +2,9 @@
 
 #![allow(dead_code)]
 
+pub mod perf;
+pub mod svg;
+
 use std::io::Cursor;
 use std::path::PathBuf;
 
