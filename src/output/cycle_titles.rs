@@ -71,12 +71,16 @@ pub fn add_members(svg: &[u8], cycles: &[&CycleReport], out: &mut dyn Write) -> 
     out.write_all(rest)
 }
 
-/// `; recursion cycle of N: a, b, …`, members by self samples (most first,
+/// `; recursion cycle of N: a, b, …` (`; direct recursion` for one
+/// member, whose name is the cycle's), members by self samples (most first,
 /// ties by name), escaped for XML text, with no `(` in it (the label is the
 /// title without its final group, and that group must hold no `(`):
 /// parentheses in member names become fullwidth ones.
 fn members_note(cycle: &CycleReport) -> String {
     let members = &cycle.members;
+    if members.len() == 1 {
+        return "; direct recursion".to_string();
+    }
     let mut by_self: Vec<(&String, u64)> = members
         .iter()
         .map(|m| {
