@@ -148,10 +148,11 @@ impl DiffReport {
             .collect();
         write_table(out, "cycle", "Cycles (share of all samples)", &rows)?;
         if self.cycles.len() > shown {
+            let more = self.cycles.len() - shown;
+            let s = if more == 1 { "" } else { "s" };
             writeln!(
                 out,
-                "  + {} cycles with smaller changes (--format json lists all)",
-                self.cycles.len() - shown
+                "  + {more} cycle{s} with smaller changes (--format json lists all)"
             )?;
         }
         let rows: Vec<(&str, &Shares)> = self
