@@ -12,7 +12,8 @@ use crate::engine::fold::FoldOptions;
 use crate::engine::graph::FrameFilter;
 use crate::input::root_label::RootLabel;
 use crate::input::{ReadOptions, Source};
-use crate::output::render::{Palette, RenderOptions};
+use crate::output::diff::DiffOptions;
+use crate::output::render::{Palette, RenderOptions, defaults};
 use crate::output::{Destination, Exports};
 use crate::record::{CallGraph, RecordOptions, Target, perf_binary};
 
@@ -65,6 +66,17 @@ pub enum Command {
     ///
     /// Example: autofold man --out ~/.local/share/man/man1
     Man(ManArgs),
+    /// Compare two profiles: a differential flame graph and what changed.
+    ///
+    /// Finds the recursion cycles of both profiles together, so each
+    /// recursion has one name on both sides (also where one side never
+    /// recursed), folds both with that one set, writes the differential
+    /// flame graph (-o, default diff.svg: widths as AFTER, red grew, blue
+    /// shrank) and prints each cycle's share before and after and the frames
+    /// whose self time changed most, largest change first.
+    ///
+    /// Example: autofold diff before.folded after.folded -o change.svg
+    Diff(DiffArgs),
 }
 
 /// Inputs and cycle options shared by every subcommand that reads profiles.
@@ -80,6 +92,16 @@ pub struct InputArgs {
     #[arg(value_name = "FILE")]
     pub files: Vec<PathBuf>,
 
+    #[command(flatten)]
+    pub read: ReadArgs,
+
+    #[command(flatten)]
+    pub engine: EngineArgs,
+}
+
+/// How inputs are read: shared by every subcommand that reads profiles.
+#[derive(Debug, Args)]
+pub struct ReadArgs {
     /// Whether the first frame of each stack is a process name (as in stacks
     /// collapsed from perf) rather than a function. `auto` decides per input:
     /// from its format, or for folded stacks from the shape of the first
@@ -92,9 +114,16 @@ pub struct InputArgs {
     /// else the profile's default].
     #[arg(long, value_name = "NAME")]
     pub sample_type: Option<String>,
+}
 
-    #[command(flatten)]
-    pub engine: EngineArgs,
+impl ReadArgs {
+    /// How to read the inputs.
+    pub fn options(&self) -> ReadOptions {
+        ReadOptions {
+            root_label: self.root_label,
+            sample_type: self.sample_type.clone(),
+        }
+    }
 }
 
 /// How cycles are found and folded: shared by every subcommand.
@@ -143,10 +172,7 @@ impl InputArgs {
 
     /// How to read the inputs.
     pub fn read_options(&self) -> ReadOptions {
-        ReadOptions {
-            root_label: self.root_label,
-            sample_type: self.sample_type.clone(),
-        }
+        self.read.options()
     }
 }
 
@@ -201,6 +227,28 @@ pub struct RenderArgs {
     /// Image width in pixels [default: inferno's, 1200].
     #[arg(long, value_name = "PIXELS")]
     pub image_width: Option<usize>,
+
+    /// Reverse every stack, leaf first: what calls the functions at the
+    /// top of the flame graph ("who calls this"). Cycle frames stay blue and
+    /// keep their members in their tooltips.
+    #[arg(long)]
+    pub reverse: bool,
+
+    /// Notes to embed in the SVG (a comment at its top).
+    #[arg(long, value_name = "STRING")]
+    pub notes: Option<String>,
+
+    /// Font size in points.
+    #[arg(long, value_name = "POINTS", default_value_t = defaults::FONT_SIZE)]
+    pub font_size: usize,
+
+    /// Height of a frame in pixels.
+    #[arg(long, value_name = "PIXELS", default_value_t = defaults::FRAME_HEIGHT)]
+    pub frame_height: usize,
+
+    /// What a count is called in tooltips.
+    #[arg(long, value_name = "NAME", default_value = defaults::COUNT_NAME)]
+    pub count_name: String,
 }
 
 impl RenderArgs {
@@ -212,6 +260,11 @@ impl RenderArgs {
             inverted: self.inverted,
             min_width: self.min_width,
             image_width: self.image_width,
+            reverse: self.reverse,
+            notes: self.notes.clone().unwrap_or_default(),
+            font_size: self.font_size,
+            frame_height: self.frame_height,
+            count_name: self.count_name.clone(),
         }
     }
 }
@@ -385,4 +438,97 @@ pub struct ManArgs {
     /// printing autofold's own page.
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
+}
+
+/// `autofold diff`.
+#[derive(Debug, Args)]
+#[command(group(clap::ArgGroup::new("sides").required(true).args(["before_profile", "before"])))]
+pub struct DiffArgs {
+    /// The profile before the change: folded stacks or `perf script` output
+    /// (`-` for standard input).
+    #[arg(value_name = "BEFORE", requires = "after_profile")]
+    pub before_profile: Option<PathBuf>,
+
+    /// The profile after the change.
+    #[arg(value_name = "AFTER")]
+    pub after_profile: Option<PathBuf>,
+
+    /// A file of the profile before, instead of BEFORE AFTER (repeatable:
+    /// several are merged).
+    #[arg(
+        long,
+        value_name = "FILE",
+        requires = "after",
+        conflicts_with = "before_profile"
+    )]
+    pub before: Vec<PathBuf>,
+
+    /// A file of the profile after (repeatable: several are merged).
+    #[arg(
+        long,
+        value_name = "FILE",
+        requires = "before",
+        conflicts_with = "before_profile"
+    )]
+    pub after: Vec<PathBuf>,
+
+    /// Write the differential flame graph to FILE.
+    #[arg(short, long, value_name = "FILE", default_value = "diff.svg")]
+    pub output: PathBuf,
+
+    /// Scale the before profile's counts to the after profile's total (as
+    /// `inferno-diff-folded --normalize`), so a longer or shorter recording
+    /// does not colour everything red or blue. The report compares shares,
+    /// which this does not change.
+    #[arg(long)]
+    pub normalize: bool,
+
+    /// Format of the report printed to standard output.
+    #[arg(long, value_enum, default_value_t = ReportFormat::Text)]
+    pub format: ReportFormat,
+
+    #[command(flatten)]
+    pub read: ReadArgs,
+
+    #[command(flatten)]
+    pub engine: EngineArgs,
+
+    #[command(flatten)]
+    pub render: RenderArgs,
+}
+
+impl DiffArgs {
+    /// The sources of the before and the after profile.
+    pub fn sides(&self) -> Result<(Vec<Source>, Vec<Source>)> {
+        let side = |profile: &Option<PathBuf>, files: &[PathBuf]| -> Vec<Source> {
+            profile
+                .iter()
+                .chain(files)
+                .map(|f| Source::from_arg(f))
+                .collect()
+        };
+        let before = side(&self.before_profile, &self.before);
+        let after = side(&self.after_profile, &self.after);
+        let stdin = before.iter().chain(&after).filter(|s| **s == Source::Stdin);
+        if stdin.count() > 1 {
+            anyhow::bail!("only one input of `autofold diff` can be standard input (`-`)");
+        }
+        Ok((before, after))
+    }
+
+    /// How the two sides are compared and named in the flame graph.
+    pub fn diff_options(&self, before: &[Source], after: &[Source]) -> DiffOptions {
+        let names = |sources: &[Source]| {
+            sources
+                .iter()
+                .map(Source::to_string)
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        DiffOptions {
+            normalize: self.normalize,
+            before_name: names(before),
+            after_name: names(after),
+        }
+    }
 }

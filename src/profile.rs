@@ -143,6 +143,13 @@ impl Frames {
             None => self.keys.insert_full(key.clone()).0 as FrameId,
         }
     }
+
+    /// For every frame of `other`, its id in this table (added if new).
+    fn adopt_all(&mut self, other: &Frames) -> Vec<FrameId> {
+        (0..other.len() as FrameId)
+            .map(|id| self.adopt(other, id))
+            .collect()
+    }
 }
 
 /// The frames of `stack` that are printed: all but an empty label slot.
@@ -267,26 +274,36 @@ impl Profile {
             *self = other;
             return;
         }
-        let ids: Vec<FrameId> = (0..other.frames.len() as FrameId)
-            .map(|id| self.frames.adopt(&other.frames, id))
-            .collect();
-        for frame in other.segments.iter_mut().flatten() {
-            *frame = ids[*frame as usize];
-        }
+        other.renumber(&self.frames.adopt_all(&other.frames));
         let offset = self.segments.len() as u32;
         self.stacks.extend(other.stacks.iter().map(|s| StackRef {
             segment: s.segment + offset,
             ..*s
         }));
         self.segments.append(&mut other.segments);
-        self.edges.extend(
-            other
-                .edges
-                .iter()
-                .map(|&(a, b)| (ids[a as usize], ids[b as usize])),
-        );
+        self.edges.extend(other.edges);
         self.total += other.total;
         self.inputs.append(&mut other.inputs);
+    }
+
+    /// Renumbers the profile's frames as `table` numbers them, adding to
+    /// `table` the frames it lacks, and takes a copy of `table` as its own
+    /// frame table: profiles moved onto one table share their frame ids.
+    pub fn move_onto(&mut self, table: &mut Frames) {
+        self.renumber(&table.adopt_all(&self.frames));
+        self.frames = table.clone();
+    }
+
+    /// Rewrites every frame id `f` of the stacks and edges as `ids[f]`.
+    fn renumber(&mut self, ids: &[FrameId]) {
+        for frame in self.segments.iter_mut().flatten() {
+            *frame = ids[*frame as usize];
+        }
+        self.edges = self
+            .edges
+            .iter()
+            .map(|&(a, b)| (ids[a as usize], ids[b as usize]))
+            .collect();
     }
 
     /// Turns every root label into an ordinary outermost frame, behind a

@@ -17,7 +17,8 @@ use clap::CommandFactory;
 use tempfile::TempDir;
 
 use autofold::cli::Cli;
-use common::{assert_well_formed_xml, fixture, skip_perf_tests};
+use common::perf::skip as skip_perf_tests;
+use common::{assert_well_formed_xml, fixture};
 
 const EVEN_ODD: &str = "even_odd::{even,odd}";
 const THREE_WAY: &str = "three_way::{paper,rock,scissors}";

@@ -173,7 +173,9 @@ fn writes_folded_svg_and_json_report_files() {
     let svg = fs::read_to_string(&svg).unwrap();
     assert_well_formed_xml(&svg);
     assert!(svg.contains("Flame graph: 2 recursion cycles folded"));
-    assert!(svg.contains("{even,odd} — recursion cycle of 2 (3 samples): even, odd"));
+    assert!(svg.contains(
+        "<title>{even,odd} (3 samples, 100.00%; recursion cycle of 2: even, odd)</title>"
+    ));
     assert!(
         svg.contains("rgb(90,150,235)"),
         "cycle frames have their own colour"
@@ -247,4 +249,46 @@ fn cycles_left_unfolded_are_not_counted_or_coloured_in_the_flame_graph() {
     let svg = fs::read_to_string(&svg).unwrap();
     assert!(svg.contains("Flame graph: 1 recursion cycle folded"));
     assert!(!svg.contains("{x,y,z}"));
+}
+
+#[test]
+fn flame_graph_options_reach_inferno_and_reversed_cycles_keep_colour_and_members() {
+    let dir = TempDir::new().unwrap();
+    let svg = dir.path().join("f.svg");
+    let out = autofold()
+        .arg("fold")
+        .arg(fixture("cases/two-cycles.folded"))
+        .arg("--svg")
+        .arg(&svg)
+        .args(["--reverse", "--notes", "run -- 2", "--font-size", "15"])
+        .args(["--frame-height", "20", "--count-name", "ticks"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr_of(&out));
+    let svg = fs::read_to_string(&svg).unwrap();
+    assert_well_formed_xml(&svg);
+    assert!(
+        svg.contains("<!--NOTES: run - - 2-->"),
+        "a comment cannot hold --"
+    );
+    assert!(svg.contains("font-size:15px"));
+    assert!(
+        svg.contains("height=\"19\""),
+        "a 20-pixel frame less its 1-pixel gap"
+    );
+    // Reversed, the leaf stands on `all` and the root label is on top.
+    let drawn = common::svg::frames(&svg);
+    let names: Vec<&str> = drawn.iter().map(|f| f.name()).collect();
+    assert_eq!(
+        names,
+        ["all", "leaf", "walk", "{even,odd}", "main", "prog"],
+        "one frame a level, bottom up"
+    );
+    let cycle = &drawn[3];
+    assert_eq!(
+        cycle.title,
+        "{even,odd} (3 ticks, 100.00%; recursion cycle of 2: even, odd)"
+    );
+    assert_eq!(cycle.fill, "rgb(90,150,235)");
+    assert_eq!(drawn[2].title, "walk (3 ticks, 100.00%; direct recursion)");
 }

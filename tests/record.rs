@@ -9,28 +9,11 @@ mod common;
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
-use std::sync::OnceLock;
 
 use tempfile::TempDir;
 
-use common::{fixture, skip_perf_tests as skip};
-
-/// The debug build of `fixtures/even-odd`, built once per test run.
-fn even_odd() -> &'static Path {
-    static BUILT: OnceLock<PathBuf> = OnceLock::new();
-    BUILT.get_or_init(|| {
-        let dir = fixture("even-odd");
-        let status = Command::new(env!("CARGO"))
-            .args(["build", "--quiet", "--manifest-path"])
-            .arg(dir.join("Cargo.toml"))
-            .arg("--target-dir")
-            .arg(dir.join("target"))
-            .status()
-            .expect("cargo runs");
-        assert!(status.success(), "building fixtures/even-odd failed");
-        dir.join("target/debug/even-odd")
-    })
-}
+use common::fixture;
+use common::perf::{even_odd, skip};
 
 /// `fixtures/expr/expr.c` compiled with `cc -O0 -g` into `dir`.
 fn expr_program(dir: &Path) -> PathBuf {

@@ -120,8 +120,18 @@ pub struct CallGraph {
 impl CallGraph {
     /// Builds the call graph of `profile` from the pairs seen while reading.
     pub fn new(profile: &Profile, filter: &FrameFilter) -> Self {
-        let may_recurse: Vec<bool> = profile
-            .frames
+        Self::of_edges(&profile.frames, profile.edges(), filter)
+    }
+
+    /// Builds one call graph from caller→callee pairs of frames numbered as
+    /// in `frames`: those of several profiles sharing that table make one
+    /// graph (a pair seen in more than one counts once).
+    pub fn of_edges(
+        frames: &Frames,
+        edges: impl IntoIterator<Item = (FrameId, FrameId)>,
+        filter: &FrameFilter,
+    ) -> Self {
+        let may_recurse: Vec<bool> = frames
             .iter()
             .map(|(_, name)| filter.may_recurse(name))
             .collect();
@@ -129,11 +139,12 @@ impl CallGraph {
         for _ in 0..may_recurse.len() {
             graph.add_node(());
         }
-        let mut edges: Vec<(FrameId, FrameId)> = profile
-            .edges()
+        let mut edges: Vec<(FrameId, FrameId)> = edges
+            .into_iter()
             .filter(|&(a, b)| may_recurse[a as usize] && may_recurse[b as usize])
             .collect();
         edges.sort_unstable();
+        edges.dedup();
         graph.extend_with_edges(edges);
         Self { graph }
     }

@@ -1,7 +1,8 @@
 //! The fold engine as one call: profile in, folded profile and report out.
 //!
 //! `fold`, `report` and `record` all go through [`analyse`], so there is one
-//! engine whatever the front end.
+//! engine whatever the front end; `diff` analyses its two sides together
+//! ([`analyse_together`]), through the same steps.
 
 pub mod fold;
 pub mod graph;
@@ -9,11 +10,11 @@ pub mod naming;
 pub mod reroot;
 pub mod split;
 pub mod stats;
+pub mod together;
 
-use crate::engine::fold::{FoldOptions, fold};
-use crate::engine::graph::{CallGraph, FrameFilter, cycles_of};
-use crate::engine::naming::name_cycles;
-use crate::engine::split::suggest_split;
+use crate::engine::fold::FoldOptions;
+use crate::engine::graph::FrameFilter;
+pub use crate::engine::together::analyse_together;
 use crate::output::report::Report;
 use crate::profile::Profile;
 
@@ -36,16 +37,8 @@ pub struct Analysis {
 }
 
 /// Finds the cycles of `profile`, names them and folds them.
-pub fn analyse(mut profile: Profile, options: &EngineOptions) -> Analysis {
-    let graph = CallGraph::new(&profile, &options.filter);
-    let cycles = cycles_of(&graph, &profile.frames);
-    let splits: Vec<_> = cycles.iter().map(|c| suggest_split(&graph, c)).collect();
-    drop(graph);
-    let cycle_frames = name_cycles(&cycles, &mut profile.frames);
-    let folded = fold(profile, &cycles, &cycle_frames, &options.fold);
-    let report = Report::new(&folded, &cycles, &cycle_frames, &splits, &options.fold);
-    Analysis {
-        folded: folded.profile,
-        report,
-    }
+pub fn analyse(profile: Profile, options: &EngineOptions) -> Analysis {
+    analyse_together(vec![profile], options)
+        .pop()
+        .expect("one analysis per profile")
 }

@@ -1,6 +1,9 @@
 //! Writing results: folded stacks, the cycle report and the flame graph,
 //! atomically and never over an input.
 
+pub mod cycle_titles;
+pub mod diff;
+pub mod diff_report;
 pub mod files;
 pub mod folded;
 pub mod pprof;

@@ -1,13 +1,14 @@
 //! The folded flame graph, rendered by inferno, with cycle frames coloured
-//! apart and a tooltip listing each cycle's members.
+//! apart and a tooltip listing each cycle's members (`cycle_titles.rs`).
 
 use std::io::{self, Write};
 
+use inferno::flamegraph;
 use inferno::flamegraph::color::{Color, PaletteMap};
-use inferno::flamegraph::{self, FuncFrameAttrsMap};
 
-pub use inferno::flamegraph::Palette;
+pub use inferno::flamegraph::{Palette, defaults};
 
+use crate::output::cycle_titles::{add_members, cycle_marks};
 use crate::output::folded::folded_lines;
 use crate::output::report::{CycleReport, Report};
 use crate::profile::Profile;
@@ -32,6 +33,16 @@ pub struct RenderOptions {
     pub min_width: f64,
     /// The image width in pixels; inferno's default when `None`.
     pub image_width: Option<usize>,
+    /// Reverse every stack (leaf first): what calls the leaf functions.
+    pub reverse: bool,
+    /// Notes embedded in the SVG (a comment at its top).
+    pub notes: String,
+    /// The font size in points.
+    pub font_size: usize,
+    /// The height of a frame in pixels.
+    pub frame_height: usize,
+    /// What a count is called in tooltips ("samples").
+    pub count_name: String,
 }
 
 impl Default for RenderOptions {
@@ -42,6 +53,11 @@ impl Default for RenderOptions {
             inverted: false,
             min_width: 0.1,
             image_width: None,
+            reverse: false,
+            notes: String::new(),
+            font_size: defaults::FONT_SIZE,
+            frame_height: defaults::FRAME_HEIGHT,
+            count_name: defaults::COUNT_NAME.to_string(),
         }
     }
 }
@@ -53,15 +69,48 @@ pub fn render_svg(
     options: &RenderOptions,
     out: &mut dyn Write,
 ) -> io::Result<()> {
-    let mut palette_map = cycle_palette(report);
+    let lines = folded_lines(folded);
+    let title = Titles {
+        title: default_title(report),
+        subtitle: None,
+    };
+    render_lines(&lines, &report.cycles, &title, options, out)
+}
+
+/// The title inferno writes when `--title` is not given, and a subtitle.
+#[derive(Debug, Clone)]
+pub struct Titles {
+    /// The default title.
+    pub title: String,
+    /// A line under the title, if any.
+    pub subtitle: Option<String>,
+}
+
+/// Renders folded lines (`frame;frame;... COUNT`, or `... BEFORE AFTER` for
+/// a differential flame graph) into `out`: the frames of the folded cycles
+/// in `cycles` are coloured apart (unless a differential colours them by
+/// their change) and their tooltips list the members.
+pub fn render_lines(
+    lines: &[String],
+    cycles: &[CycleReport],
+    titles: &Titles,
+    options: &RenderOptions,
+    out: &mut dyn Write,
+) -> io::Result<()> {
+    if lines.is_empty() {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidData,
+            "no stacks to draw",
+        ));
+    }
+    let cycles: Vec<&CycleReport> = cycles.iter().filter(|c| c.folded).collect();
+    let mut palette_map = cycle_palette(&cycles);
     let mut opt = flamegraph::Options::default();
-    opt.title = options
-        .title
-        .clone()
-        .unwrap_or_else(|| default_title(report));
+    opt.title = options.title.clone().unwrap_or(titles.title.clone());
+    opt.subtitle = titles.subtitle.clone();
     opt.colors = options.palette;
     opt.palette_map = Some(&mut palette_map);
-    opt.func_frameattrs = cycle_tooltips(report)?;
+    opt.func_frameattrs = cycle_marks(&cycles)?;
     opt.direction = if options.inverted {
         flamegraph::Direction::Inverted
     } else {
@@ -69,54 +118,35 @@ pub fn render_svg(
     };
     opt.min_width = options.min_width;
     opt.image_width = options.image_width;
+    opt.reverse_stack_order = options.reverse;
+    // A comment cannot hold `--`.
+    opt.notes = options.notes.replace("--", "- -");
+    opt.font_size = options.font_size;
+    opt.frame_height = options.frame_height;
+    opt.count_name = options.count_name.clone();
     opt.deterministic = true;
-    let lines = folded_lines(folded);
-    if lines.is_empty() {
-        return Err(io::Error::new(
-            io::ErrorKind::InvalidData,
-            "no stacks to draw",
-        ));
-    }
-    flamegraph::from_lines(&mut opt, lines.iter().map(String::as_str), out)
+    let mut svg = Vec::new();
+    flamegraph::from_lines(&mut opt, lines.iter().map(String::as_str), &mut svg)?;
+    add_members(&svg, &cycles, out)
 }
 
 /// "Flame graph: N recursion cycles folded".
 pub fn default_title(report: &Report) -> String {
-    match folded_cycles(report).count() {
-        1 => "Flame graph: 1 recursion cycle folded".to_string(),
-        n => format!("Flame graph: {n} recursion cycles folded"),
+    format!("Flame graph: {}", cycles_folded(report))
+}
+
+/// "N recursion cycles folded".
+pub fn cycles_folded(report: &Report) -> String {
+    match report.cycles.iter().filter(|c| c.folded).count() {
+        1 => "1 recursion cycle folded".to_string(),
+        n => format!("{n} recursion cycles folded"),
     }
 }
 
-fn cycle_palette(report: &Report) -> PaletteMap {
+fn cycle_palette(cycles: &[&CycleReport]) -> PaletteMap {
     let mut map = PaletteMap::default();
-    for cycle in folded_cycles(report) {
+    for cycle in cycles {
         map.insert(&cycle.name, CYCLE_COLOR);
     }
     map
-}
-
-/// The cycles that are frames of the flame graph.
-fn folded_cycles(report: &Report) -> impl Iterator<Item = &CycleReport> {
-    report.cycles.iter().filter(|c| c.folded)
-}
-
-/// A `title` attribute per cycle frame: its name, sample count and members.
-fn cycle_tooltips(report: &Report) -> io::Result<FuncFrameAttrsMap> {
-    let mut spec = String::new();
-    for cycle in folded_cycles(report) {
-        let title = format!(
-            "{} — recursion cycle of {} ({} samples): {}",
-            cycle.name,
-            cycle.members.len(),
-            cycle.samples,
-            cycle.members.join(", ")
-        );
-        spec.push_str(&format!(
-            "{}\ttitle={}\n",
-            cycle.name,
-            title.replace(['\t', '\n'], " ")
-        ));
-    }
-    FuncFrameAttrsMap::from_reader(spec.as_bytes())
 }

@@ -2,6 +2,9 @@
 
 #![allow(dead_code)]
 
+pub mod perf;
+pub mod svg;
+
 use std::io::Cursor;
 use std::path::PathBuf;
 
@@ -55,16 +58,6 @@ pub fn total(text: &str) -> u64 {
         .filter(|l| !l.trim().is_empty())
         .map(|l| l.rsplit_once(' ').unwrap().1.parse::<u64>().unwrap())
         .sum()
-}
-
-/// Whether to skip the tests that record with perf: when
-/// `AUTOFOLD_SKIP_PERF_TESTS=1`, saying so.
-pub fn skip_perf_tests() -> bool {
-    let skip = std::env::var_os("AUTOFOLD_SKIP_PERF_TESTS").is_some_and(|v| v == "1");
-    if skip {
-        eprintln!("skipped: AUTOFOLD_SKIP_PERF_TESTS=1");
-    }
-    skip
 }
 
 /// A file under `fixtures/`.

@@ -1,0 +1,115 @@
+//! Several profiles analysed as one: one frame table, one call graph, one
+//! set of cycles and names, each profile then folded with that set.
+//!
+//! Folded apart, two profiles of the same program can name one recursion
+//! differently (its members and main entry depend on what was sampled), and
+//! a side that never recursed deeply enough has no cycle at all. Found on
+//! the union of both sides' caller→callee pairs, each recursion gets one
+//! name, and both sides fold it into the same frame, so they can be
+//! compared stack by stack (`autofold diff`).
+
+use crate::engine::fold::fold;
+use crate::engine::graph::{CallGraph, cycles_of};
+use crate::engine::naming::name_cycles;
+use crate::engine::split::suggest_split;
+use crate::engine::{Analysis, EngineOptions};
+use crate::output::report::Report;
+use crate::profile::Profile;
+
+/// Finds the cycles of all `profiles` together (one call graph from all
+/// their edges), names them once, and folds each profile with that one set
+/// of cycles. Returns one analysis per profile, in order; the same cycle
+/// has the same name in every one of them, also in a profile where it never
+/// recursed.
+pub fn analyse_together(mut profiles: Vec<Profile>, options: &EngineOptions) -> Vec<Analysis> {
+    let Some(first) = profiles.first_mut() else {
+        return Vec::new();
+    };
+    let mut frames = std::mem::take(&mut first.frames);
+    for profile in &mut profiles[1..] {
+        profile.move_onto(&mut frames);
+    }
+    let edges = profiles.iter().flat_map(Profile::edges);
+    let graph = CallGraph::of_edges(&frames, edges, &options.filter);
+    let cycles = cycles_of(&graph, &frames);
+    let splits: Vec<_> = cycles.iter().map(|c| suggest_split(&graph, c)).collect();
+    drop(graph);
+    let cycle_frames = name_cycles(&cycles, &mut frames);
+    let last = profiles.len() - 1;
+    profiles
+        .into_iter()
+        .enumerate()
+        .map(|(i, mut profile)| {
+            profile.frames = if i == last {
+                std::mem::take(&mut frames)
+            } else {
+                frames.clone()
+            };
+            let folded = fold(profile, &cycles, &cycle_frames, &options.fold);
+            let report = Report::new(&folded, &cycles, &cycle_frames, &splits, &options.fold);
+            Analysis {
+                folded: folded.profile,
+                report,
+            }
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::output::write_folded;
+
+    fn profile(lines: &[&str]) -> Profile {
+        let mut p = Profile::new();
+        for line in lines {
+            p.push_names(line.split(';'), 1);
+        }
+        p
+    }
+
+    fn folded_text(analysis: &Analysis) -> String {
+        let mut out = Vec::new();
+        write_folded(&analysis.folded, &mut out).unwrap();
+        String::from_utf8(out).unwrap()
+    }
+
+    #[test]
+    fn a_side_without_recursion_folds_with_the_other_sides_cycle() {
+        let shallow = profile(&["p;main;even;work", "p;main;even;odd;work"]);
+        let deep = profile(&["p;main;even;odd;even;odd;work"]);
+        let both = analyse_together(vec![shallow, deep], &EngineOptions::default());
+        assert_eq!(folded_text(&both[0]), "p;main;{even,odd};work 2\n");
+        assert_eq!(folded_text(&both[1]), "p;main;{even,odd};work 1\n");
+        assert_eq!(both[0].report.cycles[0].name, "{even,odd}");
+        assert_eq!(both[1].report.cycles[0].name, "{even,odd}");
+        assert_eq!(both[0].report.cycles[0].samples, 2);
+    }
+
+    #[test]
+    fn both_sides_name_a_cycle_after_its_main_entry_over_both() {
+        let cycle = "p;m;a;b;c;d;e;a";
+        let first = || profile(&[cycle, "p;x;a", "p;y;a"]);
+        let second = || profile(&[cycle, "p;u;c", "p;v;c", "p;w;c", "p;t;c"]);
+        let options = EngineOptions::default();
+        let apart = |p| {
+            crate::engine::analyse(p, &options).report.cycles[0]
+                .name
+                .clone()
+        };
+        assert_eq!(apart(first()), "{a,+4}");
+        assert_eq!(apart(second()), "{c,+4}");
+        let both = analyse_together(vec![first(), second()], &options);
+        assert_eq!(both[0].report.cycles[0].name, "{c,+4}");
+        assert_eq!(both[1].report.cycles[0].name, "{c,+4}");
+    }
+
+    #[test]
+    fn one_profile_analyses_as_analyse_does() {
+        let lines = ["p;main;even;odd;even;work", "p;main;x"];
+        let alone = crate::engine::analyse(profile(&lines), &EngineOptions::default());
+        let together = analyse_together(vec![profile(&lines)], &EngineOptions::default());
+        assert_eq!(folded_text(&together[0]), folded_text(&alone));
+        assert_eq!(together[0].report, alone.report);
+    }
+}

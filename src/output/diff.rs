@@ -1,0 +1,78 @@
+//! The differential flame graph of two profiles folded with one cycle set.
+//!
+//! Both sides are written as folded text, paired stack by stack by inferno's
+//! differential support (`inferno-diff-folded`: `STACK BEFORE AFTER`), and
+//! drawn by inferno: widths are the after side's samples, red frames grew,
+//! blue ones shrank.
+
+use std::io::{self, Write};
+
+use inferno::differential;
+
+use crate::engine::Analysis;
+use crate::output::folded::write_folded;
+use crate::output::render::{RenderOptions, Titles, cycles_folded, render_lines};
+use crate::output::report_text::shorten;
+
+/// The widest a side's list of inputs is written in the subtitle.
+const SIDE_WIDTH: usize = 40;
+
+/// How the two sides are compared.
+#[derive(Debug, Clone, Default)]
+pub struct DiffOptions {
+    /// Scale the before side's counts to the after side's total, as
+    /// `inferno-diff-folded --normalize` does.
+    pub normalize: bool,
+    /// What the before side was read from, for the subtitle.
+    pub before_name: String,
+    /// What the after side was read from, for the subtitle.
+    pub after_name: String,
+}
+
+/// Renders the differential flame graph of `before` → `after` (analysed
+/// together, so their cycle frames have the same names) into `out`.
+pub fn render_diff(
+    before: &Analysis,
+    after: &Analysis,
+    diff: &DiffOptions,
+    options: &RenderOptions,
+    out: &mut dyn Write,
+) -> io::Result<()> {
+    let lines = differential_lines(before, after, diff.normalize)?;
+    let titles = Titles {
+        title: format!("Differential flame graph: {}", cycles_folded(&after.report)),
+        subtitle: Some(subtitle(diff)),
+    };
+    render_lines(&lines, &after.report.cycles, &titles, options, out)
+}
+
+/// `STACK BEFORE AFTER` lines of the two folded profiles, by inferno.
+fn differential_lines(
+    before: &Analysis,
+    after: &Analysis,
+    normalize: bool,
+) -> io::Result<Vec<String>> {
+    let (mut before_text, mut after_text, mut paired) = (Vec::new(), Vec::new(), Vec::new());
+    write_folded(&before.folded, &mut before_text)?;
+    write_folded(&after.folded, &mut after_text)?;
+    let options = differential::Options {
+        normalize,
+        strip_hex: false,
+    };
+    differential::from_readers(options, &before_text[..], &after_text[..], &mut paired)?;
+    let paired = String::from_utf8(paired).map_err(io::Error::other)?;
+    Ok(paired.lines().map(String::from).collect())
+}
+
+/// `BEFORE → AFTER: widths as after; red grew, blue shrank`.
+fn subtitle(diff: &DiffOptions) -> String {
+    let mut line = format!(
+        "{} → {}: widths as after; red grew, blue shrank",
+        shorten(&diff.before_name, SIDE_WIDTH),
+        shorten(&diff.after_name, SIDE_WIDTH)
+    );
+    if diff.normalize {
+        line.push_str(" (before scaled to after's total)");
+    }
+    line
+}
