@@ -153,13 +153,15 @@ fn a_cycle_named_after_many_members_is_labelled_with_its_name() {
         &["fold", input.to_str().unwrap(), "--svg", "out.svg"],
     );
     let drawn = frames_in_browser(&chromium, &dir.path().join("out.svg"), "");
-    let name = "{interp::eval,+23}";
+    // 12 members recursed (fixtures/README.md; the iterator adapters of
+    // eval_call's argument list never were on a stack twice).
+    let name = "{interp::eval,+11}";
     let cycle = widest(&drawn, name);
     assert_eq!(cycle.label.trim_end(), name);
-    let head = format!("{name} (950 samples, 99.89%; recursion cycle of 24: ");
+    let head = format!("{name} (950 samples, 99.89%; recursion cycle of 12: ");
     assert!(cycle.title.starts_with(&head), "{}", cycle.title);
     assert!(cycle.title.contains("interp::eval, "), "{}", cycle.title);
-    assert!(cycle.title.ends_with(", +8 more)"), "{}", cycle.title);
+    assert!(cycle.title.contains("interp::eval_if"), "{}", cycle.title);
 }
 
 #[test]

@@ -42,6 +42,17 @@ fn pseudo_frames_join_no_cycle_but_fold_between_members() {
 }
 
 #[test]
+fn a_function_never_twice_on_a_stack_joins_no_cycle() {
+    check_case("once-around");
+    let (_, report) = fold_text(&read_fixture("cases/once-around.folded"), &[]);
+    let names: Vec<&str> = report.cycles.iter().map(|c| c.name.as_str()).collect();
+    assert_eq!(names, ["{c,d}"]);
+    // a was twice on a stack; b (and y) never: they are what the call
+    // graph put in a cycle, and what was kept out.
+    assert_eq!(report.kept_out, ["b", "y"]);
+}
+
+#[test]
 fn root_label_equal_to_a_function_makes_no_cycle() {
     check_case("root-label");
     let (_, report) = fold_text(&read_fixture("cases/root-label.folded"), &[]);
@@ -89,7 +100,7 @@ fn inclusive_samples_count_a_stack_once_however_deep() {
 
 #[test]
 fn exclude_keeps_a_trampoline_out_of_every_cycle() {
-    let input = "p;main;a;call_once;b;call_once;a;work 2\n";
+    let input = "p;main;a;call_once;b;call_once;a;call_once;b;call_once;a;work 2\n";
     assert_eq!(fold(input), "p;main;{a,b,call_once};work 2\n");
     let (folded, report) = fold_text(input, &["call_once"]);
     assert_eq!(folded, input);

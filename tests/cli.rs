@@ -238,13 +238,13 @@ fn cycles_left_unfolded_are_not_counted_or_coloured_in_the_flame_graph() {
     let out = autofold()
         .args(["fold", "--max-cycle-members", "2", "--svg"])
         .arg(&svg)
-        .write_stdin("p;main;a;b;a 2\np;main;x;y;z;x 3\n")
+        .write_stdin("p;main;a;b;a;b 2\np;main;x;y;z;x;y;z;x 3\n")
         .output()
         .unwrap();
     assert!(out.status.success(), "{}", stderr_of(&out));
     assert_eq!(
         String::from_utf8(out.stdout).unwrap(),
-        "p;main;x;y;z;x 3\np;main;{a,b} 2\n"
+        "p;main;x;y;z;x;y;z;x 3\np;main;{a,b} 2\n"
     );
     let svg = fs::read_to_string(&svg).unwrap();
     assert!(svg.contains("Flame graph: 1 recursion cycle folded"));

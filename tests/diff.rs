@@ -266,7 +266,7 @@ fn normalize_scales_the_before_side_to_the_after_sides_total() {
 #[test]
 fn several_files_a_side_are_merged() {
     let dir = TempDir::new().unwrap();
-    let b1 = write(dir.path(), "b1.folded", "p;main;x;y;x;leaf 3\n");
+    let b1 = write(dir.path(), "b1.folded", "p;main;x;y;x;y;leaf 3\n");
     let b2 = write(dir.path(), "b2.folded", "p;main;leaf 1\n");
     let after = write(dir.path(), "a.folded", "p;main;x;leaf 2\n");
     let args = ["--before", &b1, "--before", &b2, "--after", &after];

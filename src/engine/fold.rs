@@ -50,6 +50,7 @@ pub fn fold(
     let folder = Folder::new(&profile.frames, cycles, cycle_frames, options);
     let mut stats = FoldStats::new(cycles.len());
     let mut sightings = Vec::new();
+    let mut entered_in = vec![usize::MAX; cycles.len()];
     let mut truncated = Vec::new();
     let (frames, segments, stacks) = profile.parts_mut();
     // Stacks of one arena are contiguous and in order: each is compacted in
@@ -67,6 +68,7 @@ pub fn fold(
             whole_path: found.is_none() && folder.unwound_to_the_root(arena, *stack),
             stats: &mut stats,
             sightings: &mut sightings,
+            entered_in: &mut entered_in,
         };
         let len = folder.fold_stack(arena, *stack, write, &mut pass);
         *stack = stack.moved(stack.segment(), write, len);
@@ -94,6 +96,10 @@ struct StackPass<'a> {
     whole_path: bool,
     stats: &'a mut FoldStats,
     sightings: &'a mut Vec<EntrySighting>,
+    /// Per cycle, the last stack whose entry into it was recorded: only a
+    /// stack's first run of a cycle is an entry path (a later run's path
+    /// goes through the cycle itself).
+    entered_in: &'a mut Vec<usize>,
 }
 
 /// What the fold needs to know about each frame, looked up by id.
@@ -192,7 +198,9 @@ impl<'a> Folder<'a> {
                     // re-rooting supplies it.
                     let entered_from_root = pass.truncated && first_run;
                     first_run = false;
-                    if pass.whole_path {
+                    let first_entry = pass.entered_in[cycle as usize] != pass.index;
+                    pass.entered_in[cycle as usize] = pass.index;
+                    if pass.whole_path && first_entry {
                         pass.sightings.push(EntrySighting {
                             cycle,
                             stack: pass.index,

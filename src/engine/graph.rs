@@ -149,6 +149,15 @@ impl CallGraph {
         Self { graph }
     }
 
+    /// Takes the frames marked in `removed` (by id) out of the graph: they
+    /// join no cycle.
+    pub fn remove_frames(&mut self, removed: &[bool]) {
+        self.graph.retain_edges(|graph, edge| {
+            let (a, b) = graph.edge_endpoints(edge).expect("the edge exists");
+            !removed[a.index()] && !removed[b.index()]
+        });
+    }
+
     /// The callees of `frame`.
     pub fn callees(&self, frame: FrameId) -> impl Iterator<Item = FrameId> + '_ {
         self.graph

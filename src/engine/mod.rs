@@ -7,6 +7,7 @@
 pub mod fold;
 pub mod graph;
 pub mod naming;
+pub mod recursion;
 pub mod reroot;
 pub mod split;
 pub mod stats;

@@ -4,36 +4,64 @@
 //! - one self-recursive member keeps its plain name;
 //! - up to [`MAX_LISTED`] members are listed in name order inside braces, after
 //!   the `::` path they all share: `even_odd::{even,odd}`, `{expr,factor,term}`;
-//! - more members: the member with the most callers outside the cycle, then a
-//!   count of the rest: `vm::{eval,+11}`;
+//! - more members: the *main member*, then a count of the rest:
+//!   `vm::{eval,+11}`. The main member is the one the recursion's samples
+//!   leave from to do their work (the most samples of runs that end at it:
+//!   see `recursion.rs`), looked for first among members of the profiled
+//!   program's own crate; ties go to the most callers from outside the
+//!   cycle, then to the first name;
 //! - a name that would equal another cycle's name or a frame outside the cycle
 //!   gets the first free suffix `#2`, `#3`, ….
 
-use rustc_hash::FxHashSet;
+use rustc_hash::{FxHashMap, FxHashSet};
 
 use crate::engine::graph::{Cycle, Cycles};
 use crate::profile::{FrameId, Frames};
 
-/// Cycles with more members than this are named by their main entry member.
+/// Cycles with more members than this are named by their main member.
 pub const MAX_LISTED: usize = 4;
+
+/// What the naming rule weighs besides the members' names.
+#[derive(Debug, Clone, Default)]
+pub struct Evidence {
+    /// Per frame id, the samples of cycle runs that end at it (empty: none
+    /// counted).
+    pub work: Vec<u64>,
+    /// The profiled programs' own crates (from their process names,
+    /// `even-odd` → `even_odd`).
+    pub own_crates: FxHashSet<String>,
+}
 
 /// Names every cycle, interns the names as frames, and returns the frame id
 /// of each cycle's name (indexed like `cycles`).
-pub fn name_cycles(cycles: &Cycles, frames: &mut Frames) -> Vec<FrameId> {
-    let mut taken: FxHashSet<String> = FxHashSet::default();
-    let names: Vec<String> = cycles
-        .iter()
-        .map(|cycle| {
-            let name = unique_name(base_name(cycle, frames), cycle, frames, &taken);
-            taken.insert(name.clone());
-            name
-        })
-        .collect();
+pub fn name_cycles(cycles: &Cycles, frames: &mut Frames, evidence: &Evidence) -> Vec<FrameId> {
+    let names = {
+        let named = frames_by_name(frames);
+        let mut taken: FxHashSet<String> = FxHashSet::default();
+        cycles
+            .iter()
+            .map(|cycle| {
+                let base = base_name(cycle, frames, evidence);
+                let name = unique_name(base, cycle, &named, &taken);
+                taken.insert(name.clone());
+                name
+            })
+            .collect::<Vec<String>>()
+    };
     names.iter().map(|n| frames.intern(n)).collect()
 }
 
+/// Every printed name with the frames that print it.
+fn frames_by_name(frames: &Frames) -> FxHashMap<&str, Vec<FrameId>> {
+    let mut named: FxHashMap<&str, Vec<FrameId>> = FxHashMap::default();
+    for (id, name) in frames.iter() {
+        named.entry(name).or_default().push(id);
+    }
+    named
+}
+
 /// The cycle's name before any clash is resolved.
-fn base_name(cycle: &Cycle, frames: &Frames) -> String {
+fn base_name(cycle: &Cycle, frames: &Frames, evidence: &Evidence) -> String {
     let names: Vec<&str> = cycle.members.iter().map(|&m| frames.name(m)).collect();
     if let [only] = names.as_slice() {
         return (*only).to_string();
@@ -46,29 +74,63 @@ fn base_name(cycle: &Cycle, frames: &Frames) -> String {
     let listed = if names.len() <= MAX_LISTED {
         short.join(",")
     } else {
-        format!("{},+{}", short[main_entry(cycle)], names.len() - 1)
+        let main = main_member(cycle, &names, evidence);
+        format!("{},+{}", short[main], names.len() - 1)
     };
     let prefix = names[0][..names[0].len() - short[0].len()].to_string();
     format!("{prefix}{{{listed}}}")
 }
 
-/// The member with the most callers from outside the cycle (ties: first by name).
-fn main_entry(cycle: &Cycle) -> usize {
-    let most = cycle.outside_callers.iter().copied().max().unwrap_or(0);
-    cycle
-        .outside_callers
+/// The index of the main member (see the module documentation).
+fn main_member(cycle: &Cycle, names: &[&str], evidence: &Evidence) -> usize {
+    let own: Vec<bool> = names
         .iter()
-        .position(|&c| c == most)
+        .map(|n| is_in_own_crate(n, &evidence.own_crates))
+        .collect();
+    let candidates = |i: &usize| !own.contains(&true) || own[*i];
+    let work = |i: usize| {
+        let member = cycle.members[i] as usize;
+        evidence.work.get(member).copied().unwrap_or(0)
+    };
+    (0..names.len())
+        .filter(candidates)
+        .max_by(|&a, &b| {
+            (work(a), cycle.outside_callers[a])
+                .cmp(&(work(b), cycle.outside_callers[b]))
+                .then(b.cmp(&a))
+        })
         .unwrap_or(0)
 }
 
-/// Appends `#2`, `#3`, … until the name clashes with nothing it must differ from.
-fn unique_name(base: String, cycle: &Cycle, frames: &Frames, taken: &FxHashSet<String>) -> String {
+/// Whether a function's path starts in one of `crates` (`even_odd::even`,
+/// `<even_odd::Tree as core::fmt::Debug>::fmt`).
+fn is_in_own_crate(name: &str, crates: &FxHashSet<String>) -> bool {
+    let path = name
+        .trim_start_matches(['<', '&'])
+        .trim_start_matches("mut ");
+    path.split_once("::")
+        .is_some_and(|(first, _)| crates.contains(first))
+}
+
+/// The crate a process name stands for: `even-odd` → `even_odd` (cargo's
+/// rule for a binary's crate name).
+pub fn crate_of_process(name: &str) -> String {
+    name.replace('-', "_")
+}
+
+/// Appends `#2`, `#3`, … until the name clashes with nothing it must differ
+/// from: another cycle's name, or a frame that is not a member.
+fn unique_name(
+    base: String,
+    cycle: &Cycle,
+    named: &FxHashMap<&str, Vec<FrameId>>,
+    taken: &FxHashSet<String>,
+) -> String {
     let clashes = |candidate: &str| {
         taken.contains(candidate)
-            || frames
+            || named
                 .get(candidate)
-                .is_some_and(|id| !cycle.members.contains(&id))
+                .is_some_and(|ids| ids.iter().any(|id| !cycle.members.contains(id)))
     };
     if !clashes(&base) {
         return base;
@@ -139,7 +201,7 @@ mod tests {
             p.push_names(line.split(';'), 1);
         }
         let cycles = cycles_of(&CallGraph::new(&p, &FrameFilter::default()), &p.frames);
-        let ids = name_cycles(&cycles, &mut p.frames);
+        let ids = name_cycles(&cycles, &mut p.frames, &Evidence::default());
         ids.iter()
             .map(|&id| p.frames.name(id).to_string())
             .collect()

@@ -8,13 +8,16 @@
 //! name, and both sides fold it into the same frame, so they can be
 //! compared stack by stack (`autofold diff`).
 
+use rustc_hash::FxHashSet;
+
 use crate::engine::fold::fold;
-use crate::engine::graph::{CallGraph, cycles_of};
-use crate::engine::naming::name_cycles;
+use crate::engine::graph::{CallGraph, Cycles, cycles_of};
+use crate::engine::naming::{Evidence, MAX_LISTED, crate_of_process, name_cycles};
+use crate::engine::recursion::{frames_on_a_stack_twice, work_by_member};
 use crate::engine::split::suggest_split;
 use crate::engine::{Analysis, EngineOptions};
 use crate::output::report::Report;
-use crate::profile::Profile;
+use crate::profile::{FrameId, Frames, NO_LABEL, Profile};
 
 /// Finds the cycles of all `profiles` together (one call graph from all
 /// their edges), names them once, and folds each profile with that one set
@@ -30,11 +33,15 @@ pub fn analyse_together(mut profiles: Vec<Profile>, options: &EngineOptions) -> 
         profile.move_onto(&mut frames);
     }
     let edges = profiles.iter().flat_map(Profile::edges);
-    let graph = CallGraph::of_edges(&frames, edges, &options.filter);
-    let cycles = cycles_of(&graph, &frames);
+    let mut graph = CallGraph::of_edges(&frames, edges, &options.filter);
+    let (cycles, kept_out) = recursing_cycles(&mut graph, &profiles, &frames);
     let splits: Vec<_> = cycles.iter().map(|c| suggest_split(&graph, c)).collect();
     drop(graph);
-    let cycle_frames = name_cycles(&cycles, &mut frames);
+    let evidence = Evidence {
+        work: work_by_member(&profiles, &frames, &cycles, MAX_LISTED),
+        own_crates: own_crates(&profiles, &frames),
+    };
+    let cycle_frames = name_cycles(&cycles, &mut frames, &evidence);
     let last = profiles.len() - 1;
     profiles
         .into_iter()
@@ -46,12 +53,54 @@ pub fn analyse_together(mut profiles: Vec<Profile>, options: &EngineOptions) -> 
                 frames.clone()
             };
             let folded = fold(profile, &cycles, &cycle_frames, &options.fold);
-            let report = Report::new(&folded, &cycles, &cycle_frames, &splits, &options.fold);
+            let mut report = Report::new(&folded, &cycles, &cycle_frames, &splits, &options.fold);
+            report.kept_out = kept_out.clone();
             Analysis {
                 folded: folded.profile,
                 report,
             }
         })
+        .collect()
+}
+
+/// The cycles of `graph` once the members that never recursed (never on a
+/// stack twice) are taken out of it, and the names of those taken out.
+fn recursing_cycles(
+    graph: &mut CallGraph,
+    profiles: &[Profile],
+    frames: &Frames,
+) -> (Cycles, Vec<String>) {
+    let cycles = cycles_of(graph, frames);
+    let mut members = vec![false; frames.len()];
+    for member in cycles.iter().flat_map(|c| &c.members) {
+        members[*member as usize] = true;
+    }
+    let twice = frames_on_a_stack_twice(profiles, &members);
+    let never: Vec<bool> = members.iter().zip(&twice).map(|(&m, &t)| m && !t).collect();
+    if !never.contains(&true) {
+        return (cycles, Vec::new());
+    }
+    graph.remove_frames(&never);
+    let mut kept_out: Vec<String> = (0..frames.len() as FrameId)
+        .filter(|&f| never[f as usize])
+        .map(|f| frames.name(f).to_string())
+        .collect();
+    kept_out.sort();
+    kept_out.dedup();
+    (cycles_of(graph, frames), kept_out)
+}
+
+/// The crates of the profiled programs: one per distinct root label.
+fn own_crates(profiles: &[Profile], frames: &Frames) -> FxHashSet<String> {
+    let labels: FxHashSet<FrameId> = profiles
+        .iter()
+        .flat_map(|p| p.stacks())
+        .filter_map(|(stack, _)| stack.first().copied())
+        .filter(|&label| label != NO_LABEL)
+        .collect();
+    labels
+        .into_iter()
+        .map(|label| crate_of_process(frames.name(label)))
         .collect()
 }
 
@@ -88,7 +137,7 @@ mod tests {
 
     #[test]
     fn both_sides_name_a_cycle_after_its_main_entry_over_both() {
-        let cycle = "p;m;a;b;c;d;e;a";
+        let cycle = "p;m;a;b;c;d;e;a;b;c;d;e;a";
         let first = || profile(&[cycle, "p;x;a", "p;y;a"]);
         let second = || profile(&[cycle, "p;u;c", "p;v;c", "p;w;c", "p;t;c"]);
         let options = EngineOptions::default();

@@ -248,8 +248,8 @@ mod tests {
     #[test]
     fn cycle_shares_and_self_time_are_compared_largest_change_first() {
         let report = diff(
-            &[("p;main;a;b;a;work", 2), ("p;main;idle", 8)],
-            &[("p;main;a;b;a;work", 6), ("p;main;idle", 4)],
+            &[("p;main;a;b;a;b;work", 2), ("p;main;idle", 8)],
+            &[("p;main;a;b;a;b;work", 6), ("p;main;idle", 4)],
         );
         assert_eq!(report.cycles.len(), 1);
         let cycle = &report.cycles[0];

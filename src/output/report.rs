@@ -29,6 +29,10 @@ pub struct Report {
     /// The inputs read, with the format detected in each and whether its
     /// first frames were taken for process names.
     pub inputs: Vec<InputReport>,
+    /// Frames the call graph put in a cycle though they were never on a
+    /// stack twice (they never recursed: `main` joined to a recursion by a
+    /// function name they share), so they were kept out of every cycle.
+    pub kept_out: Vec<String>,
 }
 
 /// One input, as it was read.
@@ -187,6 +191,7 @@ impl Report {
                     root_labels: i.root_labels,
                 })
                 .collect(),
+            kept_out: Vec::new(),
         }
     }
 

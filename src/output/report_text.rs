@@ -33,7 +33,27 @@ pub fn write(report: &Report, out: &mut dyn Write) -> io::Result<()> {
     if !trivial.is_empty() {
         write_trivial(&trivial, total, out)?;
     }
-    write_truncation(report, out)
+    write_truncation(report, out)?;
+    write_kept_out(report, out)
+}
+
+/// The frames kept out of cycles because they never recursed.
+fn write_kept_out(report: &Report, out: &mut dyn Write) -> io::Result<()> {
+    if report.kept_out.is_empty() {
+        return Ok(());
+    }
+    writeln!(
+        out,
+        "\n{} function{} kept out of cycles: never twice on a stack, never recursed",
+        report.kept_out.len(),
+        plural(report.kept_out.len())
+    )?;
+    let names: Vec<(String, String)> = report
+        .kept_out
+        .iter()
+        .map(|n| (n.clone(), String::new()))
+        .collect();
+    writeln!(out, "{}", labelled_list("", &names))
 }
 
 fn write_cycle(cycle: &CycleReport, out: &mut dyn Write) -> io::Result<()> {
