@@ -113,6 +113,45 @@ impl Frames {
         }
     }
 
+    /// Re-keys every frame known only by its name for which `display_of`
+    /// gives another name (a demangled symbol): identified from now on by
+    /// its old name, printed as the new one. Ids do not change.
+    pub fn identify(&mut self, display_of: impl Fn(&str) -> Option<String>) {
+        let keys = std::mem::take(&mut self.keys);
+        self.keys = keys
+            .into_iter()
+            .map(|key| match key {
+                FrameKey::Name(raw) => match display_of(&raw) {
+                    Some(name) => FrameKey::Symbol {
+                        name: name.into(),
+                        identity: raw,
+                    },
+                    None => FrameKey::Name(raw),
+                },
+                other => other,
+            })
+            .collect();
+    }
+
+    /// For every frame, the frame known only by the name it prints (added
+    /// where missing): text output merges frames that print alike.
+    pub fn by_printed_name(&mut self) -> Vec<FrameId> {
+        let symbols: Vec<(FrameId, Box<str>)> = self
+            .keys
+            .iter()
+            .enumerate()
+            .filter_map(|(id, key)| match key {
+                FrameKey::Symbol { name, .. } => Some((id as FrameId, name.clone())),
+                _ => None,
+            })
+            .collect();
+        let mut ids: Vec<FrameId> = (0..self.len() as FrameId).collect();
+        for (id, name) in symbols {
+            ids[id as usize] = self.intern(&name);
+        }
+        ids
+    }
+
     /// Whether some frame is known by its identity (not only by its name).
     pub fn has_symbols(&self) -> bool {
         self.keys

@@ -83,6 +83,7 @@ pub fn fold(
     if options.reroot {
         reroot(frames, segments, stacks, &sightings, &truncated, &mut stats);
     }
+    merge_frames_that_print_alike(frames, segments);
     sort_and_merge(stacks, segments, frames);
     Folded { profile, stats }
 }
@@ -257,6 +258,19 @@ fn truncate_to_folded(segments: &mut [Vec<FrameId>], stacks: &[StackRef]) {
     for (arena, used) in segments.iter_mut().zip(used) {
         arena.truncate(used);
         arena.shrink_to_fit();
+    }
+}
+
+/// Rewrites every frame known by its identity as the frame of the name it
+/// prints: the cycles were found with two functions that print alike kept
+/// apart; the folded text shows one line per printed stack.
+fn merge_frames_that_print_alike(frames: &mut Frames, segments: &mut [Vec<FrameId>]) {
+    if !frames.has_symbols() {
+        return;
+    }
+    let printed = frames.by_printed_name();
+    for frame in segments.iter_mut().flatten() {
+        *frame = printed[*frame as usize];
     }
 }
 

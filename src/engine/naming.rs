@@ -2,9 +2,10 @@
 //!
 //! The rule (documented in `docs/NAMING.md`):
 //! - one self-recursive member keeps its plain name;
-//! - up to [`MAX_LISTED`] members are listed in name order inside braces, after
+//! - up to [`MAX_LISTED`] members are listed in name order inside braces (a
+//!   name printed by several members once), after
 //!   the `::` path they all share: `even_odd::{even,odd}`, `{expr,factor,term}`;
-//! - more members: the *main member*, then a count of the rest:
+//! - more members: the *main member*, then a count of the other names:
 //!   `vm::{eval,+11}`. The main member is the one the recursion's samples
 //!   leave from to do their work (the most samples of runs that end at it:
 //!   see `recursion.rs`), looked for first among members of the profiled
@@ -62,7 +63,9 @@ fn frames_by_name(frames: &Frames) -> FxHashMap<&str, Vec<FrameId>> {
 
 /// The cycle's name before any clash is resolved.
 fn base_name(cycle: &Cycle, frames: &Frames, evidence: &Evidence) -> String {
-    let names: Vec<&str> = cycle.members.iter().map(|&m| frames.name(m)).collect();
+    // Members that print alike (two instances of one generic) are named once.
+    let mut names: Vec<&str> = cycle.members.iter().map(|&m| frames.name(m)).collect();
+    names.dedup();
     if let [only] = names.as_slice() {
         return (*only).to_string();
     }
@@ -74,25 +77,31 @@ fn base_name(cycle: &Cycle, frames: &Frames, evidence: &Evidence) -> String {
     let listed = if names.len() <= MAX_LISTED {
         short.join(",")
     } else {
-        let main = main_member(cycle, &names, evidence);
+        let main = main_member(cycle, frames, evidence);
+        let main = names
+            .iter()
+            .position(|&n| n == frames.name(cycle.members[main]))
+            .expect("the main member has a name");
         format!("{},+{}", short[main], names.len() - 1)
     };
     let prefix = names[0][..names[0].len() - short[0].len()].to_string();
     format!("{prefix}{{{listed}}}")
 }
 
-/// The index of the main member (see the module documentation).
-fn main_member(cycle: &Cycle, names: &[&str], evidence: &Evidence) -> usize {
-    let own: Vec<bool> = names
+/// The index (in `cycle.members`) of the main member (see the module
+/// documentation).
+fn main_member(cycle: &Cycle, frames: &Frames, evidence: &Evidence) -> usize {
+    let own: Vec<bool> = cycle
+        .members
         .iter()
-        .map(|n| is_in_own_crate(n, &evidence.own_crates))
+        .map(|&m| is_in_own_crate(frames.name(m), &evidence.own_crates))
         .collect();
     let candidates = |i: &usize| !own.contains(&true) || own[*i];
     let work = |i: usize| {
         let member = cycle.members[i] as usize;
         evidence.work.get(member).copied().unwrap_or(0)
     };
-    (0..names.len())
+    (0..cycle.members.len())
         .filter(candidates)
         .max_by(|&a, &b| {
             (work(a), cycle.outside_callers[a])

@@ -10,6 +10,7 @@
 
 pub mod collapsers;
 pub mod cpuprofile;
+pub mod demangle;
 pub mod folded;
 pub mod gzip;
 pub mod perf_data;

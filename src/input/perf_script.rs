@@ -6,6 +6,7 @@ use anyhow::{Context, Result};
 use inferno::collapse::Collapse;
 use inferno::collapse::perf::{Folder as PerfFolder, Options as PerfOptions};
 
+use crate::input::demangle::demangle_frames;
 use crate::input::folded::read_folded;
 use crate::input::root_label::Labels;
 use crate::input::{Format, Head, Input, Source};
@@ -43,8 +44,10 @@ impl Format for PerfScript {
     }
 }
 
-/// Reads `perf script` text: collapses it with inferno, then reads the
-/// folded lines it wrote.
+/// Reads `perf script` text: collapses it with inferno, reads the folded
+/// lines it wrote, and demangles symbols perf left mangled (`perf script
+/// --no-demangle`, as `record` runs it), keeping each symbol as its frame's
+/// identity.
 pub fn read_perf_script(
     reader: impl BufRead,
     source: &Source,
@@ -56,5 +59,7 @@ pub fn read_perf_script(
     PerfFolder::from(options)
         .collapse(reader, &mut folded)
         .with_context(|| format!("{source}: cannot collapse perf script output"))?;
-    read_folded(folded.as_slice(), source, samples_before)
+    let mut profile = read_folded(folded.as_slice(), source, samples_before)?;
+    demangle_frames(&mut profile.frames);
+    Ok(profile)
 }

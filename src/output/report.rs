@@ -60,6 +60,11 @@ pub struct CycleReport {
     pub percent: f64,
     /// Whether its runs were folded (see `--max-cycle-members`).
     pub folded: bool,
+    /// Each member's symbol (members order), where autofold knows which
+    /// function a frame is: it tells apart members that print alike (two
+    /// instances of one generic). Absent when no member has one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub member_symbols: Option<Vec<Option<String>>>,
     /// Each member's self samples (samples whose leaf it is), members order.
     pub member_self_samples: Vec<NamedCount>,
     /// The most frames one run of the cycle replaced.
@@ -168,6 +173,7 @@ impl Report {
                 samples: stats.samples,
                 percent: percent(stats.samples, total_samples),
                 folded: cycle.members.len() <= limit,
+                member_symbols: member_symbols(&cycle.members, frames),
                 member_self_samples: member_self_samples(&cycle.members, stats, frames),
                 max_depth: stats.max_depth,
                 mean_depth: stats.mean_depth(),
@@ -225,6 +231,15 @@ pub fn percent(part: u64, total: u64) -> f64 {
     }
 }
 
+/// The members' symbols, if any member has one.
+fn member_symbols(members: &[FrameId], frames: &Frames) -> Option<Vec<Option<String>>> {
+    let symbols: Vec<Option<String>> = members
+        .iter()
+        .map(|&m| frames.identity(m).map(str::to_string))
+        .collect();
+    symbols.iter().any(Option::is_some).then_some(symbols)
+}
+
 fn member_self_samples(
     members: &[FrameId],
     stats: &CycleStats,
@@ -239,16 +254,21 @@ fn member_self_samples(
         .collect()
 }
 
-/// The `limit` frames with the most samples, most first (ties by name).
+/// The `limit` frames with the most samples, most first (ties by name);
+/// frames that print alike are listed once, their samples summed.
 fn ranked(
     counts: &rustc_hash::FxHashMap<FrameId, u64>,
     frames: &Frames,
     limit: usize,
 ) -> Vec<NamedCount> {
-    let mut ranked: Vec<NamedCount> = counts
-        .iter()
-        .map(|(&f, &samples)| NamedCount {
-            name: frames.name(f).to_string(),
+    let mut by_name: rustc_hash::FxHashMap<&str, u64> = rustc_hash::FxHashMap::default();
+    for (&frame, &samples) in counts {
+        *by_name.entry(frames.name(frame)).or_default() += samples;
+    }
+    let mut ranked: Vec<NamedCount> = by_name
+        .into_iter()
+        .map(|(name, samples)| NamedCount {
+            name: name.to_string(),
             samples,
         })
         .collect();

@@ -22,6 +22,9 @@ pub fn perf_script(options: &RecordOptions, data: &Path) -> Result<Profile> {
         .arg(data)
         .arg("-F")
         .arg("-period")
+        // Symbols as they are: autofold demangles them, and keeps them to
+        // tell apart functions that print alike.
+        .arg("--no-demangle")
         .arg("--max-stack")
         .arg(MAX_STACK.to_string());
     if options.no_inline {

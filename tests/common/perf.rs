@@ -20,16 +20,26 @@ pub fn skip() -> bool {
 /// The debug build of `fixtures/even-odd`, built once per test run.
 pub fn even_odd() -> &'static Path {
     static BUILT: OnceLock<PathBuf> = OnceLock::new();
-    BUILT.get_or_init(|| {
-        let dir = fixture("even-odd");
-        let status = Command::new(env!("CARGO"))
-            .args(["build", "--quiet", "--manifest-path"])
-            .arg(dir.join("Cargo.toml"))
-            .arg("--target-dir")
-            .arg(dir.join("target"))
-            .status()
-            .expect("cargo runs");
-        assert!(status.success(), "building fixtures/even-odd failed");
-        dir.join("target/debug/even-odd")
-    })
+    BUILT.get_or_init(|| debug_build("even-odd", "even-odd"))
+}
+
+/// The debug build of `fixtures/plumbing`, built once per test run.
+pub fn plumbing() -> &'static Path {
+    static BUILT: OnceLock<PathBuf> = OnceLock::new();
+    BUILT.get_or_init(|| debug_build("plumbing", "plumbing"))
+}
+
+/// Builds the crate `fixtures/CRATE` (debug) in its own target directory;
+/// returns the path of its binary `bin`.
+fn debug_build(krate: &str, bin: &str) -> PathBuf {
+    let dir = fixture(krate);
+    let status = Command::new(env!("CARGO"))
+        .args(["build", "--quiet", "--manifest-path"])
+        .arg(dir.join("Cargo.toml"))
+        .arg("--target-dir")
+        .arg(dir.join("target"))
+        .status()
+        .expect("cargo runs");
+    assert!(status.success(), "building fixtures/{krate} failed");
+    dir.join("target/debug").join(bin)
 }

@@ -1,0 +1,155 @@
+//! Frames told apart by what function they are, not by what they print:
+//! real perf recording `fixtures/plumbing`, whose `qsort` recurses through a
+//! generic `through` that `main` also runs its job through (one name,
+//! several instances).
+
+mod common;
+
+use std::path::Path;
+use std::process::Command;
+
+use tempfile::TempDir;
+
+use common::perf::{plumbing, skip};
+
+/// Folded lines that draw `plumbing::fill` (the work `main` does before
+/// sorting), with the frame right above `plumbing::main::{{closure}}`.
+fn parents_of_fill(folded: &str) -> Vec<String> {
+    let mut parents: Vec<String> = folded
+        .lines()
+        .filter(|l| l.contains(";plumbing::main::{{closure}};plumbing::fill"))
+        .map(|l| {
+            let (stack, _) = l.rsplit_once(' ').unwrap();
+            let frames: Vec<&str> = stack.split(';').collect();
+            let closure = frames
+                .iter()
+                .position(|f| *f == "plumbing::main::{{closure}}")
+                .unwrap();
+            frames[closure - 1].to_string()
+        })
+        .collect();
+    parents.sort();
+    parents.dedup();
+    parents
+}
+
+fn autofold(dir: &Path, args: &[&str]) -> std::process::Output {
+    let out = Command::new(env!("CARGO_BIN_EXE_autofold"))
+        .current_dir(dir)
+        .args(args)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
+}
+
+#[test]
+fn generic_plumbing_above_a_recursion_stays_out_of_it() {
+    if skip() {
+        return;
+    }
+    let dir = TempDir::new().unwrap();
+    let program = plumbing().to_str().unwrap();
+    let args = [
+        "record",
+        "--keep-perf-data",
+        "perf.data",
+        "--folded",
+        "id.folded",
+        "--report",
+        "id.json",
+        "-o",
+        "flame.svg",
+        "--",
+        program,
+        "100000",
+        "8",
+    ];
+    autofold(dir.path(), &args);
+    let folded = std::fs::read_to_string(dir.path().join("id.folded")).unwrap();
+    // main's instance of `through` is not the recursion's: `fill` hangs
+    // under it, printed as itself.
+    assert_eq!(parents_of_fill(&folded), ["plumbing::through"], "{folded}");
+
+    let report: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.path().join("id.json")).unwrap()).unwrap();
+    let cycle = &report["cycles"][0];
+    assert_eq!(
+        cycle["name"],
+        "plumbing::{qsort,qsort::{{closure}},through}"
+    );
+    // Two instances of `through` (one per closure of qsort) are members,
+    // told apart by their symbols; main's is not among them.
+    let members: Vec<&str> = cycle["members"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m.as_str().unwrap())
+        .collect();
+    let symbols = cycle["member_symbols"]
+        .as_array()
+        .expect("symbols are known");
+    let through: Vec<&str> = members
+        .iter()
+        .zip(symbols)
+        .filter(|(m, _)| **m == "plumbing::through")
+        .map(|(_, s)| s.as_str().unwrap())
+        .collect();
+    assert_eq!(through.len(), 2, "{members:?}");
+    assert_ne!(through[0], through[1]);
+    assert!(
+        through
+            .iter()
+            .all(|s| s.starts_with("_ZN8plumbing7through17h"))
+    );
+}
+
+#[test]
+fn by_name_alone_the_plumbing_welds_the_start_into_the_recursion() {
+    // The same recording demangled by perf: only names are left, and main's
+    // `through` is the recursion's by name. The fill below it is drawn
+    // under the cycle; this is what symbols avoid.
+    if skip() {
+        return;
+    }
+    let dir = TempDir::new().unwrap();
+    let program = plumbing().to_str().unwrap();
+    let args = [
+        "record",
+        "--keep-perf-data",
+        "perf.data",
+        "-o",
+        "flame.svg",
+        "--",
+        program,
+        "100000",
+        "8",
+    ];
+    autofold(dir.path(), &args);
+    let script = Command::new("perf")
+        .args([
+            "script",
+            "-F",
+            "-period",
+            "--max-stack",
+            "65535",
+            "-i",
+            "perf.data",
+        ])
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    assert!(script.status.success());
+    std::fs::write(dir.path().join("names.txt"), &script.stdout).unwrap();
+    let out = autofold(dir.path(), &["fold", "names.txt"]);
+    let folded = String::from_utf8(out.stdout).unwrap();
+    assert_eq!(
+        parents_of_fill(&folded),
+        ["plumbing::{qsort,qsort::{{closure}},through}"],
+        "{folded}"
+    );
+}
