@@ -127,6 +127,7 @@ mod tests {
             samples: 0,
             percent: 0.0,
             folded: true,
+            member_symbols: None,
             member_self_samples: Vec::new(),
             max_depth: 0,
             mean_depth: 0.0,
