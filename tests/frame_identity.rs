@@ -145,11 +145,19 @@ fn by_name_alone_the_plumbing_welds_the_start_into_the_recursion() {
         .unwrap();
     assert!(script.status.success());
     std::fs::write(dir.path().join("names.txt"), &script.stdout).unwrap();
-    let out = autofold(dir.path(), &["fold", "names.txt"]);
+    let out = autofold(dir.path(), &["fold", "names.txt", "--report", "names.json"]);
     let folded = String::from_utf8(out.stdout).unwrap();
     assert_eq!(
         parents_of_fill(&folded),
         ["plumbing::{qsort,qsort::{{closure}},through}"],
         "{folded}"
     );
+    // The report says so: a lone `through` above main's closure, then the
+    // recursion again further down.
+    let report: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.path().join("names.json")).unwrap()).unwrap();
+    let weld = &report["cycles"][0]["looks_welded"][0];
+    assert_eq!(weld["member"], "plumbing::through");
+    assert_eq!(weld["above"], "plumbing::main::{{closure}}");
+    assert!(weld["samples"].as_u64().unwrap() > 0);
 }

@@ -214,6 +214,7 @@ impl<'a> Folder<'a> {
                         depth: last - i + 1,
                         caller: (!entered_from_root).then(|| arena[w - 1]),
                         callee: (last + 1 < end).then(|| self.folded_name(arena[last + 1])),
+                        first: frame,
                         count: stack.count,
                     });
                     arena[w] = self.cycle_frames[cycle as usize];

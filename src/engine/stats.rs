@@ -26,7 +26,16 @@ pub struct CycleStats {
     /// Frames (as written in the folded output) that the cycle calls on its
     /// way out, with the samples through each.
     pub exits: FxHashMap<FrameId, u64>,
+    /// Stacks where one frame of the cycle stands alone above a frame
+    /// outside it and the cycle is entered again further down: per (that
+    /// member, the frame below it), their samples. The usual cause is a
+    /// function that prints like a member (another instance of a generic)
+    /// running above the recursion.
+    pub looks_welded: FxHashMap<(FrameId, FrameId), u64>,
     last_stack: Option<usize>,
+    /// The stack's first run: a lone member and the frame below it.
+    first_run_alone: Option<(FrameId, FrameId)>,
+    welded_in: Option<usize>,
 }
 
 impl CycleStats {
@@ -54,6 +63,8 @@ pub struct Run {
     pub caller: Option<FrameId>,
     /// The folded frame just after the run, if the stack goes on.
     pub callee: Option<FrameId>,
+    /// The run's first frame (a member).
+    pub first: FrameId,
     /// The stack's samples.
     pub count: u64,
 }
@@ -107,6 +118,15 @@ impl FoldStats {
         if s.last_stack != Some(run.stack) {
             s.last_stack = Some(run.stack);
             s.samples += run.count;
+            s.first_run_alone = run
+                .callee
+                .filter(|_| run.depth == 1)
+                .map(|c| (run.first, c));
+        } else if let Some(alone) = s.first_run_alone
+            && s.welded_in != Some(run.stack)
+        {
+            s.welded_in = Some(run.stack);
+            *s.looks_welded.entry(alone).or_default() += run.count;
         }
         s.max_depth = s.max_depth.max(run.depth);
         s.depth_sum += run.depth as u128 * run.count as u128;

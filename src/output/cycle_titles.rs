@@ -134,6 +134,7 @@ mod tests {
             entries: Vec::new(),
             exits: Vec::new(),
             split: None,
+            looks_welded: Vec::new(),
         }
     }
 

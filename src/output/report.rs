@@ -77,6 +77,22 @@ pub struct CycleReport {
     pub exits: Vec<NamedCount>,
     /// For cycles of more than 8 members: how to split it.
     pub split: Option<SplitReport>,
+    /// Where the cycle looks welded to code above it by a shared name: a
+    /// lone member above a frame outside the cycle, the cycle entered again
+    /// further down, most samples first.
+    pub looks_welded: Vec<WeldReport>,
+}
+
+/// A lone member of a cycle above a frame outside it, in stacks that enter
+/// the cycle again further down.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct WeldReport {
+    /// The lone member.
+    pub member: String,
+    /// The frame right below it, outside the cycle.
+    pub above: String,
+    /// Samples of such stacks.
+    pub samples: u64,
 }
 
 /// A frame name with a sample count.
@@ -180,6 +196,7 @@ impl Report {
                 entries: ranked(&stats.entries, frames, usize::MAX),
                 exits: ranked(&stats.exits, frames, TOP_EXITS),
                 split: split.as_ref().map(|s| split_report(s, frames)),
+                looks_welded: weld_reports(&stats.looks_welded, frames),
             })
             .collect();
         reports.sort_by(|a, b| b.samples.cmp(&a.samples).then_with(|| a.name.cmp(&b.name)));
@@ -229,6 +246,27 @@ pub fn percent(part: u64, total: u64) -> f64 {
     } else {
         100.0 * part as f64 / total as f64
     }
+}
+
+/// The welds seen, most samples first (ties by names).
+fn weld_reports(
+    welds: &rustc_hash::FxHashMap<(FrameId, FrameId), u64>,
+    frames: &Frames,
+) -> Vec<WeldReport> {
+    let mut reports: Vec<WeldReport> = welds
+        .iter()
+        .map(|(&(member, above), &samples)| WeldReport {
+            member: frames.name(member).to_string(),
+            above: frames.name(above).to_string(),
+            samples,
+        })
+        .collect();
+    reports.sort_by(|a, b| {
+        b.samples
+            .cmp(&a.samples)
+            .then_with(|| (&a.member, &a.above).cmp(&(&b.member, &b.above)))
+    });
+    reports
 }
 
 /// The members' symbols, if any member has one.

@@ -107,7 +107,25 @@ fn write_cycle(cycle: &CycleReport, out: &mut dyn Write) -> io::Result<()> {
             .collect();
         writeln!(out, "{}", labelled_list("best bridges:", &bridges))?;
     }
-    Ok(())
+    write_welds(cycle, out)
+}
+
+/// Where the cycle looks joined by a shared name to code above it, and
+/// what to do.
+fn write_welds(cycle: &CycleReport, out: &mut dyn Write) -> io::Result<()> {
+    let Some(weld) = cycle.looks_welded.first() else {
+        return Ok(());
+    };
+    let line = format!(
+        "{INDENT}looks welded by a name in {} samples: lone ",
+        weld.samples
+    );
+    let pair = format!("{} above {}", weld.member, weld.above);
+    writeln!(out, "{line}{}", shorten(&pair, WIDTH - line.len()))?;
+    writeln!(
+        out,
+        "{INDENT}  (if two functions print so, `autofold record` tells them apart)"
+    )
 }
 
 fn write_trivial(trivial: &[&CycleReport], total: u64, out: &mut dyn Write) -> io::Result<()> {
