@@ -194,17 +194,8 @@ fn deeper_recursion_keeps_one_cycle_name_and_its_work_is_drawn_as_grown() {
     let crunch = widest_above(&drawn, "even_odd::crunch", CYCLE);
     assert!(is_grown(crunch), "crunch under the cycle grew: {crunch:?}");
 
-    let settle = report["self_time"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|f| f["name"] == "even_odd::settle");
-    if let Some(settle) = settle {
-        assert!(
-            settle["change"].as_f64() < Some(0.0),
-            "settle's share of the samples shrank: {settle:#}"
-        );
-    }
+    // settle runs once a repetition at either depth: a sample or two, too
+    // few for its share to say anything; it is not checked.
 }
 
 #[test]
