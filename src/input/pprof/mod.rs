@@ -18,7 +18,7 @@ use anyhow::{Context, Result, bail};
 use prost::Message;
 use rustc_hash::FxHashMap;
 
-use crate::input::folded::count_overflow_error;
+use crate::input::folded::{count_overflow_error, snippet};
 use crate::input::root_label::Labels;
 use crate::input::{Format, Head, Input, Source, clean};
 use crate::output::note;
@@ -157,7 +157,10 @@ impl<'a> Reader<'a> {
             .map(|t| (self.string(t.r#type), self.string(t.unit)))
             .collect();
         let listed = || {
-            let names: Vec<String> = types.iter().map(|(t, u)| format!("{t}/{u}")).collect();
+            let names: Vec<String> = types
+                .iter()
+                .map(|(t, u)| format!("{}/{}", shown(t), shown(u)))
+                .collect();
             names.join(", ")
         };
         if types.is_empty() {
@@ -190,8 +193,8 @@ impl<'a> Reader<'a> {
             note(format!(
                 "{}: reading sample type {}/{} (this profile has {}; choose with --sample-type)",
                 self.source,
-                types[index].0,
-                types[index].1,
+                shown(types[index].0),
+                shown(types[index].1),
                 listed()
             ));
         }
@@ -232,6 +235,12 @@ impl<'a> Reader<'a> {
             _ => "[unknown]".to_string(),
         }
     }
+}
+
+/// A name from the profile's string table as a message shows it: on one
+/// line, and short (the table holds whatever the file holds).
+fn shown(name: &str) -> String {
+    snippet(clean(name).as_bytes())
 }
 
 /// The printed name of each function, and how to tell apart functions that
