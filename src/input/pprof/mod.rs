@@ -34,12 +34,10 @@ impl Format for Pprof {
 
     /// Its first bytes are well-formed top-level fields of a pprof
     /// `Profile` (the right field numbers, each with its wire type), up to
-    /// the end of the head, with a sample type or a string table among them.
+    /// the end of the head (or a cut in the file), with a sample type or a
+    /// string table among them.
     fn detect(&self, head: &Head) -> bool {
-        wire::looks_like_profile(
-            head.bytes(),
-            head.bytes().len() < crate::input::source::HEAD_BYTES,
-        )
+        wire::looks_like_profile(head.bytes())
     }
 
     fn root_labels(&self) -> Labels {
