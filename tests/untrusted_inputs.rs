@@ -694,40 +694,40 @@ proptest! {
     #![proptest_config(config())]
 
     #[test]
-    fn arbitrary_bytes(bytes in bytes().prop_map(Bytes)) {
+    fn arbitrary_bytes_never_panic(bytes in bytes().prop_map(Bytes)) {
         check(&bytes.0)?;
     }
 
     #[test]
-    fn arbitrary_bytes_after_the_start_of_a_format(bytes in after_a_start().prop_map(Bytes)) {
+    fn garbage_after_the_start_of_a_format_never_panics(bytes in after_a_start().prop_map(Bytes)) {
         check(&bytes.0)?;
     }
 
     #[test]
-    fn arbitrary_bytes_or_words_after_the_start_of_a_format_gzipped(
+    fn gzipped_garbage_or_format_words_never_panic(
         bytes in prop_oneof![after_a_start(), format_words()].prop_map(Bytes)
     ) {
         check(&gzip(&bytes.0))?;
     }
 
     #[test]
-    fn words_of_the_text_formats(bytes in format_words().prop_map(Bytes)) {
+    fn lines_of_a_text_format_s_words_never_panic(bytes in format_words().prop_map(Bytes)) {
         check(&bytes.0)?;
     }
 
     #[test]
-    fn mutated_fixtures(bytes in mutated_fixture().prop_map(Bytes)) {
+    fn mutated_real_fixtures_never_panic(bytes in mutated_fixture().prop_map(Bytes)) {
         check(&bytes.0)?;
     }
 
     #[test]
-    fn generated_pprof_profiles(profile in pprof_profile(), sample_type in sample_type_option()) {
+    fn pprof_profiles_with_dangling_ids_and_odd_values_never_panic(profile in pprof_profile(), sample_type in sample_type_option()) {
         let bytes = profile.encode_to_vec();
         check_with(&bytes, &ReadOptions { sample_type, ..ReadOptions::default() })?;
     }
 
     #[test]
-    fn generated_cpuprofiles(text in cpuprofile()) {
+    fn cpuprofile_trees_with_loops_and_missing_nodes_never_panic(text in cpuprofile()) {
         check(text.as_bytes())?;
     }
 }
