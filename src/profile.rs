@@ -359,8 +359,9 @@ impl Profile {
     /// opposite of [`Profile::demote_root_labels`], when told that the
     /// input's first frames are process names after all.
     pub fn promote_first_frames(&mut self) {
+        // A stack with no frame at all keeps its empty slot.
         self.rebuild_stacks(|frames| match frames {
-            [NO_LABEL, ..] => (None, 1),
+            [NO_LABEL, _, ..] => (None, 1),
             _ => (None, 0),
         });
     }

@@ -4,14 +4,17 @@
 //! collapser's own `is_applicable`, collapsed in-process into folded text,
 //! and read like any folded file.
 
-use std::io::Read;
+use std::cell::Cell;
+use std::io::{self, Read};
+use std::panic::{self, AssertUnwindSafe};
+use std::sync::Once;
 
-use anyhow::{Context, Result};
+use anyhow::{Result, anyhow};
 use inferno::collapse::{Collapse, dtrace, ghcprof, sample, vsprof, vtune, xctrace};
 
 use crate::input::folded::read_folded;
 use crate::input::root_label::Labels;
-use crate::input::{Format, Head, Input};
+use crate::input::{Format, Head, Input, one_line};
 use crate::profile::Profile;
 
 /// One of inferno's collapsers, as an input format.
@@ -83,8 +86,14 @@ impl Format for Collapser {
             .read_to_end(&mut text)
             .map_err(|e| input.source.read_error(e))?;
         let mut folded = Vec::new();
-        self.collapse(&text, &mut folded)
-            .with_context(|| format!("{}: not valid {} input", input.source, self.name()))?;
+        guarded(|| self.collapse(&text, &mut folded)).map_err(|e| {
+            anyhow!(
+                "{}: not valid {} input: {}",
+                input.source,
+                self.name(),
+                one_line(&e.to_string())
+            )
+        })?;
         let mut profile = read_folded(folded.as_slice(), input.source, input.samples_before)?;
         if matches!(self.root_labels(), Labels::Never) {
             profile.demote_root_labels();
@@ -105,7 +114,7 @@ impl Collapser {
         }
     }
 
-    fn collapse(&self, text: &[u8], out: &mut Vec<u8>) -> std::io::Result<()> {
+    fn collapse(&self, text: &[u8], out: &mut Vec<u8>) -> io::Result<()> {
         match self.kind {
             Kind::Dtrace => {
                 let mut options = dtrace::Options::default();
@@ -126,6 +135,43 @@ impl Collapser {
             }
         }
     }
+}
+
+thread_local! {
+    /// Whether this thread is inside [`guarded`], where panics are errors.
+    static GUARDED: Cell<bool> = const { Cell::new(false) };
+}
+
+/// Runs one of inferno's collapsers on untrusted input. They panic on some
+/// inputs they do not expect (a level skipped in a Visual Studio CSV, a
+/// frame name that is not UTF-8 in perf script text; in a debug build also
+/// a DTrace count with no stack, or counts that add past `u64::MAX`): such
+/// a panic becomes an error, and the panic message is not printed, since
+/// the error says it.
+pub(crate) fn guarded(collapse: impl FnOnce() -> io::Result<()>) -> io::Result<()> {
+    static QUIET_HOOK: Once = Once::new();
+    QUIET_HOOK.call_once(|| {
+        let previous = panic::take_hook();
+        panic::set_hook(Box::new(move |info| {
+            if !GUARDED.get() {
+                previous(info);
+            }
+        }));
+    });
+    GUARDED.set(true);
+    let result = panic::catch_unwind(AssertUnwindSafe(collapse));
+    GUARDED.set(false);
+    result.unwrap_or_else(|payload| {
+        let what = payload
+            .downcast_ref::<&str>()
+            .copied()
+            .or_else(|| payload.downcast_ref::<String>().map(String::as_str))
+            .unwrap_or("no message");
+        Err(io::Error::other(format!(
+            "inferno's collapser failed on it ({})",
+            one_line(what)
+        )))
+    })
 }
 
 /// Whether a GHC report's call tree has a `ticks` column (`+RTS -P`).

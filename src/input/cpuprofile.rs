@@ -16,7 +16,7 @@ use serde::Deserialize;
 
 use crate::input::folded::count_overflow_error;
 use crate::input::root_label::Labels;
-use crate::input::{Format, Head, Input, Source, clean};
+use crate::input::{Format, Head, Input, Source, clean, one_line};
 use crate::profile::{FrameId, Frames, Profile};
 
 /// The `.cpuprofile` format.
@@ -50,7 +50,7 @@ impl Format for CpuProfile {
                 "{source}:{}:{}: not a valid .cpuprofile: {}",
                 e.line(),
                 e.column(),
-                without_position(&e)
+                one_line(&without_position(&e))
             )
         })?;
         Tree::new(&document, source)?.profile(&document, input.samples_before)
@@ -251,7 +251,7 @@ fn frame_name(frame: &CallFrame) -> String {
     let file = frame.url.rsplit('/').next().unwrap_or("");
     let name = match (file, frame.line_number) {
         ("", _) => function.to_string(),
-        (file, line) if line >= 0 => format!("{function} ({file}:{})", line + 1),
+        (file, line) if line >= 0 => format!("{function} ({file}:{})", i128::from(line) + 1),
         (file, _) => format!("{function} ({file})"),
     };
     clean(&name)

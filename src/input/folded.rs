@@ -13,7 +13,7 @@ use std::thread;
 use anyhow::{Context, Result, bail};
 
 use crate::input::root_label::{Labels, looks_like_process_name};
-use crate::input::{Format, Head, Input, Source};
+use crate::input::{Format, Head, Input, Source, shortened};
 use crate::profile::{FrameId, NO_LABEL, Profile};
 
 /// Folded stacks, `frame;frame;... COUNT` one stack a line, as inferno's and
@@ -425,13 +425,10 @@ fn parse_count(count: &[u8]) -> Option<u64> {
     std::str::from_utf8(count).ok()?.parse().ok()
 }
 
-/// The start of a line, for error messages.
+/// The start of a line, for error messages: at most 60 bytes of it (not
+/// characters: a message quotes little of an input, whatever its script).
 pub(crate) fn snippet(bytes: &[u8]) -> String {
-    let text = String::from_utf8_lossy(bytes);
-    match text.char_indices().nth(60) {
-        Some((cut, _)) => format!("{}…", &text[..cut]),
-        None => text.into_owned(),
-    }
+    shortened(&String::from_utf8_lossy(bytes), 60)
 }
 
 /// Whether two short byte strings are equal, compared eight bytes at a time

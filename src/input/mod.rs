@@ -161,6 +161,27 @@ pub fn clean(name: &str) -> String {
         .collect()
 }
 
+/// A message from a parser of the input (inferno's collapsers, serde_json)
+/// on one line and at most 80 bytes: some quote whole input lines or
+/// strings.
+pub(crate) fn one_line(message: &str) -> String {
+    let words: Vec<&str> = message.split_whitespace().collect();
+    shortened(&words.join(" "), 80)
+}
+
+/// `text` cut to at most `max` bytes (at a character boundary), with `…`
+/// where it was cut.
+pub(crate) fn shortened(text: &str, max: usize) -> String {
+    if text.len() <= max {
+        return text.to_string();
+    }
+    let cut = (0..=max)
+        .rev()
+        .find(|&i| text.is_char_boundary(i))
+        .unwrap_or(0);
+    format!("{}…", &text[..cut])
+}
+
 /// The first format that recognises `head`.
 pub fn detect(head: &Head) -> Option<&'static dyn Format> {
     FORMATS.iter().copied().find(|format| format.detect(head))

@@ -2,9 +2,11 @@
 //! magic bytes and turned into stacks by the same path as `autofold record
 //! --perf-data FILE`.
 
-use std::io;
+use std::fs::File;
+use std::io::{self, Read};
+use std::path::Path;
 
-use anyhow::{Context, Result};
+use anyhow::{Context, Result, anyhow};
 
 use crate::input::root_label::Labels;
 use crate::input::{Format, Head, Input, Source};
@@ -31,17 +33,35 @@ impl Format for PerfData {
         Labels::Always
     }
 
+    /// perf reads the recording from a file: the input's own when it is a
+    /// plain perf.data file, else (standard input, a pipe, a gzip-compressed
+    /// file) a temporary copy of what was read. Errors name the input; the
+    /// input is listed once, by [`crate::input::read_from`].
     fn read(&self, mut input: Input<'_>) -> Result<Profile> {
         let options = RecordOptions::default();
-        match input.source {
-            Source::File(path) => profile_of_recording(path, &options),
-            Source::Stdin => {
-                // perf reads a recording from a file: keep standard input in one.
+        let source = input.source;
+        let mut profile = match source {
+            Source::File(path) if is_plain_perf_data(path) => profile_of_recording(path, &options),
+            _ => {
                 let mut temp = tempfile::NamedTempFile::new()
                     .context("cannot create a temporary file for perf.data")?;
-                io::copy(&mut input.reader, &mut temp).map_err(|e| input.source.read_error(e))?;
+                io::copy(&mut input.reader, &mut temp).map_err(|e| source.read_error(e))?;
                 profile_of_recording(temp.path(), &options)
             }
         }
+        .map_err(|e| anyhow!("{source}: {e:#}"))?;
+        profile.inputs.clear();
+        Ok(profile)
     }
+}
+
+/// Whether `path` is a regular file that starts with perf.data's magic (not
+/// a pipe, which cannot be read twice, nor a compressed file).
+fn is_plain_perf_data(path: &Path) -> bool {
+    let mut magic = [0; MAGIC.len()];
+    path.is_file()
+        && File::open(path)
+            .and_then(|mut file| file.read_exact(&mut magic))
+            .is_ok()
+        && magic == MAGIC
 }

@@ -2,10 +2,11 @@
 
 use std::io::BufRead;
 
-use anyhow::{Context, Result};
+use anyhow::{Result, anyhow};
 use inferno::collapse::Collapse;
 use inferno::collapse::perf::{Folder as PerfFolder, Options as PerfOptions};
 
+use crate::input::collapsers::guarded;
 use crate::input::demangle::demangle_frames;
 use crate::input::folded::read_folded;
 use crate::input::root_label::Labels;
@@ -56,9 +57,8 @@ pub fn read_perf_script(
     let mut folded = Vec::new();
     let mut options = PerfOptions::default();
     options.nthreads = 1;
-    PerfFolder::from(options)
-        .collapse(reader, &mut folded)
-        .with_context(|| format!("{source}: cannot collapse perf script output"))?;
+    guarded(|| PerfFolder::from(options).collapse(reader, &mut folded))
+        .map_err(|e| anyhow!("{source}: cannot collapse perf script output: {e}"))?;
     let mut profile = read_folded(folded.as_slice(), source, samples_before)?;
     demangle_frames(&mut profile.frames);
     Ok(profile)

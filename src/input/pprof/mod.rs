@@ -18,7 +18,7 @@ use anyhow::{Context, Result, bail};
 use prost::Message;
 use rustc_hash::FxHashMap;
 
-use crate::input::folded::count_overflow_error;
+use crate::input::folded::{count_overflow_error, snippet};
 use crate::input::root_label::Labels;
 use crate::input::{Format, Head, Input, Source, clean};
 use crate::output::note;
@@ -34,12 +34,10 @@ impl Format for Pprof {
 
     /// Its first bytes are well-formed top-level fields of a pprof
     /// `Profile` (the right field numbers, each with its wire type), up to
-    /// the end of the head, with a sample type or a string table among them.
+    /// the end of the head (or a cut in the file), with a sample type or a
+    /// string table among them.
     fn detect(&self, head: &Head) -> bool {
-        wire::looks_like_profile(
-            head.bytes(),
-            head.bytes().len() < crate::input::source::HEAD_BYTES,
-        )
+        wire::looks_like_profile(head.bytes())
     }
 
     fn root_labels(&self) -> Labels {
@@ -157,7 +155,10 @@ impl<'a> Reader<'a> {
             .map(|t| (self.string(t.r#type), self.string(t.unit)))
             .collect();
         let listed = || {
-            let names: Vec<String> = types.iter().map(|(t, u)| format!("{t}/{u}")).collect();
+            let names: Vec<String> = types
+                .iter()
+                .map(|(t, u)| format!("{}/{}", shown(t), shown(u)))
+                .collect();
             names.join(", ")
         };
         if types.is_empty() {
@@ -190,8 +191,8 @@ impl<'a> Reader<'a> {
             note(format!(
                 "{}: reading sample type {}/{} (this profile has {}; choose with --sample-type)",
                 self.source,
-                types[index].0,
-                types[index].1,
+                shown(types[index].0),
+                shown(types[index].1),
                 listed()
             ));
         }
@@ -232,6 +233,12 @@ impl<'a> Reader<'a> {
             _ => "[unknown]".to_string(),
         }
     }
+}
+
+/// A name from the profile's string table as a message shows it: on one
+/// line, and short (the table holds whatever the file holds).
+fn shown(name: &str) -> String {
+    snippet(clean(name).as_bytes())
 }
 
 /// The printed name of each function, and how to tell apart functions that

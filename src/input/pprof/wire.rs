@@ -71,12 +71,13 @@ fn field_kind(message: Message, number: u64) -> Option<(&'static [Wire], Option<
     })
 }
 
-/// Whether `bytes` (the start of an input; `whole` when it is all of it)
-/// look like a pprof profile: only fields of pprof's schema with their wire
-/// types, every message inside them well formed too, the last top-level
-/// field allowed to run past the bytes unless they are the whole input, and
-/// a sample type or the string table among them.
-pub fn looks_like_profile(bytes: &[u8], whole: bool) -> bool {
+/// Whether `bytes` (the start of an input, or all of it) look like a pprof
+/// profile: only fields of pprof's schema with their wire types, every
+/// message inside them well formed too, and a sample type or the string
+/// table among them. The last top-level field may run past the bytes: the
+/// head ends there, or the file was cut short, which the reader then
+/// reports with the byte where the cut field starts.
+pub fn looks_like_profile(bytes: &[u8]) -> bool {
     let mut at = 0;
     let mut essential = false;
     while at < bytes.len() {
@@ -88,7 +89,7 @@ pub fn looks_like_profile(bytes: &[u8], whole: bool) -> bool {
                 essential |= field.number == 1 || field.number == 6;
                 at = field.end;
             }
-            Err(Broken::Truncated) => return !whole && essential,
+            Err(Broken::Truncated) => return essential,
             Err(Broken::Invalid(_)) => return false,
         }
     }
@@ -243,7 +244,7 @@ mod tests {
             b"{\"nodes\":[]}",
             b"",
         ] {
-            assert!(!looks_like_profile(text, true), "{text:?}");
+            assert!(!looks_like_profile(text), "{text:?}");
         }
     }
 
@@ -251,8 +252,7 @@ mod tests {
     fn a_sample_type_then_a_cut_looks_like_a_profile() {
         // sample_type { type: 1, unit: 2 }, then a string table entry cut short.
         let bytes = [0x0a, 0x04, 0x08, 0x01, 0x10, 0x02, 0x32, 0x10, b's'];
-        assert!(looks_like_profile(&bytes, false));
-        assert!(!looks_like_profile(&bytes, true));
+        assert!(looks_like_profile(&bytes));
         assert_eq!(check_fields(&bytes).unwrap_err().0, 6);
     }
 }
