@@ -341,9 +341,18 @@ pub struct ProfilingArgs {
     #[arg(long, value_enum, default_value_t = CallGraph::Dwarf)]
     pub call_graph: CallGraph,
 
-    /// Do not resolve inlined frames in perf script (faster on big binaries).
+    /// Leave inlined functions out: each frame is the function its code was
+    /// compiled into. By default every inlined call is a frame, as in perf
+    /// script.
     #[arg(long)]
     pub no_inline: bool,
+
+    /// Turn the recording into stacks with `perf script` (and inferno's
+    /// perf collapser), as autofold did before it read perf.data itself:
+    /// slower (minutes on big binaries, for inline frames), and blind to
+    /// JIT code, but perf's own names.
+    #[arg(long)]
+    pub perf_script: bool,
 
     /// Exit 0 even when the profiled command fails.
     #[arg(long)]
@@ -366,6 +375,7 @@ impl ProfilingArgs {
             freq: self.freq,
             call_graph: self.call_graph,
             no_inline: self.no_inline,
+            perf_script: self.perf_script,
             keep_perf_data: self.keep_perf_data.clone(),
         }
     }

@@ -8,7 +8,6 @@ mod common;
 
 use std::fs::{self, File};
 use std::io::Write;
-use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
 
@@ -195,40 +194,46 @@ fn an_unknown_sample_type_lists_the_profile_s_types() {
     );
 }
 
-/// Writes an executable shell script standing in for perf: `perf script -i
-/// DATA …` runs `script_body` with DATA in `$3`.
-fn fake_perf(dir: &Path, script_body: &str) -> PathBuf {
-    let path = dir.join("perf");
-    fs::write(
-        &path,
-        format!(
-            "#!/bin/sh\ncase \"$1\" in\n--version) echo 'perf version 6.1' ;;\nscript) {script_body} ;;\nesac\n"
-        ),
-    )
-    .unwrap();
-    fs::set_permissions(&path, fs::Permissions::from_mode(0o755)).unwrap();
-    path
+/// A real recording of the bundled even-odd program (DWARF call graphs),
+/// or `None` where perf tests are skipped.
+fn recording(dir: &Path) -> Option<(Vec<u8>, u64)> {
+    if common::perf::skip() {
+        return None;
+    }
+    let data = dir.join("recorded.data");
+    let status = std::process::Command::new("perf")
+        .args([
+            "record",
+            "-q",
+            "-F",
+            "499",
+            "--call-graph",
+            "dwarf,16384",
+            "-o",
+        ])
+        .arg(&data)
+        .arg("--")
+        .arg(common::perf::even_odd())
+        .args(["40", "10"])
+        .stdout(std::process::Stdio::null())
+        .status()
+        .unwrap();
+    assert!(status.success(), "perf record failed");
+    let listing = std::process::Command::new("perf")
+        .args(["script", "-F", "tid,time", "-i"])
+        .arg(&data)
+        .output()
+        .unwrap();
+    let samples = String::from_utf8_lossy(&listing.stdout)
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .count() as u64;
+    Some((fs::read(&data).unwrap(), samples))
 }
 
-/// A stand-in perf that reads a file starting with `PERFILE2` as one
-/// sample `prog;main;even;odd`, and refuses anything else as real perf
-/// does.
-fn perf_reading_one_sample(dir: &Path) -> PathBuf {
-    fake_perf(
-        dir,
-        r#"if [ "$(head -c 8 "$3")" != PERFILE2 ]; then echo 'incompatible file format (rerun with -v to learn more)' >&2; exit 255; fi
-printf 'prog 1234 100.000000: cpu-clock:\n\t5555 odd+0x10 (/bin/prog)\n\t5555 even+0x10 (/bin/prog)\n\t5555 main+0x10 (/bin/prog)\n\n'"#,
-    )
-}
-
-/// Bytes that start like a perf.data file (the stand-in perf reads no
-/// further).
-const PERF_DATA: &[u8] = b"PERFILE2 and then the rest of a recording";
-
-/// `report --format json` of `input` with `perf` as perf.
-fn json_report(input: &InputFile, perf: &Path) -> serde_json::Value {
+/// `report --format json` of `input`.
+fn json_report(input: &InputFile) -> serde_json::Value {
     let out = autofold()
-        .env("PERF", perf)
         .args(["report", "--format", "json"])
         .arg(&input.path)
         .output()
@@ -240,12 +245,14 @@ fn json_report(input: &InputFile, perf: &Path) -> serde_json::Value {
 }
 
 #[test]
-fn a_perf_data_input_is_listed_once() {
+fn a_perf_data_input_is_read_in_process_and_listed_once() {
     let dir = TempDir::new().unwrap();
-    let perf = perf_reading_one_sample(dir.path());
-    let input = InputFile::new("perf.data", PERF_DATA);
-    let report = json_report(&input, &perf);
-    assert_eq!(report["total_samples"], 1);
+    let Some((bytes, samples)) = recording(dir.path()) else {
+        return;
+    };
+    let input = InputFile::new("perf.data", &bytes);
+    let report = json_report(&input);
+    assert_eq!(report["total_samples"], samples, "every sample perf lists");
     assert_eq!(
         report["inputs"],
         serde_json::json!([{
@@ -254,29 +261,31 @@ fn a_perf_data_input_is_listed_once() {
             "root_labels": true,
         }])
     );
+    assert_eq!(report["cycles"][0]["name"], "even_odd::{even,odd}");
 }
 
 #[test]
-fn a_gzip_compressed_perf_data_file_is_given_to_perf_decompressed() {
+fn a_gzip_compressed_perf_data_file_is_read_decompressed() {
     let dir = TempDir::new().unwrap();
-    let perf = perf_reading_one_sample(dir.path());
-    let input = InputFile::new("perf.data.gz", &gzip(PERF_DATA));
-    let report = json_report(&input, &perf);
-    assert_eq!(report["total_samples"], 1);
+    let Some((bytes, samples)) = recording(dir.path()) else {
+        return;
+    };
+    let input = InputFile::new("perf.data.gz", &gzip(&bytes));
+    let report = json_report(&input);
+    assert_eq!(report["total_samples"], samples);
     assert_eq!(report["inputs"][0]["format"], "gzip-compressed perf.data");
+    assert_eq!(
+        report["inputs"][0]["source"],
+        input.path.display().to_string()
+    );
 }
 
 #[test]
-fn perf_failing_on_a_perf_data_input_is_a_one_line_error_naming_it() {
-    let dir = TempDir::new().unwrap();
-    let perf = fake_perf(
-        dir.path(),
-        "echo 'incompatible file format (rerun with -v to learn more)' >&2; exit 255",
-    );
-    let input = InputFile::new("broken.data", PERF_DATA);
-    let message = failure(&input, &["fold"], Some(&perf));
+fn a_broken_perf_data_input_is_a_one_line_error_naming_it() {
+    let input = InputFile::new("broken.data", b"PERFILE2 and then the rest of a recording");
+    let message = failure(&input, &["fold"], None);
     assert_eq!(
         message,
-        "perf script failed (exit status: 255): incompatible file format (rerun with -v to learn more)"
+        "not a readable perf.data file: its header names sections past the end of the file"
     );
 }

@@ -6,7 +6,7 @@ use std::fs::File;
 use std::io::{self, Read};
 use std::path::Path;
 
-use anyhow::{Context, Result, anyhow};
+use anyhow::{Context, Result};
 
 use crate::input::root_label::Labels;
 use crate::input::{Format, Head, Input, Source};
@@ -33,23 +33,25 @@ impl Format for PerfData {
         Labels::Always
     }
 
-    /// perf reads the recording from a file: the input's own when it is a
+    /// The reader maps the recording from a file: the input's own when it is a
     /// plain perf.data file, else (standard input, a pipe, a gzip-compressed
     /// file) a temporary copy of what was read. Errors name the input; the
     /// input is listed once, by [`crate::input::read_from`].
     fn read(&self, mut input: Input<'_>) -> Result<Profile> {
         let options = RecordOptions::default();
         let source = input.source;
+        let name = source.to_string();
         let mut profile = match source {
-            Source::File(path) if is_plain_perf_data(path) => profile_of_recording(path, &options),
+            Source::File(path) if is_plain_perf_data(path) => {
+                profile_of_recording(path, &name, &options)?
+            }
             _ => {
                 let mut temp = tempfile::NamedTempFile::new()
                     .context("cannot create a temporary file for perf.data")?;
                 io::copy(&mut input.reader, &mut temp).map_err(|e| source.read_error(e))?;
-                profile_of_recording(temp.path(), &options)
+                profile_of_recording(temp.path(), &name, &options)?
             }
-        }
-        .map_err(|e| anyhow!("{source}: {e:#}"))?;
+        };
         profile.inputs.clear();
         Ok(profile)
     }

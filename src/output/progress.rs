@@ -17,3 +17,17 @@ pub fn post_processing() -> ProgressBar {
     bar.enable_steady_tick(Duration::from_millis(120));
     bar
 }
+
+/// A bar over the bytes of a perf.data file as its records are read;
+/// hidden when standard error is not a terminal.
+pub fn reading_perf_data(bytes: u64) -> ProgressBar {
+    let bar = ProgressBar::new(bytes).with_style(
+        ProgressStyle::with_template(
+            "{spinner} reading perf.data [{bar:30}] {bytes}/{total_bytes} ({eta} left)",
+        )
+        .expect("the template is valid")
+        .progress_chars("=> "),
+    );
+    bar.enable_steady_tick(Duration::from_millis(120));
+    bar
+}

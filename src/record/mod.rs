@@ -6,6 +6,7 @@
 //! the same engine that `fold` and `report` use.
 
 pub mod perf;
+pub mod perf_data;
 pub mod perf_script;
 
 use std::ffi::OsString;
@@ -65,8 +66,12 @@ pub struct RecordOptions {
     pub freq: u32,
     /// How call chains are collected.
     pub call_graph: CallGraph,
-    /// Skip inline frames in `perf script` (much faster on big binaries).
+    /// Leave inlined functions out (each frame is the function its code
+    /// belongs to).
     pub no_inline: bool,
+    /// Turn the recording into stacks with `perf script` (and inferno's
+    /// perf collapser) instead of reading it in-process.
+    pub perf_script: bool,
     /// Where to keep the recording; removed after use when `None`.
     pub keep_perf_data: Option<PathBuf>,
 }
@@ -80,6 +85,7 @@ impl Default for RecordOptions {
             freq: 997,
             call_graph: CallGraph::Dwarf,
             no_inline: false,
+            perf_script: false,
             keep_perf_data: None,
         }
     }
@@ -132,21 +138,51 @@ pub fn record(target: &Target, options: &RecordOptions) -> Result<Recording> {
         }
         _ => data,
     };
-    let profile = profile_of_recording(&data, options)?;
+    let profile = profile_of_recording(&data, &data.display().to_string(), options)?;
+    if profile.total_samples() == 0 {
+        bail!(
+            "perf recorded no samples in {}: the command probably ran too briefly for -F (try a longer run or a higher --freq), or the process was idle or the pid wrong",
+            data.display()
+        );
+    }
     Ok(Recording { profile, status })
 }
 
-/// The stacks of the perf.data at `data`: what `record` does once perf has
-/// recorded, and what `fold` and `report` do with a perf.data input.
-pub fn profile_of_recording(data: &Path, options: &RecordOptions) -> Result<Profile> {
-    check_perf(&options.perf)?;
-    let mut profile = perf_script(options, data)?;
+/// The stacks of the perf.data at `data` (called `name` in messages): what
+/// `record` does once perf has recorded, and what `fold` and `report` do
+/// with a perf.data input. Read in-process, or by `perf script` when asked.
+/// Errors name the recording.
+pub fn profile_of_recording(data: &Path, name: &str, options: &RecordOptions) -> Result<Profile> {
+    let mut profile = if options.perf_script {
+        check_perf(&options.perf)?;
+        perf_script(options, data)?
+    } else {
+        read_in_process(data, name, options).with_context(|| name.to_string())?
+    };
     profile.inputs.push(InputInfo {
-        source: data.display().to_string(),
+        source: name.to_string(),
         format: "perf.data".into(),
         root_labels: true,
     });
     Ok(profile)
+}
+
+/// Reads the recording in-process (`perf_data`), with a progress bar over
+/// its bytes, and says in one line what perf lost.
+fn read_in_process(data: &Path, name: &str, options: &RecordOptions) -> Result<Profile> {
+    let bytes = std::fs::metadata(data).map(|m| m.len()).unwrap_or(0);
+    let progress = crate::output::progress::reading_perf_data(bytes);
+    let read_options = perf_data::Options {
+        inline: !options.no_inline,
+        perf_compat: false,
+    };
+    let stacks = perf_data::read(data, name, &read_options, &progress);
+    progress.finish_and_clear();
+    let stacks = stacks?;
+    if let Some(line) = stacks.stats.loss_line() {
+        crate::output::note(format!("{name}: {line}"));
+    }
+    Ok(stacks.into_profile())
 }
 
 fn command_args(command: &[OsString]) -> Vec<OsString> {

@@ -1,0 +1,50 @@
+//! The assemble phase: raw stacks become stacks of frames; raw stacks that
+//! symbolize alike (different addresses in the same functions) merge.
+
+use rustc_hash::FxHashMap;
+
+use super::names::comm_label;
+use super::records::Recording;
+use super::symbols::Symbolized;
+use super::{Frame, FrameId, PerfStacks, Stack};
+
+/// The profile of `recording`, with frames from `symbolized`.
+pub fn assemble(recording: Recording, mut symbolized: Symbolized) -> PerfStacks {
+    let comm_frames: Vec<FrameId> = recording
+        .raw
+        .comms()
+        .iter()
+        .map(|comm| {
+            symbolized.intern(Frame {
+                name: comm_label(comm),
+                identity: None,
+            })
+        })
+        .collect();
+    let mut merged: FxHashMap<Vec<FrameId>, u64> = FxHashMap::default();
+    let mut frames = Vec::new();
+    for (comm, raw_frames, count) in recording.raw.stacks() {
+        frames.clear();
+        frames.push(comm_frames[comm as usize]);
+        for &raw in raw_frames {
+            frames.extend_from_slice(&symbolized.expansions[raw as usize]);
+        }
+        match merged.get_mut(&frames) {
+            Some(total) => *total += count,
+            None => {
+                merged.insert(frames.clone(), count);
+            }
+        }
+    }
+    PerfStacks {
+        frames: symbolized.frames,
+        stacks: merged
+            .into_iter()
+            .map(|(frames, count)| Stack {
+                frames: frames.into_boxed_slice(),
+                count,
+            })
+            .collect(),
+        stats: recording.stats,
+    }
+}

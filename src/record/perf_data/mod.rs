@@ -1,0 +1,197 @@
+//! Reads a `perf.data` recording in-process and turns it into collapsed
+//! stacks, the way `perf script | inferno-collapse-perf` would, without
+//! running `perf script` (whose binutils `addr2line` takes minutes on big
+//! binaries) and unwinding what perf cannot (JIT code, by frame pointers).
+//!
+//! Three phases:
+//! 1. **read** ([`records`]): the records, in time order; processes, threads,
+//!    names and memory mappings are tracked ([`processes`]), and each sample
+//!    becomes a stack of raw frames (module, address) — kernel frames from
+//!    the recorded call chain, user frames from the call chain (`fp`, `lbr`)
+//!    or unwound from the stack copy (`dwarf`, [`unwind`]). Raw frames and
+//!    raw stacks are interned ([`raw_stacks`]), so the work after this phase
+//!    grows with the distinct stacks, not with the samples.
+//! 2. **symbolize** ([`symbols`]): each distinct (module, address) once,
+//!    inline frames expanded.
+//! 3. **assemble** ([`assemble`]): raw stacks become stacks of [`Frame`]s;
+//!    stacks that only differed by addresses inside one function merge.
+
+mod assemble;
+mod callchain;
+mod cut_short;
+mod elf;
+mod header_check;
+mod mappings;
+mod modules;
+mod names;
+mod processes;
+mod raw_stacks;
+mod records;
+mod symbols;
+mod unwind;
+
+use std::path::Path;
+
+use anyhow::Result;
+use indicatif::ProgressBar;
+
+/// How a recording is turned into stacks.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// Expand frames into the functions inlined there (DWARF), outermost
+    /// first, as `perf script` does unless `--no-inline`.
+    pub inline: bool,
+    /// Treat frames of a recorded call chain (`fp`, `lbr`, kernel) exactly
+    /// as `perf script` 6.1 does, for diffing against it: return addresses
+    /// looked up as they are (not inside the call, which can name the
+    /// function after a call that ends a function) and no inline frames.
+    pub perf_compat: bool,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Self {
+            inline: true,
+            perf_compat: false,
+        }
+    }
+}
+
+/// One frame of a stack, as a flame graph shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Frame {
+    /// The frame's text, exactly as `inferno-collapse-perf` writes it for
+    /// `perf script` output: a function name (demangled, Rust hash and C++
+    /// parameters removed), a pseudo-frame naming a module (`[libfoo.so]`,
+    /// `[unknown]`), or the command name that roots each stack.
+    pub name: String,
+    /// Which function this frame is, where the name alone may not tell:
+    /// the mangled symbol (Rust legacy mangling keeps the `17h…E` hash that
+    /// tells two instances of one generic apart; v0 and C++ mangled names
+    /// are unique), for inline frames the inlined function's mangled linkage
+    /// name; `module!name` for unmangled (C) functions. `None` for
+    /// pseudo-frames, command names, kernel and JIT frames, whose names are
+    /// their identity.
+    pub identity: Option<String>,
+}
+
+/// Index of a frame in [`Profile::frames`].
+pub type FrameId = u32;
+
+/// A distinct stack and how many samples had it.
+#[derive(Debug, Clone)]
+pub struct Stack {
+    /// Outermost first; the first frame is the command name (comm).
+    pub frames: Box<[FrameId]>,
+    /// Number of samples.
+    pub count: u64,
+}
+
+/// What a recording held besides stacks: sample and loss counts.
+#[derive(Debug, Clone, Default)]
+pub struct Stats {
+    /// SAMPLE records of the profiled event (all of them are in the stacks).
+    pub samples: u64,
+    /// SAMPLE records of other events, left out like `inferno-collapse-perf`
+    /// leaves out every event but the first one it meets.
+    pub other_event_samples: u64,
+    /// LOST records.
+    pub lost_records: u64,
+    /// The events the LOST records say were lost.
+    pub lost_events: u64,
+    /// Samples the kernel dropped (LOST_SAMPLES records).
+    pub lost_samples: u64,
+    /// Records that could not be parsed (skipped).
+    pub bad_records: u64,
+}
+
+impl Stats {
+    /// One line about what perf lost or autofold skipped, or `None` when
+    /// every event perf saw is in the stacks.
+    pub fn loss_line(&self) -> Option<String> {
+        let mut parts = Vec::new();
+        if self.lost_events > 0 || self.lost_records > 0 {
+            parts.push(format!(
+                "perf lost {} events ({} LOST records)",
+                self.lost_events, self.lost_records
+            ));
+        }
+        if self.lost_samples > 0 {
+            parts.push(format!("the kernel dropped {} samples", self.lost_samples));
+        }
+        if self.other_event_samples > 0 {
+            parts.push(format!(
+                "{} samples of other events were left out",
+                self.other_event_samples
+            ));
+        }
+        if self.bad_records > 0 {
+            parts.push(format!(
+                "{} unreadable records were skipped",
+                self.bad_records
+            ));
+        }
+        (!parts.is_empty()).then(|| {
+            format!(
+                "{}; the profile has the {} samples perf kept",
+                parts.join(", "),
+                self.samples
+            )
+        })
+    }
+}
+
+/// The stacks of a recording: interned frames, and distinct stacks that
+/// index them.
+#[derive(Debug, Clone, Default)]
+pub struct PerfStacks {
+    /// Every distinct frame.
+    pub frames: Vec<Frame>,
+    /// Every distinct stack (distinct by frame identity).
+    pub stacks: Vec<Stack>,
+    /// Sample and loss counts.
+    pub stats: Stats,
+}
+
+impl PerfStacks {
+    /// The frames of `stack`, outermost (the command name) first.
+    pub fn frames_of<'p>(&'p self, stack: &'p Stack) -> impl Iterator<Item = &'p Frame> + 'p {
+        stack.frames.iter().map(|&id| &self.frames[id as usize])
+    }
+}
+
+/// Reads `path` (called `name` in messages) into [`PerfStacks`];
+/// `progress` advances over the file's bytes as its records are read.
+pub fn read(
+    path: &Path,
+    name: &str,
+    options: &Options,
+    progress: &ProgressBar,
+) -> Result<PerfStacks> {
+    let recording = records::read(path, name, options, progress)?;
+    let symbolized = symbols::symbolize(&recording.modules, recording.raw.frames(), options);
+    Ok(assemble::assemble(recording, symbolized))
+}
+
+impl PerfStacks {
+    /// The stacks as autofold's profile: a frame with an identity is told
+    /// apart from others of its name by it.
+    pub fn into_profile(self) -> crate::profile::Profile {
+        let mut profile = crate::profile::Profile::new();
+        let ids: Vec<crate::profile::FrameId> = self
+            .frames
+            .iter()
+            .map(|frame| match &frame.identity {
+                Some(identity) => profile.frames.intern_symbol(&frame.name, identity),
+                None => profile.frames.intern(&frame.name),
+            })
+            .collect();
+        let mut stack = Vec::new();
+        for recorded in &self.stacks {
+            stack.clear();
+            stack.extend(recorded.frames.iter().map(|&f| ids[f as usize]));
+            profile.push_ids(&stack, recorded.count, 0);
+        }
+        profile
+    }
+}

@@ -1,0 +1,214 @@
+//! The modules code was mapped from: ELF files, the kernel, the vdso, JIT
+//! code. Each is opened once, whatever number of processes map it.
+//!
+//! A module's file is looked for where perf looks: the path the recording
+//! names, then perf's build-id cache (`~/.debug/.build-id/xx/…/elf`), which
+//! also holds the vdso and kallsyms as they were when perf recorded.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use super::elf::ElfImage;
+
+/// Index of a module in [`Modules`].
+pub type ModuleId = u32;
+
+/// What a module is, for unwinding and naming its frames.
+#[derive(Debug)]
+pub enum ModuleKind {
+    /// Addresses in no known mapping.
+    Unknown,
+    /// The kernel image and its modules; symbols from kallsyms.
+    Kernel,
+    /// An ELF file (executable, shared library); `None` if it could not be
+    /// found or read.
+    File(Option<Arc<ElfImage>>),
+    /// JIT code (anonymous executable memory) of process `pid`, named by
+    /// `/tmp/perf-PID.map` (then the module's path) and by the jitdump
+    /// files the process mapped.
+    Jit { pid: i32 },
+}
+
+/// A module: its name as recorded, its build id, and what it is.
+#[derive(Debug)]
+pub struct Module {
+    /// The path (or pseudo-path such as `[vdso]`) the recording names.
+    pub path: String,
+    pub build_id: Option<Vec<u8>>,
+    pub kind: ModuleKind,
+}
+
+impl Module {
+    /// The pseudo-frame perf's output gives a frame of this module that has
+    /// no symbol: `[libfoo.so]`, `[unknown]`.
+    pub fn pseudo_frame(&self) -> String {
+        match self.kind {
+            ModuleKind::Unknown => "[unknown]".to_owned(),
+            _ => {
+                let base = self.path.rsplit('/').next().unwrap_or(&self.path);
+                format!("[{base}]")
+            }
+        }
+    }
+
+    /// The ELF image behind this module, if it has one.
+    pub fn image(&self) -> Option<&Arc<ElfImage>> {
+        match &self.kind {
+            ModuleKind::File(image) => image.as_ref(),
+            _ => None,
+        }
+    }
+}
+
+/// The id of the module for addresses in no mapping.
+pub const UNKNOWN_MODULE: ModuleId = 0;
+
+/// Every module of a recording.
+#[derive(Debug)]
+pub struct Modules {
+    list: Vec<Module>,
+    by_path: HashMap<(String, Option<Vec<u8>>), ModuleId>,
+    jit_modules: HashMap<i32, ModuleId>,
+    jitdumps: HashMap<i32, Vec<PathBuf>>,
+    /// Build ids perf wrote in the header, by path.
+    header_build_ids: HashMap<String, Vec<u8>>,
+    /// perf's build-id cache, `~/.debug`.
+    cache_dir: Option<PathBuf>,
+}
+
+impl Modules {
+    /// A table holding only the unknown module; `header_build_ids` are the
+    /// build ids (by path) from the recording's header.
+    pub fn new(header_build_ids: HashMap<String, Vec<u8>>) -> Self {
+        let unknown = Module {
+            path: "[unknown]".to_owned(),
+            build_id: None,
+            kind: ModuleKind::Unknown,
+        };
+        Self {
+            list: vec![unknown],
+            by_path: HashMap::new(),
+            jit_modules: HashMap::new(),
+            jitdumps: HashMap::new(),
+            header_build_ids,
+            cache_dir: std::env::var_os("HOME").map(|home| Path::new(&home).join(".debug")),
+        }
+    }
+
+    /// The module with id `id`.
+    pub fn get(&self, id: ModuleId) -> &Module {
+        &self.list[id as usize]
+    }
+
+    /// The module mapped from `path` (`build_id` as the MMAP2 record gave
+    /// it, else from the header), opened on first use.
+    pub fn file(&mut self, path: &str, build_id: Option<&[u8]>) -> ModuleId {
+        let build_id = build_id
+            .filter(|id| !id.is_empty())
+            .map(<[u8]>::to_vec)
+            .or_else(|| self.header_build_ids.get(path).cloned());
+        let key = (path.to_owned(), build_id);
+        if let Some(&id) = self.by_path.get(&key) {
+            return id;
+        }
+        let (path, build_id) = key.clone();
+        let kind = if path == "[vdso]" {
+            ModuleKind::File(self.cached_file(build_id.as_deref(), "vdso"))
+        } else if path.starts_with('[') {
+            ModuleKind::File(None)
+        } else {
+            ModuleKind::File(self.find_file(&path, build_id.as_deref()))
+        };
+        let id = self.push(Module {
+            path,
+            build_id,
+            kind,
+        });
+        self.by_path.insert(key, id);
+        id
+    }
+
+    /// The kernel module (one for the kernel and its loadable modules).
+    pub fn kernel(&mut self) -> ModuleId {
+        let key = ("[kernel.kallsyms]".to_owned(), None);
+        if let Some(&id) = self.by_path.get(&key) {
+            return id;
+        }
+        let build_id = self.header_build_ids.get("[kernel.kallsyms]").cloned();
+        let id = self.push(Module {
+            path: key.0.clone(),
+            build_id,
+            kind: ModuleKind::Kernel,
+        });
+        self.by_path.insert(key, id);
+        id
+    }
+
+    /// The JIT code of process `pid`. Its path is `/tmp/perf-PID.map` if
+    /// that exists, else `//anon` (`[anon]` frames, as perf names them).
+    pub fn jit(&mut self, pid: i32) -> ModuleId {
+        if let Some(&id) = self.jit_modules.get(&pid) {
+            return id;
+        }
+        let map = format!("/tmp/perf-{pid}.map");
+        let path = if Path::new(&map).exists() {
+            map
+        } else {
+            "//anon".to_owned()
+        };
+        let id = self.push(Module {
+            path,
+            build_id: None,
+            kind: ModuleKind::Jit { pid },
+        });
+        self.jit_modules.insert(pid, id);
+        id
+    }
+
+    /// Notes that process `pid` mapped the jitdump file at `path` (JIT
+    /// runtimes map it so that the recording names it).
+    pub fn add_jitdump(&mut self, pid: i32, path: &Path) {
+        self.jitdumps.entry(pid).or_default().push(path.to_owned());
+    }
+
+    /// The jitdump files process `pid` mapped.
+    pub fn jitdumps(&self, pid: i32) -> &[PathBuf] {
+        self.jitdumps.get(&pid).map_or(&[], Vec::as_slice)
+    }
+
+    /// Where perf keeps the copy of the file with `build_id` under `name`
+    /// (`elf`, `vdso`, `kallsyms`) in its build-id cache.
+    pub fn cache_path(&self, build_id: &[u8], name: &str) -> Option<PathBuf> {
+        let hex = hex(build_id);
+        let dir = self.cache_dir.as_ref()?.join(".build-id").join(&hex[..2]);
+        Some(dir.join(&hex[2..]).join(name))
+    }
+
+    fn cached_file(&self, build_id: Option<&[u8]>, name: &str) -> Option<Arc<ElfImage>> {
+        ElfImage::open(&self.cache_path(build_id?, name)?)
+    }
+
+    /// The file at `path` if its build id is the recorded one, else perf's
+    /// cached copy of the recorded build id.
+    fn find_file(&self, path: &str, build_id: Option<&[u8]>) -> Option<Arc<ElfImage>> {
+        let on_disk = ElfImage::open(Path::new(path));
+        match (on_disk, build_id) {
+            (Some(image), None) => Some(image),
+            (Some(image), Some(id)) if image.build_id().as_deref() == Some(id) => Some(image),
+            (_, Some(_)) => self.cached_file(build_id, "elf"),
+            (None, None) => None,
+        }
+    }
+
+    fn push(&mut self, module: Module) -> ModuleId {
+        let id = ModuleId::try_from(self.list.len()).expect("fewer than 2^32 modules");
+        self.list.push(module);
+        id
+    }
+}
+
+/// Lower-case hex digits of `bytes`.
+pub fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}

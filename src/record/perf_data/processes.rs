@@ -1,0 +1,154 @@
+//! Processes and threads as the COMM, FORK, EXIT and MMAP records describe
+//! them: each thread's name (what `perf script` prints as `comm`), each
+//! process's mappings and the unwinder that knows its modules.
+
+use std::borrow::Cow;
+use std::path::Path;
+
+use rustc_hash::FxHashMap;
+
+use super::mappings::{Mapping, Mappings};
+use super::modules::{ModuleId, ModuleKind, Modules};
+use super::raw_stacks::{RawFrame, lookup_address};
+use super::unwind::{ProcessUnwinder, unwind_module};
+use framehop::Unwinder as _;
+
+/// One process: its address space.
+#[derive(Clone, Default)]
+pub struct Process {
+    pub mappings: Mappings,
+    pub unwinder: ProcessUnwinder,
+}
+
+impl Process {
+    /// The raw frame for user address `avma`; `is_ip` tells a return
+    /// address (looked up one byte back, inside its call) from where the
+    /// thread was.
+    pub fn frame(&self, avma: u64, is_ip: bool) -> RawFrame {
+        let lookup = lookup_address(avma, is_ip);
+        match self.mappings.find(lookup) {
+            Some(mapping) => RawFrame {
+                module: mapping.module,
+                address: mapping.module_address(lookup),
+                unwound: false,
+            },
+            None => RawFrame::UNKNOWN,
+        }
+    }
+}
+
+/// A new mapping, as an MMAP or MMAP2 record gives it.
+#[derive(Debug, Clone, Copy)]
+pub struct MapEvent<'a> {
+    pub pid: i32,
+    pub start: u64,
+    pub len: u64,
+    pub file_offset: u64,
+    pub path: &'a str,
+    pub build_id: Option<&'a [u8]>,
+}
+
+/// Threads (by tid) and processes (by pid).
+#[derive(Default)]
+pub struct Processes {
+    /// tid → (pid, name).
+    threads: FxHashMap<i32, (i32, String)>,
+    processes: FxHashMap<i32, Process>,
+    empty: Process,
+}
+
+impl Processes {
+    /// The name of thread `tid`, as perf prints it: its last COMM, else
+    /// `:tid`.
+    pub fn comm(&self, tid: i32) -> Cow<'_, str> {
+        match self.threads.get(&tid) {
+            Some((_, comm)) => Cow::Borrowed(comm),
+            None => Cow::Owned(format!(":{tid}")),
+        }
+    }
+
+    /// Process `pid` (an empty one if nothing was recorded about it).
+    pub fn process(&self, pid: i32) -> &Process {
+        self.processes.get(&pid).unwrap_or(&self.empty)
+    }
+
+    /// A COMM record: thread `tid` is now called `name`; after an `exec`
+    /// its process's address space starts empty.
+    pub fn set_comm(&mut self, pid: i32, tid: i32, name: &str, exec: bool) {
+        self.threads.insert(tid, (pid, name.to_owned()));
+        if exec {
+            self.processes.insert(pid, Process::default());
+        }
+    }
+
+    /// A FORK record: a new thread `tid` of process `pid`, created by
+    /// `ptid` of `ppid`. A new process starts with a copy of its parent's
+    /// address space; a new thread shares its process's.
+    pub fn fork(&mut self, pid: i32, ppid: i32, tid: i32, ptid: i32) {
+        let comm = self.threads.get(&ptid).map(|(_, comm)| comm.clone());
+        let comm = comm.unwrap_or_else(|| format!(":{tid}"));
+        self.threads.insert(tid, (pid, comm));
+        if pid != ppid {
+            let parent = self.processes.get(&ppid).cloned().unwrap_or_default();
+            self.processes.insert(pid, parent);
+        }
+    }
+
+    /// An MMAP or MMAP2 record of executable memory.
+    pub fn map(&mut self, modules: &mut Modules, event: MapEvent<'_>) {
+        if is_jitdump(event.path) {
+            modules.add_jitdump(event.pid, Path::new(event.path));
+            return;
+        }
+        let end = event.start.saturating_add(event.len);
+        let module = module_of(modules, event);
+        let image = modules.get(module).image().cloned();
+        // JIT addresses are their own; a file without an image is guessed
+        // to be mapped at its file offsets.
+        let bias = match (&modules.get(module).kind, &image) {
+            (ModuleKind::Jit { .. }, _) => Some(0),
+            (_, Some(image)) => image.bias(event.file_offset, event.start),
+            (_, None) => None,
+        };
+        let bias = bias.unwrap_or(event.start.wrapping_sub(event.file_offset));
+        let process = self.processes.entry(event.pid).or_default();
+        for start in process.mappings.insert(Mapping {
+            start: event.start,
+            end,
+            module,
+            bias,
+        }) {
+            process.unwinder.remove_module(start);
+        }
+        if let Some(unwind) = image.and_then(|image| unwind_module(&image, event.start..end, bias))
+        {
+            process.unwinder.add_module(unwind);
+        }
+    }
+}
+
+/// Whether `path` is a jitdump file (`…/jit-PID.dump`): not code, a marker
+/// a JIT runtime maps so that the recording tells where its dump is.
+fn is_jitdump(path: &str) -> bool {
+    let name = path.rsplit('/').next().unwrap_or(path);
+    name.starts_with("jit-") && name.ends_with(".dump")
+}
+
+/// Paths perf gives anonymous memory: JIT code lives there.
+fn is_anonymous(path: &str) -> bool {
+    path.is_empty()
+        || path == "//anon"
+        || path == "/dev/zero"
+        || path.starts_with("/anon_hugepage")
+        || path.starts_with("[anon:")
+        || path.starts_with("/memfd:")
+}
+
+/// The module a mapping event maps.
+fn module_of(modules: &mut Modules, event: MapEvent<'_>) -> ModuleId {
+    if is_anonymous(event.path) {
+        modules.jit(event.pid)
+    } else {
+        modules.file(event.path, event.build_id)
+    }
+}

@@ -1,0 +1,306 @@
+//! The read phase: every record of a perf.data file, in time order, turned
+//! into process state and raw stacks.
+
+use std::borrow::Cow;
+use std::collections::HashMap;
+use std::fs::File;
+use std::io::Cursor;
+use std::path::Path;
+
+use anyhow::{Context as _, Result, anyhow};
+use indicatif::ProgressBar;
+use linux_perf_data::linux_perf_event_reader::{
+    CpuMode, EventRecord, Mmap2FileId, RawEventRecord, RecordType, SampleRecord,
+};
+use linux_perf_data::{PerfFileReader, PerfFileRecord};
+use memmap2::Mmap;
+
+use super::callchain::{self, Context};
+use super::modules::Modules;
+use super::processes::{MapEvent, Process, Processes};
+use super::raw_stacks::{RawFrame, RawStacks, lookup_address};
+use super::unwind::{UnwindCache, UnwindEnd, UserFrame, unwind_user};
+use super::{Options, Stats};
+use super::{cut_short, header_check};
+use crate::output::note;
+
+/// The bytes of a record's header (`perf_event_header`).
+const RECORD_HEADER: u64 = 8;
+
+/// `PROT_EXEC` in an MMAP2 record's protection.
+const PROT_EXEC: u32 = 4;
+
+/// What the read phase found.
+pub struct Recording {
+    pub modules: Modules,
+    pub raw: RawStacks,
+    pub stats: Stats,
+}
+
+/// Reads every record of the perf.data file at `path` (called `name` in
+/// messages; errors do not name it, their callers do); `progress` advances
+/// by each record's bytes.
+pub fn read(
+    path: &Path,
+    name: &str,
+    options: &Options,
+    progress: &ProgressBar,
+) -> Result<Recording> {
+    let file = File::open(path).context("cannot open")?;
+    // SAFETY: read-only mapping of a file perf has finished writing.
+    let data = unsafe { Mmap::map(&file) }.context("cannot map")?;
+    let unreadable = || "not a readable perf.data file".to_string();
+    let parsed = if header_check::fits(&data) {
+        PerfFileReader::parse_file(Cursor::new(Cow::Borrowed(&data[..])))
+            .map_err(anyhow::Error::from)
+    } else {
+        Err(anyhow!(
+            "its header names sections past the end of the file"
+        ))
+    };
+    let PerfFileReader {
+        mut perf_file,
+        mut record_iter,
+    } = match parsed {
+        Ok(reader) => reader,
+        Err(error) => {
+            let Some(repaired) = cut_short::repair(&data).filter(|file| header_check::fits(file))
+            else {
+                return Err(error.context(unreadable()));
+            };
+            note(format!(
+                "{name}: header and file disagree (perf did not finish writing it?); reading the records it has"
+            ));
+            PerfFileReader::parse_file(Cursor::new(Cow::Owned(repaired)))
+                .with_context(unreadable)?
+        }
+    };
+    let build_ids: HashMap<String, Vec<u8>> = perf_file
+        .build_ids()
+        .unwrap_or_default()
+        .into_values()
+        .map(|info| {
+            (
+                String::from_utf8_lossy(&info.path).into_owned(),
+                info.build_id,
+            )
+        })
+        .collect();
+    let mut reader = Reader::new(Modules::new(build_ids), options.perf_compat);
+    loop {
+        match record_iter.next_record(&mut perf_file) {
+            Ok(Some(PerfFileRecord::EventRecord { attr_index, record })) => {
+                progress.inc(RECORD_HEADER + record.data.len() as u64);
+                reader.record(attr_index, &record);
+            }
+            Ok(Some(PerfFileRecord::UserRecord(_))) => {}
+            Ok(None) => break,
+            Err(error) => {
+                note(format!("{name}: {error}; using the records before it"));
+                break;
+            }
+        }
+    }
+    Ok(reader.finish())
+}
+
+/// The state of the read phase.
+struct Reader {
+    modules: Modules,
+    processes: Processes,
+    raw: RawStacks,
+    stats: Stats,
+    cache: Box<UnwindCache>,
+    /// The event whose samples are kept: the first one sampled.
+    main_attr: Option<usize>,
+    user_frames: Vec<UserFrame>,
+    /// Look recorded return addresses up as they are (`perf script` 6.1).
+    raw_return_addresses: bool,
+}
+
+impl Reader {
+    fn new(modules: Modules, raw_return_addresses: bool) -> Self {
+        Self {
+            modules,
+            processes: Processes::default(),
+            raw: RawStacks::default(),
+            stats: Stats::default(),
+            cache: Box::new(UnwindCache::new()),
+            main_attr: None,
+            user_frames: Vec::new(),
+            raw_return_addresses,
+        }
+    }
+
+    fn finish(self) -> Recording {
+        Recording {
+            modules: self.modules,
+            raw: self.raw,
+            stats: self.stats,
+        }
+    }
+
+    /// Handles one kernel record.
+    fn record(&mut self, attr_index: usize, record: &RawEventRecord<'_>) {
+        if record.record_type == RecordType::LOST_SAMPLES {
+            self.stats.lost_samples += lost_samples(record);
+            return;
+        }
+        let Ok(parsed) = record.parse() else {
+            self.stats.bad_records += 1;
+            return;
+        };
+        match parsed {
+            EventRecord::Sample(sample) => {
+                let main = *self.main_attr.get_or_insert(attr_index);
+                if main == attr_index {
+                    self.sample(&sample);
+                } else {
+                    self.stats.other_event_samples += 1;
+                }
+            }
+            EventRecord::Comm(comm) => {
+                let name = String::from_utf8_lossy(&comm.name.as_slice()).into_owned();
+                self.processes
+                    .set_comm(comm.pid, comm.tid, &name, comm.is_execve);
+            }
+            EventRecord::Fork(fork) => {
+                self.processes
+                    .fork(fork.pid, fork.ppid, fork.tid, fork.ptid);
+            }
+            EventRecord::Mmap(mmap) if mmap.is_executable && mmap.pid != -1 => {
+                let path = String::from_utf8_lossy(&mmap.path.as_slice()).into_owned();
+                self.map(MapEvent {
+                    pid: mmap.pid,
+                    start: mmap.address,
+                    len: mmap.length,
+                    file_offset: mmap.page_offset,
+                    path: &path,
+                    build_id: None,
+                });
+            }
+            EventRecord::Mmap2(mmap) if mmap.protection & PROT_EXEC != 0 && mmap.pid != -1 => {
+                let path = String::from_utf8_lossy(&mmap.path.as_slice()).into_owned();
+                let build_id = match &mmap.file_id {
+                    Mmap2FileId::BuildId(id) => Some(id.as_slice()),
+                    Mmap2FileId::InodeAndVersion(_) => None,
+                };
+                self.map(MapEvent {
+                    pid: mmap.pid,
+                    start: mmap.address,
+                    len: mmap.length,
+                    file_offset: mmap.page_offset,
+                    path: &path,
+                    build_id,
+                });
+            }
+            EventRecord::Lost(lost) => {
+                self.stats.lost_records += 1;
+                self.stats.lost_events += lost.count;
+            }
+            _ => {}
+        }
+    }
+
+    fn map(&mut self, event: MapEvent<'_>) {
+        self.processes.map(&mut self.modules, event);
+    }
+
+    /// Turns one sample into a raw stack: kernel frames from the call
+    /// chain, then user frames unwound from the stack copy when there is
+    /// one, else from the call chain.
+    fn sample(&mut self, sample: &SampleRecord<'_>) {
+        self.stats.samples += 1;
+        let pid = sample.pid.unwrap_or(-1);
+        let tid = sample.tid.unwrap_or(pid);
+        let process = self.processes.process(pid);
+        let user_stack = match (&sample.user_regs, sample.user_stack) {
+            (Some(regs), Some((stack, size))) if size > 0 => {
+                let size = usize::try_from(size).unwrap_or(usize::MAX).min(stack.len());
+                stack.get(0..size).map(|stack| (regs, stack))
+            }
+            _ => None,
+        };
+        let initial = match sample.cpu_mode {
+            CpuMode::Kernel => Context::Kernel,
+            CpuMode::User => Context::User,
+            _ => Context::Other,
+        };
+        let mut pushed = false;
+        if let Some(chain) = sample.callchain {
+            let frames = callchain::frames(chain, initial)
+                .filter(|frame| frame.context != Context::User || user_stack.is_none());
+            for frame in frames {
+                let as_is = frame.is_ip || self.raw_return_addresses;
+                let raw = recorded_frame(
+                    &mut self.modules,
+                    process,
+                    frame.context,
+                    frame.address,
+                    as_is,
+                );
+                self.raw.push_frame(raw);
+                pushed = true;
+            }
+        }
+        if let Some((regs, stack)) = user_stack {
+            self.user_frames.clear();
+            let end = unwind_user(
+                &process.unwinder,
+                &mut self.cache,
+                regs,
+                stack,
+                &mut self.user_frames,
+            );
+            for &frame in &self.user_frames {
+                let raw = match frame {
+                    UserFrame::Ip(address) => process.frame(address, true),
+                    UserFrame::Return(address) => process.frame(address, false),
+                };
+                let raw = raw.unwound();
+                self.raw.push_frame(raw);
+                pushed = true;
+            }
+            // perf marks a stack cut at the end of the copy with an
+            // `[unknown]` caller; so do we.
+            if end == UnwindEnd::Truncated {
+                self.raw.push_frame(RawFrame::UNKNOWN);
+            }
+        }
+        if !pushed && let Some(ip) = sample.ip {
+            let raw = recorded_frame(&mut self.modules, process, initial, ip, true);
+            self.raw.push_frame(raw);
+        }
+        let comm = self.raw.comm(&self.processes.comm(tid));
+        self.raw.finish_stack(comm);
+    }
+}
+
+/// The raw frame of an address the kernel recorded (call chain or sample
+/// ip) in `context`; `as_is`: look it up as it is, not one byte back.
+fn recorded_frame(
+    modules: &mut Modules,
+    process: &Process,
+    context: Context,
+    address: u64,
+    as_is: bool,
+) -> RawFrame {
+    match context {
+        Context::Kernel => RawFrame {
+            module: modules.kernel(),
+            address: lookup_address(address, as_is),
+            unwound: false,
+        },
+        Context::User => process.frame(address, as_is),
+        Context::Other => RawFrame::UNKNOWN,
+    }
+}
+
+/// The count of a LOST_SAMPLES record (its first field, in the file's
+/// byte order: little-endian on every machine perf.data comes from here).
+fn lost_samples(record: &RawEventRecord<'_>) -> u64 {
+    let body = record.data.as_slice();
+    body.get(..8)
+        .and_then(|bytes| bytes.try_into().ok())
+        .map_or(0, u64::from_le_bytes)
+}

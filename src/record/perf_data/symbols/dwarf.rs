@@ -1,0 +1,84 @@
+//! DWARF debug information of one file, through addr2line: the chain of
+//! inlined functions at an address.
+
+use std::borrow::Cow;
+
+use addr2line::gimli::{self, EndianSlice, RunTimeEndian};
+use object::{Object, ObjectSection};
+
+/// The DWARF sections of one file (decompressed where they were
+/// compressed; the others borrowed from the file's mapping).
+pub struct DwarfSections<'a> {
+    sections: gimli::DwarfSections<Cow<'a, [u8]>>,
+    endian: RunTimeEndian,
+}
+
+/// The sections addr2line reads for functions, inlining and lines; the
+/// others (location lists, macros, …) are large in optimized code and,
+/// compressed in distribution debug files, costly to inflate.
+const NEEDED: [gimli::SectionId; 10] = [
+    gimli::SectionId::DebugAbbrev,
+    gimli::SectionId::DebugAddr,
+    gimli::SectionId::DebugAranges,
+    gimli::SectionId::DebugInfo,
+    gimli::SectionId::DebugLine,
+    gimli::SectionId::DebugLineStr,
+    gimli::SectionId::DebugRanges,
+    gimli::SectionId::DebugRngLists,
+    gimli::SectionId::DebugStr,
+    gimli::SectionId::DebugStrOffsets,
+];
+
+/// Line and inline information of one file.
+pub type Context<'s> = addr2line::Context<EndianSlice<'s, RunTimeEndian>>;
+
+impl<'a> DwarfSections<'a> {
+    /// The sections of `file`; `None` if it has no `.debug_info`.
+    pub fn load(file: &object::File<'a>) -> Option<Self> {
+        let info = file.section_by_name(".debug_info")?;
+        if info.size() == 0 {
+            return None;
+        }
+        let endian = if file.is_little_endian() {
+            RunTimeEndian::Little
+        } else {
+            RunTimeEndian::Big
+        };
+        let sections = gimli::DwarfSections::load(|id| -> Result<_, ()> {
+            let data = NEEDED
+                .contains(&id)
+                .then(|| file.section_by_name(id.name()))
+                .flatten()
+                .and_then(|section| section.uncompressed_data().ok());
+            Ok(data.unwrap_or(Cow::Borrowed(&[])))
+        })
+        .ok()?;
+        Some(Self { sections, endian })
+    }
+
+    /// An addr2line context over these sections.
+    pub fn context(&self) -> Option<Context<'_>> {
+        let dwarf = self
+            .sections
+            .borrow(|section| EndianSlice::new(section, self.endian));
+        addr2line::Context::from_dwarf(dwarf).ok()
+    }
+}
+
+/// The linkage (mangled) names — the plain names where there is none — of
+/// the functions at `address`, innermost (most deeply inlined) first.
+/// Empty when DWARF knows no function there, or one of them has no name.
+pub fn function_names(context: &Context<'_>, address: u64) -> Vec<String> {
+    let mut names = Vec::new();
+    let Ok(mut frames) = context.find_frames(address).skip_all_loads() else {
+        return names;
+    };
+    while let Ok(Some(frame)) = frames.next() {
+        let Some(name) = frame.function.as_ref().and_then(|f| f.raw_name().ok()) else {
+            names.clear();
+            return names;
+        };
+        names.push(name.into_owned());
+    }
+    names
+}

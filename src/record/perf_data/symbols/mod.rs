@@ -1,0 +1,197 @@
+//! The symbolize phase: every distinct raw frame (module, address) becomes
+//! its function frames — several where functions were inlined — once, at
+//! the end, module by module.
+
+mod address_table;
+mod debug_file;
+mod demangle;
+mod dwarf;
+mod elf;
+mod jitdump;
+mod kallsyms;
+mod perf_map;
+mod symtab;
+
+use std::path::Path;
+use std::sync::atomic::{AtomicUsize, Ordering as AtomicOrdering};
+
+use rustc_hash::FxHashMap;
+
+use super::modules::{ModuleId, ModuleKind, Modules};
+use super::names::function_label;
+use super::raw_stacks::RawFrame;
+use super::{Frame, FrameId, Options};
+use address_table::AddressTable;
+
+/// A function frame before it is interned: printed name (demangled) and
+/// identity (see [`Frame::identity`]).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct SymbolFrame {
+    pub name: String,
+    pub identity: Option<String>,
+}
+
+/// The frames of every raw frame.
+#[derive(Debug, Default)]
+pub struct Symbolized {
+    /// Interned frames, indexed by [`FrameId`].
+    pub frames: Vec<Frame>,
+    frame_ids: FxHashMap<Frame, FrameId>,
+    /// For each raw frame (by id), its frames outermost first.
+    pub expansions: Vec<Box<[FrameId]>>,
+}
+
+impl Symbolized {
+    /// The id of `frame`, interned on first use.
+    pub fn intern(&mut self, frame: Frame) -> FrameId {
+        if let Some(&id) = self.frame_ids.get(&frame) {
+            return id;
+        }
+        let id = FrameId::try_from(self.frames.len()).expect("fewer than 2^32 frames");
+        self.frames.push(frame.clone());
+        self.frame_ids.insert(frame, id);
+        id
+    }
+}
+
+/// Symbolizes `raw_frames` (indexed by raw frame id), modules in parallel.
+pub fn symbolize(modules: &Modules, raw_frames: &[RawFrame], options: &Options) -> Symbolized {
+    let mut by_module: FxHashMap<ModuleId, Vec<usize>> = FxHashMap::default();
+    for (index, frame) in raw_frames.iter().enumerate() {
+        by_module.entry(frame.module).or_default().push(index);
+    }
+    let mut jobs: Vec<(ModuleId, Vec<usize>)> = by_module.into_iter().collect();
+    // Largest files first, so that no big one starts last.
+    jobs.sort_by_key(|(id, _)| {
+        let size = modules
+            .get(*id)
+            .image()
+            .map_or(0, |image| image.data().len());
+        std::cmp::Reverse(size)
+    });
+    let results = parallel_map(&jobs, |(module_id, indices)| {
+        let lookups: Vec<Lookup> = indices
+            .iter()
+            .map(|&i| Lookup {
+                address: raw_frames[i].address,
+                inline: options.inline && (raw_frames[i].unwound || !options.perf_compat),
+            })
+            .collect();
+        module_frames(modules, *module_id, &lookups)
+    });
+    let mut expanded: Vec<Vec<SymbolFrame>> = vec![Vec::new(); raw_frames.len()];
+    for ((module_id, indices), frames) in jobs.into_iter().zip(results) {
+        let module = modules.get(module_id);
+        for (index, mut frames) in indices.into_iter().zip(frames) {
+            if frames.is_empty() {
+                frames.push(SymbolFrame {
+                    name: module.pseudo_frame(),
+                    identity: None,
+                });
+            }
+            expanded[index] = frames;
+        }
+    }
+    let mut symbolized = Symbolized::default();
+    symbolized.expansions = expanded
+        .into_iter()
+        .map(|frames| {
+            frames
+                .into_iter()
+                .filter_map(|frame| {
+                    let name = function_label(&frame.name)?;
+                    Some(symbolized.intern(Frame {
+                        name,
+                        identity: frame.identity,
+                    }))
+                })
+                .collect()
+        })
+        .collect();
+    symbolized
+}
+
+/// `f` of each job, on as many threads as there are cores; results in the
+/// order of `jobs`.
+fn parallel_map<J: Sync, R: Send>(jobs: &[J], f: impl Fn(&J) -> R + Sync) -> Vec<R> {
+    let threads = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(jobs.len())
+        .max(1);
+    let next = AtomicUsize::new(0);
+    let mut done: Vec<(usize, R)> = std::thread::scope(|scope| {
+        let workers: Vec<_> = (0..threads)
+            .map(|_| {
+                scope.spawn(|| {
+                    let mut done = Vec::new();
+                    loop {
+                        let index = next.fetch_add(1, AtomicOrdering::Relaxed);
+                        let Some(job) = jobs.get(index) else {
+                            return done;
+                        };
+                        done.push((index, f(job)));
+                    }
+                })
+            })
+            .collect();
+        workers
+            .into_iter()
+            .flat_map(|worker| worker.join().expect("a symbolizing thread panicked"))
+            .collect()
+    });
+    done.sort_unstable_by_key(|(index, _)| *index);
+    done.into_iter().map(|(_, result)| result).collect()
+}
+
+/// An address to symbolize, and whether to expand its inline frames.
+#[derive(Debug, Clone, Copy)]
+pub struct Lookup {
+    pub address: u64,
+    pub inline: bool,
+}
+
+/// The frames at each lookup of one module, outermost first (empty where
+/// nothing names the address).
+fn module_frames(modules: &Modules, id: ModuleId, lookups: &[Lookup]) -> Vec<Vec<SymbolFrame>> {
+    let module = modules.get(id);
+    let table = match &module.kind {
+        ModuleKind::File(Some(image)) => {
+            return elf::symbolize(image, module, lookups);
+        }
+        ModuleKind::Kernel => {
+            let cached = module
+                .build_id
+                .as_deref()
+                .and_then(|build_id| modules.cache_path(build_id, "kallsyms"))
+                .and_then(|path| kallsyms::load(&path));
+            cached.or_else(|| kallsyms::load(Path::new("/proc/kallsyms")))
+        }
+        ModuleKind::Jit { pid } => {
+            let perf_map = perf_map::entries(Path::new(&module.path)).unwrap_or_default();
+            let dumps = modules
+                .jitdumps(*pid)
+                .iter()
+                .flat_map(|path| jitdump::entries(path));
+            Some(AddressTable::new(perf_map.into_iter().chain(dumps)))
+        }
+        ModuleKind::File(None) | ModuleKind::Unknown => None,
+    };
+    let table = table.unwrap_or_default();
+    lookups
+        .iter()
+        .map(|lookup| named_frames(&table, lookup.address))
+        .collect()
+}
+
+/// The frame an address table gives `address` (none if it names none).
+/// Kernel and JIT names are their own identity.
+fn named_frames(table: &AddressTable, address: u64) -> Vec<SymbolFrame> {
+    table
+        .lookup(address)
+        .map(|name| SymbolFrame {
+            name: name.to_owned(),
+            identity: None,
+        })
+        .into_iter()
+        .collect()
+}
