@@ -351,3 +351,26 @@ fn frame_pointer_call_graphs_and_flame_graph_options_are_passed_on() {
         "--inverted reaches inferno"
     );
 }
+
+#[test]
+fn a_command_too_brief_to_be_sampled_says_why() {
+    if skip() {
+        return;
+    }
+    // `true` runs for about a millisecond; at 10 Hz perf takes no sample.
+    let dir = TempDir::new().unwrap();
+    let output = Command::new(env!("CARGO_BIN_EXE_autofold"))
+        .current_dir(dir.path())
+        .args(["record", "-F", "10", "--", "true"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!output.status.success(), "{stderr}");
+    let last = stderr.lines().last().unwrap_or_default();
+    assert!(
+        last.starts_with("autofold: error: perf recorded no samples in ")
+            && last.contains("too briefly"),
+        "{stderr}"
+    );
+    assert!(!dir.path().join("flamegraph.svg").exists());
+}

@@ -78,7 +78,7 @@ fn a_command_that_does_not_exist_is_named() {
 }
 
 #[test]
-fn a_recording_without_samples_says_why() {
+fn a_recording_without_samples_says_why_on_the_perf_script_path() {
     let dir = TempDir::new().unwrap();
     // `record` writes a non-empty data file; `script` prints nothing.
     let perf = fake_perf(
@@ -88,7 +88,7 @@ fn a_recording_without_samples_says_why() {
 esac
 exit 0"#,
     );
-    let (ok, stderr) = record_with(&perf, dir.path(), &["--", "true"]);
+    let (ok, stderr) = record_with(&perf, dir.path(), &["--perf-script", "--", "true"]);
     assert!(!ok);
     assert!(stderr.contains("perf recorded no samples"), "{stderr}");
     assert!(stderr.contains("too briefly"), "{stderr}");
