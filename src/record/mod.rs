@@ -157,7 +157,11 @@ pub fn profile_of_recording(data: &Path, name: &str, options: &RecordOptions) ->
         check_perf(&options.perf)?;
         perf_script(options, data)?
     } else {
-        read_in_process(data, name, options).with_context(|| name.to_string())?
+        let read_options = perf_data::Options {
+            inline: !options.no_inline,
+            perf_compat: false,
+        };
+        read_in_process(data, name, &read_options).with_context(|| name.to_string())?
     };
     profile.inputs.push(InputInfo {
         source: name.to_string(),
@@ -167,16 +171,13 @@ pub fn profile_of_recording(data: &Path, name: &str, options: &RecordOptions) ->
     Ok(profile)
 }
 
-/// Reads the recording in-process (`perf_data`), with a progress bar over
-/// its bytes, and says in one line what perf lost.
-fn read_in_process(data: &Path, name: &str, options: &RecordOptions) -> Result<Profile> {
+/// Reads the recording at `data` (called `name` in messages) in-process
+/// (`perf_data`), with a progress bar over its bytes, and says in one line
+/// what perf lost.
+pub fn read_in_process(data: &Path, name: &str, options: &perf_data::Options) -> Result<Profile> {
     let bytes = std::fs::metadata(data).map(|m| m.len()).unwrap_or(0);
     let progress = crate::output::progress::reading_perf_data(bytes);
-    let read_options = perf_data::Options {
-        inline: !options.no_inline,
-        perf_compat: false,
-    };
-    let stacks = perf_data::read(data, name, &read_options, &progress);
+    let stacks = perf_data::read(data, name, options, &progress);
     progress.finish_and_clear();
     let stacks = stacks?;
     if let Some(line) = stacks.stats.loss_line() {
