@@ -20,16 +20,17 @@
 //! Run as a test (`cargo test --benches`, without `--bench`), it defaults to
 //! 1,000 stacks and one run, as a smoke test.
 
+mod runner;
 mod synth;
 
 use std::env;
-use std::ffi::OsString;
 use std::fs::{self, File};
 use std::io::{self, BufWriter};
-use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
-use std::process::{self, Command, Stdio};
+use std::process;
 use std::time::Instant;
+
+use runner::{Sample, Tool, env_number, mb, measure, median};
 
 /// Stacks in the full profile.
 const FULL_STACKS: usize = 100_000;
@@ -49,25 +50,6 @@ struct Config {
     stacks: usize,
     runs: usize,
     seed: u64,
-}
-
-/// One tool and how to invoke it.
-struct Tool {
-    name: &'static str,
-    program: PathBuf,
-    /// Arguments, the input and output paths included where the tool takes them.
-    args: Vec<OsString>,
-    /// File standard output goes to (for tools that only write there).
-    stdout: Option<PathBuf>,
-    /// File standard error goes to, shown when the tool fails.
-    stderr: PathBuf,
-}
-
-/// One measured run.
-#[derive(Clone, Copy)]
-struct Sample {
-    seconds: f64,
-    max_rss_bytes: u64,
 }
 
 fn main() {
@@ -130,19 +112,6 @@ fn config() -> io::Result<Config> {
     })
 }
 
-/// The number in environment variable `name`, or `default` when unset.
-fn env_number<T: std::str::FromStr>(name: &str, default: T) -> io::Result<T> {
-    match env::var(name) {
-        Ok(value) => value.trim().parse().map_err(|_| {
-            io::Error::new(
-                io::ErrorKind::InvalidInput,
-                format!("{name}={value:?} is not a number"),
-            )
-        }),
-        Err(_) => Ok(default),
-    }
-}
-
 /// Checks that the generator gives the same bytes twice for one seed.
 fn check_deterministic(seed: u64) -> io::Result<()> {
     let (mut first, mut second) = (Vec::new(), Vec::new());
@@ -191,112 +160,7 @@ fn inferno(program: PathBuf, input: &Path, dir: &Path) -> Tool {
 
 /// `inferno-collapse-recursive` on PATH, else in ~/.cargo/bin.
 fn find_inferno() -> Option<PathBuf> {
-    const NAME: &str = "inferno-collapse-recursive";
-    let path = env::var_os("PATH").unwrap_or_default();
-    let cargo_bin = env::var_os("HOME").map(|home| Path::new(&home).join(".cargo/bin"));
-    env::split_paths(&path)
-        .chain(cargo_bin)
-        .map(|dir| dir.join(NAME))
-        .find(|candidate| candidate.is_file())
-}
-
-/// Runs every tool `runs` times, taking turns; `samples[tool][run]`.
-fn measure(tools: &[Tool], runs: usize) -> io::Result<Vec<Vec<Sample>>> {
-    let mut samples = vec![Vec::with_capacity(runs); tools.len()];
-    for run in 1..=runs {
-        for (tool, samples) in tools.iter().zip(&mut samples) {
-            let sample = run_once(tool)?;
-            eprintln!(
-                "  run {run}/{runs} {:<28} {:>7.2} s {:>8.1} MB",
-                tool.name,
-                sample.seconds,
-                mb(sample.max_rss_bytes)
-            );
-            samples.push(sample);
-        }
-    }
-    Ok(samples)
-}
-
-/// Runs `tool` once; its wall time and peak RSS.
-fn run_once(tool: &Tool) -> io::Result<Sample> {
-    let stdout = match &tool.stdout {
-        Some(path) => Stdio::from(File::create(path)?),
-        None => Stdio::null(),
-    };
-    let stderr = File::create(&tool.stderr)?;
-    let mut command = Command::new(&tool.program);
-    command
-        .args(&tool.args)
-        .stdin(Stdio::null())
-        .stdout(stdout)
-        .stderr(stderr);
-    force_fork(&mut command);
-    let started = Instant::now();
-    let child = command.spawn().map_err(|err| describe(tool, err))?;
-    let (status, max_rss_bytes) = wait_with_rusage(child.id())?;
-    let seconds = started.elapsed().as_secs_f64();
-    if !exited_ok(status) {
-        let errors = fs::read_to_string(&tool.stderr).unwrap_or_default();
-        return Err(io::Error::other(format!(
-            "{} failed (wait status {status}):\n{errors}",
-            tool.name
-        )));
-    }
-    Ok(Sample {
-        seconds,
-        max_rss_bytes,
-    })
-}
-
-/// Makes `command` start its child with fork rather than `posix_spawn`.
-///
-/// `posix_spawn` shares this process's memory until the exec, and Linux then
-/// counts this process's peak RSS into the child's `ru_maxrss`. After a
-/// fork, the child's count starts from this process's current RSS instead,
-/// which is small: the profile was streamed to disk.
-fn force_fork(command: &mut Command) {
-    // SAFETY: the hook does nothing, so it is async-signal-safe; having one
-    // at all is what makes the standard library fork.
-    unsafe {
-        command.pre_exec(|| Ok(()));
-    }
-}
-
-/// Adds the tool's name to a spawn error.
-fn describe(tool: &Tool, err: io::Error) -> io::Error {
-    io::Error::new(
-        err.kind(),
-        format!("cannot run {}: {err}", tool.program.display()),
-    )
-}
-
-/// Waits for child `pid`; its wait status and peak RSS in bytes.
-///
-/// Reaps the child with `wait4`, so the `Child` handle must not be waited on
-/// afterwards.
-fn wait_with_rusage(pid: u32) -> io::Result<(i32, u64)> {
-    let mut status = 0;
-    // SAFETY: rusage is plain old data; all zeroes is a valid value.
-    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
-    loop {
-        // SAFETY: `status` and `usage` are valid for writes for the call.
-        let reaped = unsafe { libc::wait4(pid as libc::pid_t, &mut status, 0, &mut usage) };
-        if reaped >= 0 {
-            break;
-        }
-        let err = io::Error::last_os_error();
-        if err.kind() != io::ErrorKind::Interrupted {
-            return Err(err);
-        }
-    }
-    // Linux reports ru_maxrss in KiB.
-    Ok((status, usage.ru_maxrss.max(0) as u64 * 1024))
-}
-
-/// Whether a wait status is a normal exit with code 0.
-fn exited_ok(status: i32) -> bool {
-    libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0
+    runner::find_program("inferno-collapse-recursive")
 }
 
 /// Prints the table of medians and the goals.
@@ -333,27 +197,3 @@ fn goal(label: &str, ratio: f64, limit: f64) {
 
 /// Label of the time ratio.
 const TIME_LABEL: &str = "time   autofold / inferno";
-
-/// The per-field medians of `samples` (not empty).
-fn median(samples: &[Sample]) -> Sample {
-    Sample {
-        seconds: median_of(samples.iter().map(|s| s.seconds).collect()),
-        max_rss_bytes: median_of(samples.iter().map(|s| s.max_rss_bytes as f64).collect()) as u64,
-    }
-}
-
-/// The median of `values` (not empty); the mean of the middle two when even.
-fn median_of(mut values: Vec<f64>) -> f64 {
-    values.sort_by(f64::total_cmp);
-    let mid = values.len() / 2;
-    if values.len() % 2 == 1 {
-        values[mid]
-    } else {
-        (values[mid - 1] + values[mid]) / 2.0
-    }
-}
-
-/// Bytes in (decimal) megabytes.
-fn mb(bytes: u64) -> f64 {
-    bytes as f64 / 1e6
-}
