@@ -35,10 +35,14 @@ pub struct Cli {
 /// The subcommands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Fold recursion cycles in folded stacks or `perf script` output.
+    /// Fold the recursion cycles of a profile from any profiler.
     ///
+    /// Reads folded stacks, perf script output, perf.data, pprof (Go,
+    /// pprof-rs, Pyroscope, Parca), Chrome/Node .cpuprofile, py-spy and more
+    /// (gzip-compressed or not; the format is detected from the content).
     /// Writes the folded stacks to standard output (or -o FILE), and with
-    /// --svg / --report also the flame graph and the JSON cycle report.
+    /// --svg / --report / --pprof also the flame graph, the JSON cycle report
+    /// and a gzipped pprof.
     ///
     /// Example: autofold fold stacks.folded --svg flame.svg > folded.txt
     Fold(FoldArgs),
@@ -49,9 +53,11 @@ pub enum Command {
     /// Profile a command with perf and write its folded flame graph.
     ///
     /// Runs CMD under `perf record` (DWARF call graphs, stacks kept far past
-    /// perf's default of 127 frames), folds the recursion cycles, writes the
-    /// flame graph (-o, default flamegraph.svg) and prints the cycle report
-    /// to standard error. Exits with the command's exit code.
+    /// perf's default of 127 frames), reads the recording in-process (user
+    /// stacks unwound, JIT code included; symbols and inline frames resolved
+    /// once per address), folds the recursion cycles, writes the flame graph
+    /// (-o, default flamegraph.svg) and prints the cycle report to standard
+    /// error. Exits with the command's exit code.
     ///
     /// Example: autofold record -- ./target/debug/even-odd 200
     Record(RecordArgs),
@@ -92,9 +98,11 @@ pub struct InputArgs {
     #[arg(value_name = "FILE")]
     pub files: Vec<PathBuf>,
 
+    /// How the inputs are read.
     #[command(flatten)]
     pub read: ReadArgs,
 
+    /// How cycles are found and folded.
     #[command(flatten)]
     pub engine: EngineArgs,
 }
@@ -179,6 +187,7 @@ impl InputArgs {
 /// `autofold fold`.
 #[derive(Debug, Args)]
 pub struct FoldArgs {
+    /// The profiles to read, and how.
     #[command(flatten)]
     pub input: InputArgs,
 
@@ -199,6 +208,7 @@ pub struct FoldArgs {
     #[arg(long, value_name = "FILE")]
     pub pprof: Option<PathBuf>,
 
+    /// How the flame graph looks.
     #[command(flatten)]
     pub render: RenderArgs,
 }
@@ -359,9 +369,11 @@ pub struct ProfilingArgs {
     pub ignore_status: bool,
 
     /// How cycles are found and folded.
+    /// How cycles are found and folded.
     #[command(flatten)]
     pub engine: EngineArgs,
 
+    /// How the flame graph looks.
     /// How the flame graph looks.
     #[command(flatten)]
     pub render: RenderArgs,
@@ -416,6 +428,7 @@ impl FoldArgs {
 /// `autofold report`.
 #[derive(Debug, Args)]
 pub struct ReportArgs {
+    /// The profiles to read, and how.
     #[command(flatten)]
     pub input: InputArgs,
 
@@ -497,12 +510,15 @@ pub struct DiffArgs {
     #[arg(long, value_enum, default_value_t = ReportFormat::Text)]
     pub format: ReportFormat,
 
+    /// How the inputs are read.
     #[command(flatten)]
     pub read: ReadArgs,
 
+    /// How cycles are found and folded.
     #[command(flatten)]
     pub engine: EngineArgs,
 
+    /// How the flame graph looks.
     #[command(flatten)]
     pub render: RenderArgs,
 }
