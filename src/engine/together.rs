@@ -161,4 +161,41 @@ mod tests {
         assert_eq!(folded_text(&together[0]), folded_text(&alone));
         assert_eq!(together[0].report, alone.report);
     }
+
+    /// A recursion through five plumbing functions: `sort` does the work
+    /// (calls `partition`), `join` is called from everywhere.
+    fn plumbed(prog: &str) -> Profile {
+        let round = "join;job;catch;wrap;sort";
+        let deep = format!("{prog};main;{round};{round};{round}");
+        let mut lines = vec![format!("{deep};partition"); 6];
+        lines.push(format!("{deep};join;spin"));
+        // Many outside callers of `join` (the old rule's main entry), whose
+        // runs end in `job`.
+        lines.extend(["a", "b", "c", "d"].map(|caller| format!("{prog};{caller};join;job")));
+        profile(&lines.iter().map(String::as_str).collect::<Vec<_>>())
+    }
+
+    #[test]
+    fn a_giant_cycle_is_named_after_where_its_samples_leave_it() {
+        let analysis = crate::engine::analyse(plumbed("prog"), &EngineOptions::default());
+        // Runs end at sort 6 times (calling partition), at job 4, join once.
+        assert_eq!(analysis.report.cycles[0].name, "{sort,+4}");
+    }
+
+    #[test]
+    fn the_programs_own_crate_comes_first() {
+        let mut p = Profile::new();
+        let round = "lib::join;lib::job;lib::catch;lib::wrap;my_app::visit";
+        let deep = format!("my-app;main;{round};{round};{round}");
+        // Most runs end in the library's join (spinning), one in visit.
+        for line in [
+            format!("{deep};lib::join;spin"),
+            format!("{deep};lib::join;spin"),
+            format!("{deep};work"),
+        ] {
+            p.push_names(line.split(';'), 1);
+        }
+        let analysis = crate::engine::analyse(p, &EngineOptions::default());
+        assert_eq!(analysis.report.cycles[0].name, "{my_app::visit,+4}");
+    }
 }
