@@ -268,6 +268,16 @@ impl Profile {
         self.push_parts(&[NO_LABEL], frames, count);
     }
 
+    /// A profile of stacks given as `label;frame;…` text, one sample each;
+    /// convenient in tests.
+    pub fn of_lines(lines: &[&str]) -> Profile {
+        let mut profile = Profile::new();
+        for line in lines {
+            profile.push_names(line.split(';'), 1);
+        }
+        profile
+    }
+
     /// Adds a stack given as names (root label first); convenient in tests.
     pub fn push_names<'a>(&mut self, names: impl IntoIterator<Item = &'a str>, count: u64) {
         let ids: Vec<FrameId> = names.into_iter().map(|n| self.frames.intern(n)).collect();

@@ -28,10 +28,7 @@ fn chromium() -> Option<PathBuf> {
     if let Some(path) = std::env::var_os("CHROMIUM") {
         return Some(path.into());
     }
-    let path = std::env::var_os("PATH").unwrap_or_default();
-    let found = std::env::split_paths(&path)
-        .flat_map(|dir| ["chromium", "chromium-browser"].map(|name| dir.join(name)))
-        .find(|candidate| candidate.is_file());
+    let found = common::on_path(&["chromium", "chromium-browser"]);
     if found.is_none() {
         eprintln!(
             "skipped: no chromium or chromium-browser on PATH and $CHROMIUM unset; \

@@ -219,15 +219,7 @@ fn recording(dir: &Path) -> Option<(Vec<u8>, u64)> {
         .status()
         .unwrap();
     assert!(status.success(), "perf record failed");
-    let listing = std::process::Command::new("perf")
-        .args(["script", "-F", "tid,time", "-i"])
-        .arg(&data)
-        .output()
-        .unwrap();
-    let samples = String::from_utf8_lossy(&listing.stdout)
-        .lines()
-        .filter(|l| !l.trim().is_empty())
-        .count() as u64;
+    let samples = common::perf::samples_in(&data);
     Some((fs::read(&data).unwrap(), samples))
 }
 

@@ -335,12 +335,8 @@ fn pprof_out_keeps_the_folded_stacks_and_their_total() {
 
 #[test]
 fn go_tool_pprof_reads_the_pprof_autofold_writes() {
-    let Ok(go) = which("go") else {
-        if std::env::var_os("AUTOFOLD_SKIP_PROFILER_TESTS").is_some() {
-            eprintln!("skipped: go not installed and AUTOFOLD_SKIP_PROFILER_TESTS set");
-            return;
-        }
-        panic!("go not found: install golang-go (Debian) or set AUTOFOLD_SKIP_PROFILER_TESTS=1");
+    let Some(go) = common::profiler("go", "GO", "apt-get install golang-go") else {
+        return;
     };
     let dir = tempfile::tempdir().unwrap();
     let pb = dir.path().join("out.pb.gz");
@@ -366,15 +362,6 @@ fn go_tool_pprof_reads_the_pprof_autofold_writes() {
     // "Showing nodes accounting for 954, 100% of 954 total"
     assert!(text.contains("of 954 total"), "{text}");
     assert!(text.contains("even_odd::{even,odd}"), "{text}");
-}
-
-/// The path of `program` on `PATH`.
-fn which(program: &str) -> Result<std::path::PathBuf, ()> {
-    let paths = std::env::var_os("PATH").ok_or(())?;
-    std::env::split_paths(&paths)
-        .map(|dir| dir.join(program))
-        .find(|p| p.is_file())
-        .ok_or(())
 }
 
 #[test]

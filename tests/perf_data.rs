@@ -21,7 +21,7 @@ use autofold::profile::{Profile, printed};
 use autofold::record::perf_data::Options;
 use autofold::record::read_in_process;
 use common::fixture;
-use common::perf::{even_odd, plumbing, skip};
+use common::perf::{even_odd, expr_program, plumbing, skip};
 
 /// Records `command` with perf into `dir/NAME.data`.
 fn perf_record(
@@ -113,19 +113,6 @@ fn assert_same_stacks(mine: &Profile, perf: &Profile) {
     );
 }
 
-/// `fixtures/expr/expr.c` compiled with `cc -O0 -g` into `dir`.
-fn expr_program(dir: &Path) -> PathBuf {
-    let program = dir.join("expr");
-    let status = Command::new("cc")
-        .args(["-O0", "-g", "-o"])
-        .arg(&program)
-        .arg(fixture("expr/expr.c"))
-        .status()
-        .unwrap();
-    assert!(status.success());
-    program
-}
-
 #[test]
 fn dwarf_recordings_read_in_process_equal_perf_script() {
     if skip() {
@@ -213,11 +200,7 @@ fn jit_code_is_unwound_by_frame_pointers() {
     if skip() {
         return;
     }
-    let Some(node) = which("node") else {
-        assert!(
-            std::env::var_os("AUTOFOLD_SKIP_PROFILER_TESTS").is_some_and(|v| v == "1"),
-            "node not found: install nodejs, or set AUTOFOLD_SKIP_PROFILER_TESTS=1"
-        );
+    let Some(node) = common::profiler("node", "NODE", "apt-get install nodejs") else {
         return;
     };
     let dir = TempDir::new().unwrap();
@@ -321,12 +304,4 @@ fn events_perf_lost_are_reported_in_one_line() {
             "{stderr}"
         );
     }
-}
-
-/// The path of `program` on `PATH`.
-fn which(program: &str) -> Option<PathBuf> {
-    let paths = std::env::var_os("PATH")?;
-    std::env::split_paths(&paths)
-        .map(|dir| dir.join(program))
-        .find(|p| p.is_file())
 }

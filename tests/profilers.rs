@@ -8,33 +8,12 @@
 mod common;
 
 use std::ffi::OsString;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 
 use serde_json::Value;
 
-use common::fixture;
-
-/// The profiler `program` (from `$VAR` if set, else `PATH`), or `None` when
-/// it is missing and missing profilers may be skipped.
-fn profiler(program: &str, var: &str, install: &str) -> Option<PathBuf> {
-    let found = std::env::var_os(var).map(PathBuf::from).or_else(|| {
-        let paths = std::env::var_os("PATH")?;
-        std::env::split_paths(&paths)
-            .map(|dir| dir.join(program))
-            .find(|p| p.is_file())
-    });
-    match found {
-        Some(path) => Some(path),
-        None if std::env::var_os("AUTOFOLD_SKIP_PROFILER_TESTS").is_some_and(|v| v == "1") => {
-            eprintln!("skipped: {program} not found (AUTOFOLD_SKIP_PROFILER_TESTS=1)");
-            None
-        }
-        None => panic!(
-            "{program} not found: {install}, or set ${var}; AUTOFOLD_SKIP_PROFILER_TESTS=1 skips this test"
-        ),
-    }
-}
+use common::{fixture, profiler};
 
 /// Runs `command`, failing the test with its output if it fails.
 fn succeed(command: &mut Command) {

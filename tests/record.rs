@@ -12,21 +12,7 @@ use std::process::{Command, Output};
 
 use tempfile::TempDir;
 
-use common::fixture;
-use common::perf::{even_odd, skip};
-
-/// `fixtures/expr/expr.c` compiled with `cc -O0 -g` into `dir`.
-fn expr_program(dir: &Path) -> PathBuf {
-    let program = dir.join("expr");
-    let status = Command::new("cc")
-        .args(["-O0", "-g", "-fno-omit-frame-pointer", "-o"])
-        .arg(&program)
-        .arg(fixture("expr/expr.c"))
-        .status()
-        .expect("cc runs");
-    assert!(status.success(), "compiling fixtures/expr/expr.c failed");
-    program
-}
+use common::perf::{even_odd, expr_program, samples_in, skip};
 
 /// What one recording left behind.
 struct Recorded {
@@ -54,16 +40,7 @@ impl Recorded {
 
     /// The number of samples perf itself lists in the kept recording.
     fn perf_samples(&self) -> u64 {
-        let listing = Command::new("perf")
-            .args(["script", "-F", "tid,time", "-i"])
-            .arg(self.path("perf.data"))
-            .output()
-            .unwrap();
-        assert!(listing.status.success(), "perf script failed");
-        String::from_utf8_lossy(&listing.stdout)
-            .lines()
-            .filter(|l| !l.trim().is_empty())
-            .count() as u64
+        samples_in(&self.path("perf.data"))
     }
 }
 

@@ -233,11 +233,7 @@ mod tests {
     use super::*;
 
     fn profile(lines: &[&str]) -> Profile {
-        let mut p = Profile::new();
-        for line in lines {
-            p.push_names(line.split(';'), 1);
-        }
-        p
+        Profile::of_lines(lines)
     }
 
     fn find(p: &Profile, filter: &FrameFilter) -> Cycles {

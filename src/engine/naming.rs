@@ -205,10 +205,7 @@ mod tests {
     use crate::profile::Profile;
 
     fn names_for(lines: &[&str]) -> Vec<String> {
-        let mut p = Profile::new();
-        for line in lines {
-            p.push_names(line.split(';'), 1);
-        }
+        let mut p = Profile::of_lines(lines);
         let cycles = cycles_of(&CallGraph::new(&p, &FrameFilter::default()), &p.frames);
         let ids = name_cycles(&cycles, &mut p.frames, &Evidence::default());
         ids.iter()

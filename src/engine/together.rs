@@ -110,11 +110,7 @@ mod tests {
     use crate::output::write_folded;
 
     fn profile(lines: &[&str]) -> Profile {
-        let mut p = Profile::new();
-        for line in lines {
-            p.push_names(line.split(';'), 1);
-        }
-        p
+        Profile::of_lines(lines)
     }
 
     fn folded_text(analysis: &Analysis) -> String {

@@ -151,11 +151,7 @@ mod tests {
     }
 
     fn profile(lines: &[&str]) -> Profile {
-        let mut p = Profile::new();
-        for line in lines {
-            p.push_names(line.split(';'), 1);
-        }
-        p
+        Profile::of_lines(lines)
     }
 
     #[test]

@@ -60,6 +60,33 @@ pub fn total(text: &str) -> u64 {
         .sum()
 }
 
+/// The first of `names` found on `PATH`.
+pub fn on_path(names: &[&str]) -> Option<PathBuf> {
+    let paths = std::env::var_os("PATH")?;
+    std::env::split_paths(&paths)
+        .flat_map(|dir| names.iter().map(move |name| dir.join(name)))
+        .find(|candidate| candidate.is_file())
+}
+
+/// The profiler `program` (from `$VAR` if set, else `PATH`), or `None` when
+/// it is missing and `AUTOFOLD_SKIP_PROFILER_TESTS=1` lets tests skip it;
+/// otherwise a missing profiler fails the test, saying how to install it.
+pub fn profiler(program: &str, var: &str, install: &str) -> Option<PathBuf> {
+    let found = std::env::var_os(var)
+        .map(PathBuf::from)
+        .or_else(|| on_path(&[program]));
+    match found {
+        Some(path) => Some(path),
+        None if std::env::var_os("AUTOFOLD_SKIP_PROFILER_TESTS").is_some_and(|v| v == "1") => {
+            eprintln!("skipped: {program} not found (AUTOFOLD_SKIP_PROFILER_TESTS=1)");
+            None
+        }
+        None => panic!(
+            "{program} not found: {install}, or set ${var}; AUTOFOLD_SKIP_PROFILER_TESTS=1 skips this test"
+        ),
+    }
+}
+
 /// A file under `fixtures/`.
 pub fn fixture(path: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))

@@ -43,3 +43,31 @@ fn debug_build(krate: &str, bin: &str) -> PathBuf {
     assert!(status.success(), "building fixtures/{krate} failed");
     dir.join("target/debug").join(bin)
 }
+
+/// `fixtures/expr/expr.c` compiled with `cc -O0 -g` (frame pointers kept)
+/// into `dir`.
+pub fn expr_program(dir: &Path) -> PathBuf {
+    let program = dir.join("expr");
+    let status = Command::new("cc")
+        .args(["-O0", "-g", "-fno-omit-frame-pointer", "-o"])
+        .arg(&program)
+        .arg(fixture("expr/expr.c"))
+        .status()
+        .expect("cc runs");
+    assert!(status.success(), "compiling fixtures/expr/expr.c failed");
+    program
+}
+
+/// The number of samples perf itself lists in the recording `data`.
+pub fn samples_in(data: &Path) -> u64 {
+    let listing = Command::new("perf")
+        .args(["script", "-F", "tid,time", "-i"])
+        .arg(data)
+        .output()
+        .unwrap();
+    assert!(listing.status.success(), "perf script failed");
+    String::from_utf8_lossy(&listing.stdout)
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .count() as u64
+}
