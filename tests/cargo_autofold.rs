@@ -156,9 +156,11 @@ fn bin_and_program_arguments_reach_the_program() {
     run.assert_recorded();
     let (cycle, depth) = run.top_cycle();
     assert_eq!(cycle, EVEN_ODD);
+    // A run is as deep as the deepest sample caught (about 300 frames; at
+    // most 102 with the default depth of 100).
     assert!(
-        depth >= 300,
-        "DEPTH 300 reached the program: the deepest run has {depth} frames (100 by default)"
+        depth > 200,
+        "DEPTH 300 reached the program: the deepest run has {depth} frames (about 100 by default)"
     );
 }
 
@@ -174,7 +176,8 @@ fn an_example_is_built_and_profiled_with_its_arguments() {
     run.assert_recorded();
     let (cycle, depth) = run.top_cycle();
     assert_eq!(cycle, THREE_WAY);
-    assert!(depth >= 150, "DEPTH 150 reached the example: {depth}");
+    // Each level calls crunch, so samples reach every depth; the default is 90.
+    assert!(depth > 120, "DEPTH 150 reached the example: {depth}");
 }
 
 /// The default is release with debug info. even-odd's own binary is no use

@@ -69,23 +69,68 @@ fn base_name(cycle: &Cycle, frames: &Frames, evidence: &Evidence) -> String {
     if let [only] = names.as_slice() {
         return (*only).to_string();
     }
-    let prefix_len = shared_prefix_segments(&names);
-    let short: Vec<&str> = names
+    let (location, mut functions) = without_shared_location(&names);
+    functions.sort_unstable();
+    functions.dedup();
+    let suffix = location.map_or(String::new(), |l| format!(" ({l})"));
+    if let [only] = functions.as_slice() {
+        return format!("{only}{suffix}");
+    }
+    let prefix_len = shared_prefix_segments(&functions);
+    let short: Vec<&str> = functions
         .iter()
         .map(|n| strip_segments(n, prefix_len))
         .collect();
-    let listed = if names.len() <= MAX_LISTED {
+    let listed = if functions.len() <= MAX_LISTED {
         short.join(",")
     } else {
-        let main = main_member(cycle, frames, evidence);
-        let main = names
+        let main = frames.name(cycle.members[main_member(cycle, frames, evidence)]);
+        let main = function_of(main, location);
+        let main = functions
             .iter()
-            .position(|&n| n == frames.name(cycle.members[main]))
-            .expect("the main member has a name");
-        format!("{},+{}", short[main], names.len() - 1)
+            .position(|&f| f == main)
+            .expect("the main member is listed");
+        format!("{},+{}", short[main], functions.len() - 1)
     };
-    let prefix = names[0][..names[0].len() - short[0].len()].to_string();
-    format!("{prefix}{{{listed}}}")
+    let prefix = &functions[0][..functions[0].len() - short[0].len()];
+    format!("{prefix}{{{listed}}}{suffix}")
+}
+
+/// Where every name is `function (file:line)` (py-spy's frames, and
+/// autofold's for a `.cpuprofile`) with one file: that file, and the names
+/// without their location; else no file and the names as they are.
+fn without_shared_location<'a>(names: &[&'a str]) -> (Option<&'a str>, Vec<&'a str>) {
+    let split: Option<Vec<(&str, &str)>> = names.iter().map(|n| location_of(n)).collect();
+    match split {
+        Some(split) if split.iter().all(|(_, file)| *file == split[0].1) => {
+            (Some(split[0].1), split.iter().map(|(f, _)| *f).collect())
+        }
+        _ => (None, names.to_vec()),
+    }
+}
+
+/// `function (file:line)` split into the function and the file (a line
+/// number after the last `:` is dropped); `None` for other names.
+fn location_of(name: &str) -> Option<(&str, &str)> {
+    let inner = name.strip_suffix(')')?;
+    let open = inner.rfind(" (")?;
+    let (function, location) = (&inner[..open], &inner[open + 2..]);
+    if function.is_empty() || location.is_empty() || location.contains(['(', ')']) {
+        return None;
+    }
+    let file = match location.rsplit_once(':') {
+        Some((file, line)) if line.bytes().all(|b| b.is_ascii_digit()) => file,
+        _ => location,
+    };
+    Some((function, file))
+}
+
+/// A member's name as listed: without the location all members share.
+fn function_of<'a>(name: &'a str, location: Option<&str>) -> &'a str {
+    match (location, location_of(name)) {
+        (Some(_), Some((function, _))) => function,
+        _ => name,
+    }
 }
 
 /// The index (in `cycle.members`) of the main member (see the module
@@ -256,6 +301,24 @@ mod tests {
             "p;other;vm::bind",
         ]);
         assert_eq!(names, ["vm::{eval,+4}"]);
+    }
+
+    #[test]
+    fn a_shared_file_is_named_once_after_the_functions() {
+        assert_eq!(
+            names_for(&["p;m;even (x.py:33);odd (x.py:40);even (x.py:33)"]),
+            ["{even,odd} (x.py)"]
+        );
+        // py-spy names a function by the line it is at: one function.
+        assert_eq!(
+            names_for(&["p;m;walk (t.py:5);walk (t.py:9);walk (t.py:5)"]),
+            ["walk (t.py)"]
+        );
+        // Two files: the locations stay.
+        assert_eq!(
+            names_for(&["p;m;f (a.py:1);g (b.py:2);f (a.py:1)"]),
+            ["{f (a.py:1),g (b.py:2)}"]
+        );
     }
 
     #[test]
