@@ -77,15 +77,17 @@ pub fn add_members(svg: &[u8], cycles: &[&CycleReport], out: &mut dyn Write) -> 
 /// title without its final group, and that group must hold no `(`):
 /// parentheses in member names become fullwidth ones.
 fn members_note(cycle: &CycleReport) -> String {
-    let members = &cycle.members;
+    // Members that print alike (instances of one generic) are listed once.
+    let mut members: Vec<&String> = cycle.members.iter().collect();
+    members.dedup();
     if members.len() == 1 {
         return "; direct recursion".to_string();
     }
     let mut by_self: Vec<(&String, u64)> = members
         .iter()
-        .map(|m| {
-            let own = cycle.member_self_samples.iter().find(|s| s.name == *m);
-            (m, own.map_or(0, |s| s.samples))
+        .map(|&m| {
+            let own = cycle.member_self_samples.iter().filter(|s| s.name == *m);
+            (m, own.map(|s| s.samples).sum())
         })
         .collect();
     by_self.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(b.0)));
