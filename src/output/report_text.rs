@@ -69,7 +69,14 @@ fn write_cycle(cycle: &CycleReport, out: &mut dyn Write) -> io::Result<()> {
             cycle.members.len()
         )?;
     }
-    let mut by_self: Vec<&NamedCount> = cycle.member_self_samples.iter().collect();
+    // Members that print alike (instances of one generic) are listed once.
+    let mut by_self: Vec<NamedCount> = Vec::new();
+    for member in &cycle.member_self_samples {
+        match by_self.iter_mut().find(|m| m.name == member.name) {
+            Some(seen) => seen.samples += member.samples,
+            None => by_self.push(member.clone()),
+        }
+    }
     by_self.sort_by_key(|m| std::cmp::Reverse(m.samples));
     let members: Vec<(String, String)> = by_self
         .iter()
@@ -78,7 +85,7 @@ fn write_cycle(cycle: &CycleReport, out: &mut dyn Write) -> io::Result<()> {
     writeln!(
         out,
         "{}",
-        labelled_list(&format!("{} members:", cycle.members.len()), &members)
+        labelled_list(&format!("{} members:", by_self.len()), &members)
     )?;
     writeln!(
         out,
