@@ -34,17 +34,7 @@ fn parents_of_fill(folded: &str) -> Vec<String> {
 }
 
 fn autofold(dir: &Path, args: &[&str]) -> std::process::Output {
-    let out = Command::new(env!("CARGO_BIN_EXE_autofold"))
-        .current_dir(dir)
-        .args(args)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    out
+    common::autofold_ok(dir, args)
 }
 
 #[test]

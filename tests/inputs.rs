@@ -6,6 +6,7 @@ mod common;
 
 use std::collections::BTreeMap;
 use std::io::Cursor;
+use std::path::Path;
 use std::process::Command;
 
 use assert_cmd::cargo::CommandCargoExt;
@@ -22,21 +23,12 @@ fn autofold() -> Command {
 
 /// Runs autofold with `args`; returns standard output, failing on error.
 fn run(args: &[&str]) -> String {
-    let out = autofold().args(args).output().unwrap();
-    assert!(
-        out.status.success(),
-        "autofold {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap()
+    String::from_utf8(common::autofold_ok(Path::new("."), args).stdout).unwrap()
 }
 
 /// The JSON report of a fixture.
 fn report(path: &str, extra: &[&str]) -> Value {
-    let file = fixture(path);
-    let mut args = vec!["report", "--format", "json", file.to_str().unwrap()];
-    args.extend_from_slice(extra);
-    serde_json::from_str(&run(&args)).unwrap()
+    common::json_report(&fixture(path), extra)
 }
 
 /// The folded output of a fixture.

@@ -28,17 +28,7 @@ fn succeed(command: &mut Command) {
 
 /// autofold's JSON report of `profile`.
 fn report(profile: &Path) -> Value {
-    let out = Command::new(env!("CARGO_BIN_EXE_autofold"))
-        .args(["report", "--format", "json"])
-        .arg(profile)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).unwrap()
+    common::json_report(profile, &[])
 }
 
 /// The cycle whose members include `member`.

@@ -87,6 +87,30 @@ pub fn profiler(program: &str, var: &str, install: &str) -> Option<PathBuf> {
     }
 }
 
+/// Runs the built `autofold` in `dir` with `args`; fails the test, showing
+/// autofold's standard error, unless it succeeds.
+pub fn autofold_ok(dir: &std::path::Path, args: &[&str]) -> std::process::Output {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_autofold"))
+        .current_dir(dir)
+        .args(args)
+        .output()
+        .expect("autofold runs");
+    assert!(
+        out.status.success(),
+        "autofold {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
+}
+
+/// `autofold report --format json PROFILE EXTRA…`, which must succeed.
+pub fn json_report(profile: &std::path::Path, extra: &[&str]) -> serde_json::Value {
+    let mut args = vec!["report", "--format", "json", profile.to_str().unwrap()];
+    args.extend_from_slice(extra);
+    let out = autofold_ok(std::path::Path::new("."), &args);
+    serde_json::from_slice(&out.stdout).expect("the report is JSON")
+}
+
 /// A file under `fixtures/`.
 pub fn fixture(path: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
