@@ -320,7 +320,12 @@ impl Profile {
     /// copied.
     pub fn absorb(&mut self, mut other: Profile) {
         if self.stacks.is_empty() && self.frames.is_empty() && self.edges.is_empty() {
+            // Nothing to renumber onto: take `other` whole, after the
+            // inputs already read (which may have had no stacks).
+            let mut inputs = std::mem::take(&mut self.inputs);
+            inputs.append(&mut other.inputs);
             *self = other;
+            self.inputs = inputs;
             return;
         }
         other.renumber(&self.frames.adopt_all(&other.frames));
@@ -525,5 +530,47 @@ impl StackRef {
     /// Whether the stack has no frames.
     pub fn is_empty(&self) -> bool {
         self.len() == 0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn input(name: &str) -> InputInfo {
+        InputInfo {
+            source: name.into(),
+            format: "folded stacks".into(),
+            root_labels: true,
+        }
+    }
+
+    #[test]
+    fn absorbing_keeps_the_inputs_of_an_empty_profile() {
+        let mut all = Profile::new();
+        all.inputs.push(input("empty.folded"));
+        let mut next = Profile::of_lines(&["p;a;b"]);
+        next.inputs.push(input("b.folded"));
+        all.absorb(next);
+        let sources: Vec<&str> = all.inputs.iter().map(|i| i.source.as_str()).collect();
+        assert_eq!(sources, ["empty.folded", "b.folded"]);
+        assert_eq!(all.total_samples(), 1);
+    }
+
+    #[test]
+    fn absorbing_renumbers_frames_and_sums_samples() {
+        let mut all = Profile::of_lines(&["p;x;y"]);
+        all.absorb(Profile::of_lines(&["p;y;x", "p;z"]));
+        let text: Vec<String> = all
+            .stacks()
+            .map(|(ids, _)| {
+                let names: Vec<&str> = ids.iter().map(|&i| all.frames.name(i)).collect();
+                names.join(";")
+            })
+            .collect();
+        assert_eq!(text, ["p;x;y", "p;y;x", "p;z"]);
+        assert_eq!(all.total_samples(), 3);
+        let (x, y) = (all.frames.get("x").unwrap(), all.frames.get("y").unwrap());
+        assert!(all.edges().any(|e| e == (x, y)) && all.edges().any(|e| e == (y, x)));
     }
 }
