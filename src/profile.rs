@@ -118,6 +118,7 @@ impl Frames {
     /// its old name, printed as the new one. Ids do not change.
     pub fn identify(&mut self, display_of: impl Fn(&str) -> Option<String>) {
         let keys = std::mem::take(&mut self.keys);
+        let count = keys.len();
         self.keys = keys
             .into_iter()
             .map(|key| match key {
@@ -131,6 +132,9 @@ impl Frames {
                 other => other,
             })
             .collect();
+        // A raw name is never also the identity of another frame, so no two
+        // keys become one and ids keep their meaning.
+        assert_eq!(self.keys.len(), count, "re-keying merged two frames");
     }
 
     /// For every frame, the frame known only by the name it prints (added
