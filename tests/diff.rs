@@ -154,12 +154,7 @@ fn cycles_alone(folded: &Path) -> Vec<String> {
         &["report", "--format", "json", folded.to_str().unwrap()],
     );
     let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
-    report["cycles"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|c| c["name"].as_str().unwrap().to_string())
-        .collect()
+    common::cycle_names(&report)
 }
 
 #[test]

@@ -15,7 +15,7 @@ use serde_json::Value;
 use autofold::input::root_label::RootLabel;
 use autofold::input::{ReadOptions, Source, read_from};
 use autofold::profile::Profile;
-use common::{fixture, read_fixture, total};
+use common::{cycle_names, fixture, printed_stacks, read_fixture, total};
 
 fn autofold() -> Command {
     Command::cargo_bin("autofold").unwrap()
@@ -44,28 +44,6 @@ fn read(path: &str, options: &ReadOptions) -> Profile {
     let bytes = std::fs::read(fixture(path)).unwrap();
     let source = Source::File(path.into());
     read_from(Box::new(Cursor::new(bytes)), &source, options, 0).unwrap()
-}
-
-/// The profile's stacks as text (printed frames joined by `;`) → count.
-fn stacks_of(profile: &Profile) -> BTreeMap<String, u64> {
-    let mut map = BTreeMap::new();
-    for (ids, count) in profile.stacks() {
-        let names: Vec<&str> = autofold::profile::printed(ids)
-            .iter()
-            .map(|&i| profile.frames.name(i))
-            .collect();
-        *map.entry(names.join(";")).or_default() += count;
-    }
-    map
-}
-
-fn cycle_names(report: &Value) -> Vec<String> {
-    report["cycles"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|c| c["name"].as_str().unwrap().to_string())
-        .collect()
 }
 
 #[test]
@@ -167,7 +145,7 @@ fn go_traces() -> BTreeMap<String, u64> {
 fn go_pprof_stacks_equal_go_tool_pprof_traces() {
     let profile = read("go/even-odd.pprof", &ReadOptions::default());
     assert_eq!(profile.inputs[0].format, "gzip-compressed pprof");
-    assert_eq!(stacks_of(&profile), go_traces());
+    assert_eq!(printed_stacks(&profile), go_traces());
     assert_eq!(profile.total_samples(), 241);
 }
 
@@ -315,7 +293,7 @@ fn pprof_out_keeps_the_folded_stacks_and_their_total() {
             (stack.to_string(), count.parse().unwrap())
         })
         .collect();
-    assert_eq!(stacks_of(&back), folded_back);
+    assert_eq!(printed_stacks(&back), folded_back);
     assert_eq!(
         back.total_samples(),
         total(&read_fixture("even-odd/even-odd-deep.folded"))

@@ -15,27 +15,12 @@ use autofold::engine::{EngineOptions, analyse};
 use autofold::input::{ReadOptions, Source, read_profile};
 use autofold::profile::{NO_LABEL, Profile};
 
-use common::fixture;
+use common::{fixture, printed_stacks};
 
 /// Reads `fixtures/PATH` as `fold` and `report` do.
 fn read(path: &str) -> Profile {
     let source = Source::File(fixture(path));
     read_profile(&[source], &ReadOptions::default()).unwrap_or_else(|e| panic!("{e:#}"))
-}
-
-/// Every stack, frames joined by `;` (an empty root-label slot left out),
-/// with its count.
-fn stacks(profile: &Profile) -> BTreeMap<String, u64> {
-    let mut stacks = BTreeMap::new();
-    for (frames, count) in profile.stacks() {
-        let names: Vec<&str> = frames
-            .iter()
-            .filter(|&&id| id != NO_LABEL)
-            .map(|&id| profile.frames.name(id))
-            .collect();
-        *stacks.entry(names.join(";")).or_default() += count;
-    }
-    stacks
 }
 
 fn expected(lines: &[(&str, u64)]) -> BTreeMap<String, u64> {
@@ -75,7 +60,7 @@ fn dtrace_stacks_lose_their_offsets_and_equal_stacks_add_up() {
     // Two aggregation entries differ only in crunch's offset (+0x1d,
     // +0x24): without offsets they are one stack, 1 + 3 samples.
     assert_eq!(
-        stacks(&profile),
+        printed_stacks(&profile),
         expected(&[
             (
                 "libdyld.dylib`start;even-odd`main;even-odd`even;even-odd`crunch",
@@ -119,7 +104,7 @@ fn macos_sample_call_graph_leaves_are_stacks_under_the_thread_as_root_label() {
     assert_eq!(input_of(&profile), ("macOS sample", true));
     let stack = |frames: &str| format!("{SAMPLE_THREAD};dyld`start;even-odd`main;{frames}");
     assert_eq!(
-        stacks(&profile),
+        printed_stacks(&profile),
         BTreeMap::from([
             (stack("even-odd`even;even-odd`crunch"), 3),
             (stack("even-odd`even;even-odd`odd;even-odd`crunch"), 2),
@@ -157,7 +142,7 @@ fn vtune_self_cpu_time_becomes_milliseconds_per_stack() {
     };
     // CPU Time:Self 0.030 s is 30 ms; rows with 0 s make no stack.
     assert_eq!(
-        stacks(&profile),
+        printed_stacks(&profile),
         BTreeMap::from([
             (stack("even-odd`even;even-odd`crunch"), 30),
             (stack("even-odd`even;even-odd`odd;even-odd`crunch"), 20),
@@ -189,7 +174,7 @@ fn visual_studio_call_counts_of_leaves_are_the_counts() {
     // Every node has 5 calls: a caller's count less its last callee's is
     // never below the callee's, so only the leaves (`crunch`) make stacks.
     assert_eq!(
-        stacks(&profile),
+        printed_stacks(&profile),
         expected(&[
             ("main;even;crunch", 5),
             ("main;even;odd;crunch", 5),
@@ -215,7 +200,7 @@ fn xctrace_rows_are_samples_and_backtraces_that_print_alike_add_up() {
     // Ten rows; rows 1 and 9 share backtrace 7, row 5 has backtrace 23
     // (crunch at another address): one stack of 3.
     assert_eq!(
-        stacks(&profile),
+        printed_stacks(&profile),
         expected(&[
             ("start;main;even;crunch", 3),
             ("start;main;even;odd;crunch", 2),
@@ -242,7 +227,7 @@ fn ghc_prof_without_ticks_counts_per_mille_of_time() {
     // (crunch.go under odd), 0.6 and 0.5 (settle.go), 0.0 elsewhere; inferno
     // multiplies by 10: 497 + 493 + 6 + 5.
     assert_eq!(profile.total_samples(), 1001);
-    let stacks = stacks(&profile);
+    let stacks = printed_stacks(&profile);
     assert_eq!(
         stacks["MAIN.MAIN;Main.main;Main.main.evens;Main.even;Main.even.acc';Main.crunch;Main.crunch.go"],
         497

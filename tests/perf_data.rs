@@ -17,11 +17,11 @@ use std::process::{Command, Stdio};
 use tempfile::TempDir;
 
 use autofold::input::{Source, read_perf_script};
-use autofold::profile::{Profile, printed};
+use autofold::profile::Profile;
 use autofold::record::perf_data::Options;
 use autofold::record::read_in_process;
-use common::fixture;
 use common::perf::{even_odd, expr_program, plumbing, skip};
+use common::{fixture, printed_stacks};
 
 /// Records `command` with perf into `dir/NAME.data`.
 fn perf_record(
@@ -81,19 +81,6 @@ fn in_process(data: &Path, perf_compat: bool) -> Profile {
     read_in_process(data, "test.data", &options).unwrap()
 }
 
-/// Printed stacks (frames joined by `;`) → samples.
-fn stacks(profile: &Profile) -> BTreeMap<String, u64> {
-    let mut map = BTreeMap::new();
-    for (ids, count) in profile.stacks() {
-        let names: Vec<&str> = printed(ids)
-            .iter()
-            .map(|&i| profile.frames.name(i))
-            .collect();
-        *map.entry(names.join(";")).or_default() += count;
-    }
-    map
-}
-
 /// Checks that the two readers gave the same stacks, but for the one
 /// difference docs/RECORD.md lists for these programs: where perf's DWARF
 /// unwinder gave up (a sample in exit code, `_dl_fini` calling a
@@ -101,7 +88,7 @@ fn stacks(profile: &Profile) -> BTreeMap<String, u64> {
 /// in-process one. At most one sample in a hundred may differ so; anything
 /// else fails with the first stacks that differ.
 fn assert_same_stacks(mine: &Profile, perf: &Profile) {
-    let (mut mine, mut perf) = (stacks(mine), stacks(perf));
+    let (mut mine, mut perf) = (printed_stacks(mine), printed_stacks(perf));
     let total: u64 = perf.values().sum();
     for (stack, count) in perf.clone() {
         let matched = mine.get(&stack).copied().unwrap_or(0).min(count);

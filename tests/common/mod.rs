@@ -14,6 +14,7 @@ use autofold::engine::{EngineOptions, analyse};
 use autofold::input::{ReadOptions, Source, read_from};
 use autofold::output::report::Report;
 use autofold::output::write_folded;
+use autofold::profile::Profile;
 
 /// Folds folded-stack text; returns the folded text and the report.
 pub fn fold_text(text: &str, exclude: &[&str]) -> (String, Report) {
@@ -109,6 +110,30 @@ pub fn json_report(profile: &std::path::Path, extra: &[&str]) -> serde_json::Val
     args.extend_from_slice(extra);
     let out = autofold_ok(std::path::Path::new("."), &args);
     serde_json::from_slice(&out.stdout).expect("the report is JSON")
+}
+
+/// Every stack of `profile` as text (printed frames joined by `;`, an empty
+/// root-label slot left out) with its samples, stacks that print alike summed.
+pub fn printed_stacks(profile: &Profile) -> std::collections::BTreeMap<String, u64> {
+    let mut map = std::collections::BTreeMap::new();
+    for (ids, count) in profile.stacks() {
+        let names: Vec<&str> = autofold::profile::printed(ids)
+            .iter()
+            .map(|&i| profile.frames.name(i))
+            .collect();
+        *map.entry(names.join(";")).or_default() += count;
+    }
+    map
+}
+
+/// The names of the cycles of a JSON report, in its order.
+pub fn cycle_names(report: &serde_json::Value) -> Vec<String> {
+    report["cycles"]
+        .as_array()
+        .expect("cycles is an array")
+        .iter()
+        .map(|c| c["name"].as_str().unwrap().to_string())
+        .collect()
 }
 
 /// A file under `fixtures/`.
