@@ -4,7 +4,7 @@ use std::ffi::OsString;
 use std::path::PathBuf;
 
 use anyhow::Result;
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::{Args, Parser, Subcommand};
 use clap_complete::Shell;
 
 use crate::engine::EngineOptions;
@@ -14,7 +14,7 @@ use crate::input::root_label::RootLabel;
 use crate::input::{ReadOptions, Source};
 use crate::output::diff::DiffOptions;
 use crate::output::render::{Palette, RenderOptions, defaults};
-use crate::output::{Destination, Exports};
+use crate::output::{Destination, Exports, ReportFormat};
 use crate::record::{CallGraph, RecordOptions, Target, perf_binary};
 
 /// Flame graphs of recursive programs, with every recursion cycle folded
@@ -437,15 +437,6 @@ pub struct ReportArgs {
     pub format: ReportFormat,
 }
 
-/// How `autofold report` prints.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum ReportFormat {
-    /// A table for people.
-    Text,
-    /// JSON, for scripts (schema in docs/REPORT.md).
-    Json,
-}
-
 /// `autofold completions`.
 #[derive(Debug, Args)]
 pub struct CompletionsArgs {
@@ -555,6 +546,9 @@ impl DiffArgs {
             normalize: self.normalize,
             before_name: names(before),
             after_name: names(after),
+            output: self.output.clone(),
+            format: self.format,
+            inputs: [before, after].concat(),
         }
     }
 }

@@ -12,3 +12,8 @@ pub fn completion_script(shell: Shell) -> Vec<u8> {
     clap_complete::generate(shell, &mut Cli::command(), "autofold", &mut script);
     script
 }
+
+/// Writes the completion script of `shell` for `autofold` to `out`.
+pub fn write(shell: Shell, out: &mut dyn std::io::Write) -> std::io::Result<()> {
+    out.write_all(&completion_script(shell))
+}

@@ -13,10 +13,14 @@
 pub mod cargo;
 pub mod cli;
 pub mod completions;
+pub mod console;
 pub mod engine;
+pub mod files;
 pub mod input;
 pub mod man;
 pub mod output;
 pub mod pipeline;
+pub mod pprof_proto;
 pub mod profile;
 pub mod record;
+pub mod source;

@@ -1,110 +1,60 @@
 //! autofold's command line: parse arguments, get a profile (read it, or
-//! record it with perf), run the engine, export what was asked for.
+//! record it), find and fold its recursion cycles, write what was asked for.
 
 use std::process::ExitCode;
 
 use anyhow::Result;
 use clap::Parser;
 
-use autofold::cli::{Cli, Command, DiffArgs, FoldArgs, ManArgs, ReportArgs, ReportFormat};
-use autofold::completions::completion_script;
+use autofold::cli::{Cli, Command, DiffArgs, FoldArgs, ReportArgs};
 use autofold::engine::{analyse, analyse_together};
-use autofold::input::{ReadOptions, Source, read_profile};
-use autofold::man::{write_man_page, write_man_pages};
-use autofold::output::diff::render_diff;
-use autofold::output::diff_report::DiffReport;
-use autofold::output::{export, write_atomically, write_stdout};
+use autofold::input::{read_profile, read_sides};
+use autofold::output::diff::write_diff;
+use autofold::output::{export, print_report, write_stdout};
 use autofold::pipeline::{exit_code_of, record_and_fold};
-use autofold::profile::Profile;
+use autofold::{completions, man};
 
 fn main() -> ExitCode {
     exit_code_of(run(Cli::parse()))
 }
 
+/// Runs a subcommand; `record` exits as the profiled command did.
 fn run(cli: Cli) -> Result<ExitCode> {
-    match cli.command {
+    let done = match cli.command {
+        Command::Record(args) => return record_and_fold(&args.target(), &args.profiling),
         Command::Fold(args) => fold(args),
         Command::Report(args) => report(args),
-        Command::Record(args) => record_and_fold(&args.target(), &args.profiling),
         Command::Diff(args) => diff(args),
-        Command::Completions(args) => {
-            write_stdout(|out| out.write_all(&completion_script(args.shell)))?;
-            Ok(ExitCode::SUCCESS)
-        }
-        Command::Man(args) => man(args),
-    }
+        Command::Completions(args) => write_stdout(|out| completions::write(args.shell, out)),
+        Command::Man(args) => man::write(args.out.as_deref()),
+    };
+    done.map(|()| ExitCode::SUCCESS)
 }
 
-fn fold(args: FoldArgs) -> Result<ExitCode> {
+/// Folds the inputs: folded stacks to stdout or `-o`, and the other exports.
+fn fold(args: FoldArgs) -> Result<()> {
     let sources = args.input.sources();
     let profile = read_profile(&sources, &args.input.read_options())?;
     let analysis = analyse(profile, &args.input.engine_options()?);
-    export(&analysis, &args.exports(), &sources)?;
-    Ok(ExitCode::SUCCESS)
+    export(&analysis, &args.exports(), &sources)
 }
 
-fn report(args: ReportArgs) -> Result<ExitCode> {
-    let analysis = analyse(
-        read_profile(&args.input.sources(), &args.input.read_options())?,
-        &args.input.engine_options()?,
-    );
-    write_stdout(|out| match args.format {
-        ReportFormat::Text => analysis.report.write_text(out),
-        ReportFormat::Json => analysis.report.write_json(out),
-    })?;
-    Ok(ExitCode::SUCCESS)
+/// Prints the cycle report of the inputs (text or JSON) to standard output.
+fn report(args: ReportArgs) -> Result<()> {
+    let profile = read_profile(&args.input.sources(), &args.input.read_options())?;
+    let analysis = analyse(profile, &args.input.engine_options()?);
+    print_report(&analysis.report, args.format)
 }
 
-/// Reads both sides, analyses them together, writes the differential flame
-/// graph and prints the report to standard output (like `autofold report`:
-/// nothing else writes there, and `--format json` can be piped to a script).
-fn diff(args: DiffArgs) -> Result<ExitCode> {
+/// Compares two sides analysed together: the differential flame graph to
+/// `-o`, the diff report to standard output.
+fn diff(args: DiffArgs) -> Result<()> {
     let (before, after) = args.sides()?;
-    let read = args.read.options();
-    let profiles = vec![
-        read_side(&before, &read, "BEFORE")?,
-        read_side(&after, &read, "AFTER")?,
-    ];
-    let [before_side, after_side]: [_; 2] = analyse_together(profiles, &args.engine.options()?)
-        .try_into()
-        .expect("one analysis per side");
-    let inputs = [before.as_slice(), after.as_slice()].concat();
-    let options = args.diff_options(&before, &after);
-    write_atomically(&args.output, &inputs, |out| {
-        render_diff(
-            &before_side,
-            &after_side,
-            &options,
-            &args.render.options(),
-            out,
-        )
-    })?;
-    let report = DiffReport::new(&before_side, &after_side);
-    write_stdout(|out| match args.format {
-        ReportFormat::Text => report.write_text(out),
-        ReportFormat::Json => report.write_json(out),
-    })?;
-    Ok(ExitCode::SUCCESS)
-}
-
-/// Reads one side of a diff; a side without samples is an error.
-fn read_side(sources: &[Source], options: &ReadOptions, side: &str) -> Result<Profile> {
-    let profile = read_profile(sources, options)?;
-    if profile.total_samples() == 0 {
-        let names: Vec<String> = sources.iter().map(Source::to_string).collect();
-        anyhow::bail!("{side} ({}) has no samples to compare", names.join(", "));
-    }
-    Ok(profile)
-}
-
-fn man(args: ManArgs) -> Result<ExitCode> {
-    match &args.out {
-        Some(dir) => {
-            for page in write_man_pages(dir)? {
-                eprintln!("autofold: wrote {}", page.display());
-            }
-        }
-        None => write_stdout(write_man_page)?,
-    }
-    Ok(ExitCode::SUCCESS)
+    let profiles = read_sides(&before, &after, &args.read.options())?;
+    let analyses = analyse_together(profiles, &args.engine.options()?);
+    write_diff(
+        &analyses,
+        &args.diff_options(&before, &after),
+        &args.render.options(),
+    )
 }

@@ -10,11 +10,25 @@ use clap_mangen::Man;
 
 use crate::cargo::args::CargoCli;
 use crate::cli::Cli;
-use crate::output::write_atomically;
+use crate::files::write_output;
 
 /// Writes autofold's own man page (roff) to `out`.
 pub fn write_man_page(out: &mut dyn Write) -> io::Result<()> {
     Man::new(Cli::command()).render(out)
+}
+
+/// `autofold man`: every page into `dir` (each file written named on
+/// standard error), or autofold's own page to standard output.
+pub fn write(dir: Option<&Path>) -> Result<()> {
+    match dir {
+        Some(dir) => {
+            for page in write_man_pages(dir)? {
+                eprintln!("autofold: wrote {}", page.display());
+            }
+            Ok(())
+        }
+        None => crate::files::write_stdout(write_man_page),
+    }
 }
 
 /// Writes every man page into `dir`, creating it if needed; returns the
@@ -24,7 +38,7 @@ pub fn write_man_pages(dir: &Path) -> Result<Vec<PathBuf>> {
     let mut written = Vec::new();
     for page in pages() {
         let path = dir.join(page.get_filename());
-        write_atomically(&path, &[], |out| page.render(out))?;
+        write_output(&path, &[], |out| page.render(out))?;
         written.push(path);
     }
     Ok(written)

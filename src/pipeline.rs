@@ -9,9 +9,9 @@ use anyhow::Result;
 
 use crate::cli::ProfilingArgs;
 use crate::engine::analyse;
-use crate::input::Source;
 use crate::output::export;
 use crate::record::{Target, record};
+use crate::source::Source;
 
 /// Records `target` as `args` ask, writes the flame graph and the other
 /// outputs, prints the text report to standard error, and returns the exit

@@ -74,7 +74,7 @@ fn mutual_report_has_samples_depth_entries_and_exits() {
         "{}",
         cycle.mean_depth
     );
-    let pairs = |v: &[autofold::output::report::NamedCount]| {
+    let pairs = |v: &[autofold::engine::report::NamedCount]| {
         v.iter()
             .map(|c| (c.name.clone(), c.samples))
             .collect::<Vec<_>>()

@@ -16,10 +16,10 @@ use std::process::{Command, Stdio};
 
 use tempfile::TempDir;
 
+use autofold::input::perf_data::Options;
+use autofold::input::perf_data::read_in_process;
 use autofold::input::{Source, read_perf_script};
 use autofold::profile::Profile;
-use autofold::record::perf_data::Options;
-use autofold::record::read_in_process;
 use common::perf::{even_odd, expr_program, plumbing, skip};
 use common::{fixture, printed_stacks};
 

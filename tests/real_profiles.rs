@@ -5,7 +5,7 @@ mod common;
 
 use std::collections::BTreeMap;
 
-use autofold::output::report::Report;
+use autofold::engine::report::Report;
 use common::{fold, fold_text, fold_with, no_reroot, read_fixture, total};
 
 /// Samples per distinct frame right below the root label.
@@ -34,7 +34,7 @@ fn truncated_samples(text: &str, member: impl Fn(&str) -> bool) -> u64 {
         .sum()
 }
 
-fn cycle<'a>(report: &'a Report, name: &str) -> &'a autofold::output::report::CycleReport {
+fn cycle<'a>(report: &'a Report, name: &str) -> &'a autofold::engine::report::CycleReport {
     report
         .cycles
         .iter()

@@ -15,9 +15,9 @@ mod common;
 
 use std::io::{Cursor, Read, Write};
 
-use autofold::input::pprof::proto;
 use autofold::input::root_label::RootLabel;
 use autofold::input::{Head, ReadOptions, Source, detect, read_from};
+use autofold::pprof_proto as proto;
 use autofold::profile::{FrameId, NO_LABEL, Profile};
 use flate2::Compression;
 use flate2::read::GzDecoder;

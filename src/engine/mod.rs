@@ -8,6 +8,7 @@ pub mod fold;
 pub mod graph;
 pub mod naming;
 pub mod recursion;
+pub mod report;
 pub mod reroot;
 pub mod split;
 pub mod stats;
@@ -15,8 +16,8 @@ pub mod together;
 
 use crate::engine::fold::FoldOptions;
 use crate::engine::graph::FrameFilter;
+use crate::engine::report::Report;
 pub use crate::engine::together::analyse_together;
-use crate::output::report::Report;
 use crate::profile::Profile;
 
 /// How the engine treats frames.

@@ -14,9 +14,9 @@ use crate::engine::fold::fold;
 use crate::engine::graph::{CallGraph, Cycles, cycles_of};
 use crate::engine::naming::{Evidence, MAX_LISTED, crate_of_process, name_cycles};
 use crate::engine::recursion::{frames_on_a_stack_twice, work_by_member};
+use crate::engine::report::Report;
 use crate::engine::split::suggest_split;
 use crate::engine::{Analysis, EngineOptions};
-use crate::output::report::Report;
 use crate::profile::{FrameId, Frames, NO_LABEL, Profile};
 
 /// Finds the cycles of all `profiles` together (one call graph from all
@@ -107,16 +107,24 @@ fn own_crates(profiles: &[Profile], frames: &Frames) -> FxHashSet<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::output::write_folded;
+    use crate::profile::printed;
 
     fn profile(lines: &[&str]) -> Profile {
         Profile::of_lines(lines)
     }
 
     fn folded_text(analysis: &Analysis) -> String {
-        let mut out = Vec::new();
-        write_folded(&analysis.folded, &mut out).unwrap();
-        String::from_utf8(out).unwrap()
+        let profile = &analysis.folded;
+        profile
+            .stacks()
+            .map(|(ids, count)| {
+                let names: Vec<&str> = printed(ids)
+                    .iter()
+                    .map(|&i| profile.frames.name(i))
+                    .collect();
+                format!("{} {count}\n", names.join(";"))
+            })
+            .collect()
     }
 
     #[test]

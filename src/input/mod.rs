@@ -13,21 +13,22 @@ pub mod cpuprofile;
 pub mod demangle;
 pub mod folded;
 pub mod gzip;
+pub mod head;
 pub mod perf_data;
 pub mod perf_script;
 pub mod pprof;
 pub mod py_spy;
 pub mod root_label;
-pub mod source;
 
 use std::io::BufRead;
 
 use anyhow::{Result, bail};
 
+pub use crate::input::head::Head;
 pub use crate::input::perf_script::read_perf_script;
 use crate::input::root_label::{Labels, RootLabel};
-pub use crate::input::source::{Head, Source};
 use crate::profile::{InputInfo, Profile};
+pub use crate::source::Source;
 
 /// How inputs are read: the options `fold`, `report` and `diff` share.
 #[derive(Debug, Clone, Default)]
@@ -102,6 +103,24 @@ pub fn read_profile(sources: &[Source], options: &ReadOptions) -> Result<Profile
         profile.absorb(part);
     }
     Ok(profile)
+}
+
+/// Reads the two sides of a diff (before, after), each merged from its
+/// sources; a side without samples is an error.
+pub fn read_sides(
+    before: &[Source],
+    after: &[Source],
+    options: &ReadOptions,
+) -> Result<Vec<Profile>> {
+    let side = |sources: &[Source], name: &str| -> Result<Profile> {
+        let profile = read_profile(sources, options)?;
+        if profile.total_samples() == 0 {
+            let names: Vec<String> = sources.iter().map(Source::to_string).collect();
+            bail!("{name} ({}) has no samples to compare", names.join(", "));
+        }
+        Ok(profile)
+    };
+    Ok(vec![side(before, "BEFORE")?, side(after, "AFTER")?])
 }
 
 /// Reads one open source (named `source` in messages), detecting its format

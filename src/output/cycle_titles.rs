@@ -15,7 +15,7 @@ use std::io::{self, Write};
 
 use inferno::flamegraph::FuncFrameAttrsMap;
 
-use crate::output::report::CycleReport;
+use crate::engine::report::CycleReport;
 
 /// The attribute on a cycle frame's `<g>` that holds the cycle's index.
 pub const CYCLE_ATTRIBUTE: &str = "data-autofold-cycle";

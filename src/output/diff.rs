@@ -6,13 +6,20 @@
 //! blue ones shrank.
 
 use std::io::{self, Write};
+use std::path::PathBuf;
 
+use anyhow::Result;
 use inferno::differential;
 
 use crate::engine::Analysis;
+use crate::files::write_output;
+use crate::files::write_stdout;
+use crate::output::ReportFormat;
+use crate::output::diff_report::DiffReport;
 use crate::output::folded::write_folded;
 use crate::output::render::{RenderOptions, Titles, cycles_folded, render_lines};
 use crate::output::report_text::shorten;
+use crate::source::Source;
 
 /// The widest a side's list of inputs is written in the subtitle.
 const SIDE_WIDTH: usize = 40;
@@ -27,6 +34,30 @@ pub struct DiffOptions {
     pub before_name: String,
     /// What the after side was read from, for the subtitle.
     pub after_name: String,
+    /// Where the differential flame graph goes.
+    pub output: PathBuf,
+    /// How the diff report is printed on standard output.
+    pub format: ReportFormat,
+    /// Every input of both sides: never written over.
+    pub inputs: Vec<Source>,
+}
+
+/// Writes the differential flame graph of the two analyses (before, after)
+/// to `diff.output`, then prints the diff report to standard output (as
+/// `autofold report` does: nothing else is written there, so `--format
+/// json` can be piped to a script).
+pub fn write_diff(analyses: &[Analysis], diff: &DiffOptions, render: &RenderOptions) -> Result<()> {
+    let [before, after] = analyses else {
+        panic!("a diff has two sides, not {}", analyses.len());
+    };
+    write_output(&diff.output, &diff.inputs, |out| {
+        render_diff(before, after, diff, render, out)
+    })?;
+    let report = DiffReport::new(before, after);
+    write_stdout(|out| match diff.format {
+        ReportFormat::Text => report.write_text(out),
+        ReportFormat::Json => report.write_json(out),
+    })
 }
 
 /// Renders the differential flame graph of `before` → `after` (analysed

@@ -13,7 +13,7 @@ use rustc_hash::FxHashMap;
 use serde::Serialize;
 
 use crate::engine::Analysis;
-use crate::output::report::percent;
+use crate::engine::report::percent;
 use crate::output::report_text::{WIDTH, shorten};
 use crate::profile::printed;
 

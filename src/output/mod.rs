@@ -4,12 +4,11 @@
 pub mod cycle_titles;
 pub mod diff;
 pub mod diff_report;
-pub mod files;
+
 pub mod folded;
 pub mod pprof;
-pub mod progress;
 pub mod render;
-pub mod report;
+pub mod report_json;
 pub mod report_text;
 
 use std::path::PathBuf;
@@ -17,16 +16,29 @@ use std::path::PathBuf;
 use anyhow::Result;
 
 use crate::engine::Analysis;
-use crate::input::Source;
-pub use crate::output::files::{write_atomically, write_stdout};
+use crate::engine::report::Report;
+pub use crate::files::{write_output, write_stdout};
 pub use crate::output::folded::write_folded;
 use crate::output::pprof::write_pprof;
 use crate::output::render::{RenderOptions, render_svg};
+use crate::source::Source;
 
-/// Tells the user something worth knowing that is not an error, on
-/// standard error, as `autofold: note: …`.
-pub fn note(message: impl std::fmt::Display) {
-    eprintln!("autofold: note: {message}");
+/// How a report is printed.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum ReportFormat {
+    /// A table for people.
+    #[default]
+    Text,
+    /// JSON, for scripts (schema in docs/REPORT.md).
+    Json,
+}
+
+/// Prints `report` to standard output, as text or JSON.
+pub fn print_report(report: &Report, format: ReportFormat) -> Result<()> {
+    write_stdout(|out| match format {
+        ReportFormat::Text => report.write_text(out),
+        ReportFormat::Json => report.write_json(out),
+    })
 }
 
 /// Where the folded stacks go.
@@ -56,19 +68,19 @@ pub struct Exports {
 /// Writes every export of `analysis`; none may overwrite one of `inputs`.
 pub fn export(analysis: &Analysis, exports: &Exports, inputs: &[Source]) -> Result<()> {
     if let Some(path) = &exports.svg {
-        write_atomically(path, inputs, |out| {
+        write_output(path, inputs, |out| {
             render_svg(&analysis.folded, &analysis.report, &exports.render, out)
         })?;
     }
     if let Some(path) = &exports.report {
-        write_atomically(path, inputs, |out| analysis.report.write_json(out))?;
+        write_output(path, inputs, |out| analysis.report.write_json(out))?;
     }
     if let Some(path) = &exports.pprof {
-        write_atomically(path, inputs, |out| write_pprof(&analysis.folded, out))?;
+        write_output(path, inputs, |out| write_pprof(&analysis.folded, out))?;
     }
     match &exports.folded {
         Some(Destination::File(path)) => {
-            write_atomically(path, inputs, |out| write_folded(&analysis.folded, out))
+            write_output(path, inputs, |out| write_folded(&analysis.folded, out))
         }
         Some(Destination::Stdout) => write_stdout(|out| write_folded(&analysis.folded, out)),
         None => Ok(()),

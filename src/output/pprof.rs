@@ -14,7 +14,7 @@ use flate2::write::GzEncoder;
 use prost::Message;
 use rustc_hash::FxHashMap;
 
-use crate::input::pprof::proto;
+use crate::pprof_proto as proto;
 use crate::profile::{FrameId, Profile, printed};
 
 /// Writes `folded` as a gzip-compressed pprof profile.

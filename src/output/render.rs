@@ -8,9 +8,9 @@ use inferno::flamegraph::color::{Color, PaletteMap};
 
 pub use inferno::flamegraph::{Palette, defaults};
 
+use crate::engine::report::{CycleReport, Report};
 use crate::output::cycle_titles::{add_members, cycle_marks};
 use crate::output::folded::folded_lines;
-use crate::output::report::{CycleReport, Report};
 use crate::profile::Profile;
 
 /// The colour of every cycle frame: a blue that no warm palette uses.

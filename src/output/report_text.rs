@@ -3,7 +3,7 @@
 
 use std::io::{self, Write};
 
-use crate::output::report::{CycleReport, NamedCount, Report, percent};
+use crate::engine::report::{CycleReport, NamedCount, Report, percent};
 
 /// The widest line the text report writes.
 pub const WIDTH: usize = 80;
@@ -17,8 +17,15 @@ const MIN_NAME: usize = 8;
 /// Indent of the detail lines under a cycle's row.
 const INDENT: &str = "      ";
 
+impl Report {
+    /// Writes the report as text for people, at most 80 columns wide.
+    pub fn write_text(&self, out: &mut dyn Write) -> io::Result<()> {
+        write(self, out)
+    }
+}
+
 /// Writes `report` as text.
-pub fn write(report: &Report, out: &mut dyn Write) -> io::Result<()> {
+fn write(report: &Report, out: &mut dyn Write) -> io::Result<()> {
     let total = report.total_samples;
     let (trivial, listed): (Vec<&CycleReport>, Vec<&CycleReport>) =
         report.cycles.iter().partition(|c| c.is_trivial(total));

@@ -6,7 +6,6 @@
 //! the same engine that `fold` and `report` use.
 
 pub mod perf;
-pub mod perf_data;
 pub mod perf_script;
 
 use std::ffi::OsString;
@@ -15,8 +14,10 @@ use std::process::ExitStatus;
 
 use anyhow::{Context, Result, bail};
 
+use crate::files::move_output;
+use crate::input::perf_data::{self, read_in_process};
 use crate::profile::{InputInfo, Profile};
-use crate::record::perf::{check_command, check_perf, move_file, perf_record};
+use crate::record::perf::{check_command, check_perf, perf_record};
 use crate::record::perf_script::perf_script;
 
 /// The largest user-stack dump perf can take per sample (bytes).
@@ -131,18 +132,21 @@ pub fn record(target: &Target, options: &RecordOptions) -> Result<Recording> {
             (data, None)
         }
     };
-    let data = match &options.keep_perf_data {
-        Some(keep) if !matches!(target, Target::PerfData(_)) => {
-            move_file(&data, keep)?;
-            keep.clone()
-        }
-        _ => data,
-    };
-    let profile = profile_of_recording(&data, &data.display().to_string(), options)?;
+    let kept = options
+        .keep_perf_data
+        .as_ref()
+        .filter(|_| !matches!(target, Target::PerfData(_)));
+    let name = kept.unwrap_or(&data).display().to_string();
+    let profile = profile_of_recording(&data, &name, options);
+    if let Some(keep) = kept {
+        // Kept whether or not it could be read: a recording that cannot be
+        // read is one to look at.
+        move_output(&data, keep, &[])?;
+    }
+    let profile = profile?;
     if profile.total_samples() == 0 {
         bail!(
-            "perf recorded no samples in {}: the command probably ran too briefly for -F (try a longer run or a higher --freq), or the process was idle or the pid wrong",
-            data.display()
+            "perf recorded no samples in {name}: the command probably ran too briefly for -F (try a longer run or a higher --freq), or the process was idle or the pid wrong"
         );
     }
     Ok(Recording { profile, status })
@@ -169,21 +173,6 @@ pub fn profile_of_recording(data: &Path, name: &str, options: &RecordOptions) ->
         root_labels: true,
     });
     Ok(profile)
-}
-
-/// Reads the recording at `data` (called `name` in messages) in-process
-/// (`perf_data`), with a progress bar over its bytes, and says in one line
-/// what perf lost.
-pub fn read_in_process(data: &Path, name: &str, options: &perf_data::Options) -> Result<Profile> {
-    let bytes = std::fs::metadata(data).map(|m| m.len()).unwrap_or(0);
-    let progress = crate::output::progress::reading_perf_data(bytes);
-    let stacks = perf_data::read(data, name, options, &progress);
-    progress.finish_and_clear();
-    let stacks = stacks?;
-    if let Some(line) = stacks.stats.loss_line() {
-        crate::output::note(format!("{name}: {line}"));
-    }
-    Ok(stacks.into_profile())
 }
 
 fn command_args(command: &[OsString]) -> Vec<OsString> {

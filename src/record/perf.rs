@@ -126,15 +126,6 @@ fn diagnose_record_failure(messages: &str, status: ExitStatus) -> String {
     format!("perf record failed ({status}) and wrote no data: {why}")
 }
 
-/// Moves `from` to `to`, copying when they are on different file systems.
-pub fn move_file(from: &Path, to: &Path) -> Result<()> {
-    if std::fs::rename(from, to).is_err() {
-        std::fs::copy(from, to)
-            .with_context(|| format!("{}: cannot keep perf data", to.display()))?;
-    }
-    Ok(())
-}
-
 /// The first non-blank line of `text`.
 pub fn first_line(text: &str) -> &str {
     text.lines()

@@ -42,7 +42,7 @@ pub fn perf_script(options: &RecordOptions, data: &Path) -> Result<Profile> {
         let _ = stderr.read_to_string(&mut text);
         text
     });
-    let progress = crate::output::progress::post_processing();
+    let progress = crate::console::progress::post_processing();
     let reader = BufReader::with_capacity(1 << 20, progress.wrap_read(stdout));
     let source = Source::File(data.to_path_buf());
     let collapsed = read_perf_script(reader, &source, 0);

@@ -10,9 +10,9 @@ use std::path::PathBuf;
 
 use autofold::engine::fold::FoldOptions;
 use autofold::engine::graph::FrameFilter;
+use autofold::engine::report::Report;
 use autofold::engine::{EngineOptions, analyse};
 use autofold::input::{ReadOptions, Source, read_from};
-use autofold::output::report::Report;
 use autofold::output::write_folded;
 use autofold::profile::Profile;
 

@@ -1,6 +1,6 @@
 //! pprof profiles: the protobuf that Go's `runtime/pprof`, pprof-rs,
 //! Pyroscope and Parca write (`.pb`, or gzipped as `.pb.gz`, which
-//! [`crate::input::gzip`] undoes first). Schema in [`proto`].
+//! [`crate::input::gzip`] undoes first). Schema in [`crate::pprof_proto`].
 //!
 //! A sample's stack is its locations, leaf first, each location's lines
 //! innermost (inlined) first; autofold stores it outermost first, without a
@@ -8,7 +8,6 @@
 //! NAME`, else the first of `samples` and `cpu` (Go's CPU profiles have
 //! both), else the profile's default, else the last (as `go tool pprof`).
 
-pub mod proto;
 pub mod wire;
 
 use std::borrow::Cow;
@@ -18,10 +17,11 @@ use anyhow::{Context, Result, bail};
 use prost::Message;
 use rustc_hash::FxHashMap;
 
+use crate::console::note;
 use crate::input::folded::{count_overflow_error, snippet};
 use crate::input::root_label::Labels;
 use crate::input::{Format, Head, Input, Source, clean};
-use crate::output::note;
+use crate::pprof_proto as proto;
 use crate::profile::{FrameId, Frames, Profile};
 
 /// The pprof protobuf format.

@@ -20,6 +20,7 @@ mod assemble;
 mod callchain;
 mod cut_short;
 mod elf;
+mod format;
 mod header_check;
 mod mappings;
 mod modules;
@@ -34,6 +35,10 @@ use std::path::Path;
 
 use anyhow::Result;
 use indicatif::ProgressBar;
+
+use crate::console::{note, progress};
+pub use crate::input::perf_data::format::PerfData;
+use crate::profile::Profile;
 
 /// How a recording is turned into stacks.
 #[derive(Debug, Clone)]
@@ -194,4 +199,18 @@ impl PerfStacks {
         }
         profile
     }
+}
+
+/// Reads the recording at `data` (called `name` in messages) in-process,
+/// with a progress bar over its bytes, and says in one line what perf lost.
+pub fn read_in_process(data: &Path, name: &str, options: &Options) -> Result<Profile> {
+    let bytes = std::fs::metadata(data).map(|m| m.len()).unwrap_or(0);
+    let progress = progress::reading_perf_data(bytes);
+    let stacks = read(data, name, options, &progress);
+    progress.finish_and_clear();
+    let stacks = stacks?;
+    if let Some(line) = stacks.stats.loss_line() {
+        note(format!("{name}: {line}"));
+    }
+    Ok(stacks.into_profile())
 }

@@ -1,10 +1,10 @@
-//! The cycle report: what was folded, re-rooted and why, as text or JSON.
+//! The cycle report: what was folded, re-rooted and why; the engine's
+//! answer, written as JSON by `output/report_json.rs` and as text by
+//! `output/report_text.rs`.
 //!
 //! The JSON keys `total_samples` and `cycles[].name`, `.members`, `.samples`
 //! are a stable interface (see `docs/REPORT.md`); others may be added, never
 //! renamed.
-
-use std::io::{self, Write};
 
 use serde::Serialize;
 
@@ -216,17 +216,6 @@ impl Report {
                 .collect(),
             kept_out: Vec::new(),
         }
-    }
-
-    /// Writes the report as pretty JSON.
-    pub fn write_json(&self, out: &mut dyn Write) -> io::Result<()> {
-        serde_json::to_writer_pretty(&mut *out, self)?;
-        writeln!(out)
-    }
-
-    /// Writes the report as text for people, at most 80 columns wide.
-    pub fn write_text(&self, out: &mut dyn Write) -> io::Result<()> {
-        crate::output::report_text::write(self, out)
     }
 }
 

@@ -8,10 +8,10 @@ use std::path::Path;
 
 use anyhow::{Context, Result};
 
+use crate::input::perf_data::{Options, read_in_process};
 use crate::input::root_label::Labels;
 use crate::input::{Format, Head, Input, Source};
 use crate::profile::Profile;
-use crate::record::{RecordOptions, profile_of_recording};
 
 /// The first bytes of every perf.data file (file and pipe mode alike).
 const MAGIC: &[u8] = b"PERFILE2";
@@ -36,24 +36,23 @@ impl Format for PerfData {
     /// The reader maps the recording from a file: the input's own when it is a
     /// plain perf.data file, else (standard input, a pipe, a gzip-compressed
     /// file) a temporary copy of what was read. Errors name the input; the
-    /// input is listed once, by [`crate::input::read_from`].
+    /// input is listed by [`crate::input::read_from`].
     fn read(&self, mut input: Input<'_>) -> Result<Profile> {
-        let options = RecordOptions::default();
+        let options = Options::default();
         let source = input.source;
         let name = source.to_string();
-        let mut profile = match source {
+        let profile = match source {
             Source::File(path) if is_plain_perf_data(path) => {
-                profile_of_recording(path, &name, &options)?
+                read_in_process(path, &name, &options)
             }
             _ => {
                 let mut temp = tempfile::NamedTempFile::new()
                     .context("cannot create a temporary file for perf.data")?;
                 io::copy(&mut input.reader, &mut temp).map_err(|e| source.read_error(e))?;
-                profile_of_recording(temp.path(), &name, &options)?
+                read_in_process(temp.path(), &name, &options)
             }
         };
-        profile.inputs.clear();
-        Ok(profile)
+        profile.with_context(|| name.clone())
     }
 }
 

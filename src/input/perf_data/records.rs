@@ -22,7 +22,7 @@ use super::raw_stacks::{RawFrame, RawStacks, lookup_address};
 use super::unwind::{UnwindCache, UnwindEnd, UserFrame, unwind_user};
 use super::{Options, Stats};
 use super::{cut_short, header_check};
-use crate::output::note;
+use crate::console::note;
 
 /// The bytes of a record's header (`perf_event_header`).
 const RECORD_HEADER: u64 = 8;
