@@ -7,8 +7,9 @@
 
 use std::hash::{Hash, Hasher};
 
+use hashbrown::HashTable;
 use indexmap::{Equivalent, IndexSet};
-use rustc_hash::{FxBuildHasher, FxHashSet};
+use rustc_hash::{FxBuildHasher, FxHashSet, FxHasher};
 
 /// Index of an interned frame.
 pub type FrameId = u32;
@@ -214,11 +215,14 @@ pub struct StackRef {
     pub count: u64,
 }
 
-/// A whole profile: the frame table, every stack (root label first, leaf
-/// last), and the caller→callee pairs seen while reading them.
+/// A whole profile: the frame table, every distinct stack (root label
+/// first, leaf last) with its count, and the caller→callee pairs seen while
+/// reading them.
 ///
 /// Every stack starts with a root-label slot: the process name in stacks
-/// collapsed from perf, [`NO_LABEL`] for profilers that write none. The edge
+/// collapsed from perf, [`NO_LABEL`] for profilers that write none. A stack
+/// added again only adds to the count of the first (see [`StackIndex`]), so
+/// memory grows with the distinct stacks, not with the lines read. The edge
 /// set is collected while stacks are added so that building the call graph
 /// needs no second pass over the stacks. Frames live in one or more segments
 /// (arenas): merging profiles read by different threads moves their
@@ -229,7 +233,12 @@ pub struct Profile {
     pub frames: Frames,
     segments: Vec<Vec<FrameId>>,
     stacks: Vec<StackRef>,
+    index: StackIndex,
+    /// The stack the last push added to (new or merged).
+    last: usize,
     edges: FxHashSet<(FrameId, FrameId)>,
+    recent_edges: RecentEdges,
+    recursed: Recursed,
     /// The sum of all counts; wider than a count so that readers can check
     /// that it fits in one (see [`Profile::sample_sum`]).
     total: u128,
@@ -265,6 +274,14 @@ impl Profile {
         self.push_without_edges(ids, count);
     }
 
+    /// Adds `count` samples to the stack the last push added to: for a
+    /// reader that sees the same stack again at once.
+    pub fn repeat_last(&mut self, count: u64) {
+        let stack = &mut self.stacks[self.last];
+        stack.count = stack.count.saturating_add(count);
+        self.total += u128::from(count);
+    }
+
     /// Adds a stack from a profiler that writes no root label: `frames`
     /// outermost first, stored after a [`NO_LABEL`] slot.
     pub fn push_unlabelled(&mut self, frames: &[FrameId], count: u64) {
@@ -298,14 +315,34 @@ impl Profile {
     /// or later, none of whose callers comes before `first_caller`.
     fn record_edges(&mut self, frames: &[FrameId], first_caller: usize, first_callee: usize) {
         for callee in first_callee.max(first_caller + 1)..frames.len() {
-            if !repeats_earlier_pair(frames, callee, first_caller) {
-                self.edges.insert((frames[callee - 1], frames[callee]));
+            let pair = (frames[callee - 1], frames[callee]);
+            if self.recent_edges.first_sighting(pair) {
+                self.edges.insert(pair);
             }
         }
     }
 
-    /// Stores `head` then `rest` as one stack.
+    /// Stores `head` then `rest` as one stack, or adds `count` to the same
+    /// stack added before.
     fn push_parts(&mut self, head: &[FrameId], rest: &[FrameId], count: u64) {
+        self.total += u128::from(count);
+        self.index.make_valid(&self.segments, &self.stacks);
+        let hash = hash_parts(head, rest, false);
+        let same = |&(h, i): &(u64, u32)| {
+            let stack = self.stacks[i as usize];
+            h == hash
+                && !stack.is_whole()
+                && stack.len() == head.len() + rest.len()
+                && stack.frames_in(&self.segments).split_at(head.len()) == (head, rest)
+        };
+        if let Some(&(_, i)) = self.index.table.find(hash, same) {
+            let stack = &mut self.stacks[i as usize];
+            // Exact sums are kept in `total`, which readers check against
+            // `u64::MAX`; a count past it is an error before it is used.
+            stack.count = stack.count.saturating_add(count);
+            self.last = i as usize;
+            return;
+        }
         if self.segments.is_empty() {
             self.segments.push(Vec::new());
         }
@@ -316,12 +353,15 @@ impl Profile {
             .push(StackRef::new(segment, arena.len(), len, count));
         arena.extend_from_slice(head);
         arena.extend_from_slice(rest);
-        self.total += u128::from(count);
+        self.last = self.stacks.len() - 1;
+        self.index.add(hash, self.last);
+        let below_label = head.iter().chain(rest).skip(1).copied();
+        self.recursed.note(below_label, self.frames.len());
     }
 
     /// Moves every stack and edge of `other` into this profile, mapping its
     /// frame ids onto this profile's table in place: its frames are not
-    /// copied.
+    /// copied. A stack both hold is held twice until the fold merges them.
     pub fn absorb(&mut self, mut other: Profile) {
         if self.stacks.is_empty() && self.frames.is_empty() && self.edges.is_empty() {
             // Nothing to renumber onto: take `other` whole, after the
@@ -339,6 +379,10 @@ impl Profile {
             ..*s
         }));
         self.segments.append(&mut other.segments);
+        // Stacks both profiles hold stay two until the fold merges them:
+        // finding them here would cost a hash of every stack again.
+        self.index.invalidate();
+        self.recursed.merge(&other.recursed);
         self.edges.extend(other.edges);
         self.total += other.total;
         self.inputs.append(&mut other.inputs);
@@ -357,6 +401,8 @@ impl Profile {
         for frame in self.segments.iter_mut().flatten() {
             *frame = ids[*frame as usize];
         }
+        self.index.invalidate();
+        self.recursed.renumber(ids);
         self.edges = self
             .edges
             .iter()
@@ -401,12 +447,16 @@ impl Profile {
             *stack = stack.moved(0, start, arena.len() - start);
         }
         self.segments = vec![arena];
+        self.index.invalidate();
         self.edges.clear();
+        self.recursed = Recursed::default();
         for stack in &stacks {
             let frames = stack.frames_in(&self.segments);
             for callee in 2..frames.len() {
                 self.edges.insert((frames[callee - 1], frames[callee]));
             }
+            self.recursed
+                .note(frames.iter().skip(1).copied(), self.frames.len());
         }
         self.stacks = stacks;
     }
@@ -417,9 +467,10 @@ impl Profile {
         for stack in &mut self.stacks {
             stack.len |= WHOLE;
         }
+        self.index.invalidate();
     }
 
-    /// How many stacks (lines) the profile holds.
+    /// How many distinct stacks the profile holds.
     pub fn stack_count(&self) -> usize {
         self.stacks.len()
     }
@@ -452,6 +503,17 @@ impl Profile {
         stack.frames_in(&self.segments)
     }
 
+    /// Whether frame `id` is on some stack twice, below the root label: a
+    /// function that recursed was (engine/recursion.rs). Known for the
+    /// stacks as read; passes that rewrite stacks do not keep it.
+    pub fn on_a_stack_twice(&self, id: FrameId) -> bool {
+        self.recursed
+            .twice
+            .get(id as usize)
+            .copied()
+            .unwrap_or(false)
+    }
+
     /// Every distinct caller→callee pair below the root label.
     pub fn edges(&self) -> impl Iterator<Item = (FrameId, FrameId)> + '_ {
         self.edges.iter().copied()
@@ -462,21 +524,147 @@ impl Profile {
     pub(crate) fn parts_mut(
         &mut self,
     ) -> (&mut Frames, &mut Vec<Vec<FrameId>>, &mut Vec<StackRef>) {
+        self.index.invalidate();
         (&mut self.frames, &mut self.segments, &mut self.stacks)
     }
 }
 
-/// How far back a repeated caller→callee pair is looked for.
-const RECENT_PAIRS: usize = 4;
+/// Where each distinct stack is, by the hash of its frames: a stack added
+/// again is found and only its count grows. Passes that rewrite stacks in
+/// place invalidate it; it is rebuilt when the next stack is added.
+#[derive(Debug, Default, Clone)]
+struct StackIndex {
+    /// (hash, stack index) of every distinct stack: the hash is kept, so
+    /// growing the table never hashes a stack again.
+    table: HashTable<(u64, u32)>,
+    /// Whether `table` is out of date (stacks were rewritten).
+    stale: bool,
+}
 
-/// Whether the pair ending at `callee` already occurred a few frames
-/// earlier in the same stack (as recursion makes it), with no caller before
-/// `first_caller`.
-#[inline]
-fn repeats_earlier_pair(ids: &[FrameId], callee: usize, first_caller: usize) -> bool {
-    (1..=RECENT_PAIRS)
-        .take_while(|&lag| callee >= lag + 1 + first_caller)
-        .any(|lag| ids[callee - lag] == ids[callee] && ids[callee - 1 - lag] == ids[callee - 1])
+impl StackIndex {
+    fn invalidate(&mut self) {
+        self.table.clear();
+        self.stale = true;
+    }
+
+    /// Rebuilds the table from `stacks` if they were rewritten since; stacks
+    /// that became equal stay apart (the fold merges them when it sorts).
+    fn make_valid(&mut self, segments: &[Vec<FrameId>], stacks: &[StackRef]) {
+        if !self.stale {
+            return;
+        }
+        self.stale = false;
+        for (i, &stack) in stacks.iter().enumerate() {
+            self.add(hash_stack(stack, segments), i);
+        }
+    }
+
+    /// Adds stack `index`, whose frames hash to `hash`.
+    fn add(&mut self, hash: u64, index: usize) {
+        self.table
+            .insert_unique(hash, (hash, index as u32), |&(h, _)| h);
+    }
+}
+
+/// The hash of a stack's frames and wholeness.
+fn hash_stack(stack: StackRef, segments: &[Vec<FrameId>]) -> u64 {
+    hash_parts(&[], stack.frames_in(segments), stack.is_whole())
+}
+
+/// The hash of the stack `head` then `rest` (and whether it is whole), the
+/// same as [`hash_stack`] gives it once stored.
+fn hash_parts(head: &[FrameId], rest: &[FrameId], whole: bool) -> u64 {
+    let mut hasher = FxHasher::default();
+    (head.len() + rest.len()).hash(&mut hasher);
+    for &frame in head.iter().chain(rest) {
+        hasher.write_u32(frame);
+    }
+    whole.hash(&mut hasher);
+    hasher.finish()
+}
+
+/// The caller→callee pairs recorded last, one per slot of a small table
+/// indexed by the pair's hash: most pairs of a stack were recorded for an
+/// earlier one, and one look here is far cheaper than one in the edge set.
+#[derive(Debug, Clone, Default)]
+struct RecentEdges {
+    slots: Vec<u64>,
+}
+
+impl RecentEdges {
+    /// Slots in the table (a power of two).
+    const SLOTS: usize = 1 << 12;
+
+    /// Whether `pair` is not in the table (it may still be in the edge
+    /// set); it is there afterwards.
+    #[inline]
+    fn first_sighting(&mut self, (caller, callee): (FrameId, FrameId)) -> bool {
+        if self.slots.is_empty() {
+            self.slots = vec![u64::MAX; Self::SLOTS];
+        }
+        let key = (u64::from(caller) << 32) | u64::from(callee);
+        let slot = (key.wrapping_mul(0x9e37_79b9_7f4a_7c15) >> 52) as usize;
+        let seen = self.slots[slot] == key;
+        self.slots[slot] = key;
+        !seen
+    }
+}
+
+/// Which frames were on one stack twice, noted as stacks are added so that
+/// no pass of its own is needed.
+#[derive(Debug, Clone, Default)]
+struct Recursed {
+    /// By frame id: on some stack twice.
+    twice: Vec<bool>,
+    /// By frame id: the stamp of the stack it was last seen on.
+    seen_on: Vec<u32>,
+    /// The stamp of the stack being noted (0: none yet).
+    stamp: u32,
+}
+
+impl Recursed {
+    /// Notes the frames of one stack (below its label); `frame_count` is at
+    /// least every id plus one.
+    fn note(&mut self, frames: impl Iterator<Item = FrameId>, frame_count: usize) {
+        if self.seen_on.len() < frame_count {
+            self.seen_on.resize(frame_count, 0);
+            self.twice.resize(frame_count, false);
+        }
+        self.stamp = self.stamp.wrapping_add(1);
+        if self.stamp == 0 {
+            self.seen_on.fill(0);
+            self.stamp = 1;
+        }
+        for frame in frames {
+            let f = frame as usize;
+            if self.seen_on[f] == self.stamp {
+                self.twice[f] = true;
+            }
+            self.seen_on[f] = self.stamp;
+        }
+    }
+
+    /// Adds what `other` (numbered as this one) noted.
+    fn merge(&mut self, other: &Recursed) {
+        if self.twice.len() < other.twice.len() {
+            self.twice.resize(other.twice.len(), false);
+        }
+        for (mine, &theirs) in self.twice.iter_mut().zip(&other.twice) {
+            *mine |= theirs;
+        }
+    }
+
+    /// Renumbers frame `f` as `ids[f]`.
+    fn renumber(&mut self, ids: &[FrameId]) {
+        let len = ids.iter().map(|&i| i as usize + 1).max().unwrap_or(0);
+        let mut twice = vec![false; len];
+        for (f, &was) in self.twice.iter().enumerate() {
+            twice[ids[f] as usize] |= was;
+        }
+        self.twice = twice;
+        self.seen_on = Vec::new();
+        self.stamp = 0;
+    }
 }
 
 /// The bit of [`StackRef`]'s length that marks a stack known to be whole.

@@ -9,6 +9,7 @@
 use petgraph::algo::kosaraju_scc;
 use petgraph::graph::{DiGraph, NodeIndex};
 use regex::RegexSet;
+use rustc_hash::FxHashSet;
 
 use crate::profile::{FrameId, Frames, Profile};
 
@@ -139,12 +140,11 @@ impl CallGraph {
         for _ in 0..may_recurse.len() {
             graph.add_node(());
         }
-        let mut edges: Vec<(FrameId, FrameId)> = edges
+        // A set: pairs seen in several profiles count once.
+        let edges: FxHashSet<(FrameId, FrameId)> = edges
             .into_iter()
             .filter(|&(a, b)| may_recurse[a as usize] && may_recurse[b as usize])
             .collect();
-        edges.sort_unstable();
-        edges.dedup();
         graph.extend_with_edges(edges);
         Self { graph }
     }
@@ -152,10 +152,20 @@ impl CallGraph {
     /// Takes the frames marked in `removed` (by id) out of the graph: they
     /// join no cycle.
     pub fn remove_frames(&mut self, removed: &[bool]) {
-        self.graph.retain_edges(|graph, edge| {
-            let (a, b) = graph.edge_endpoints(edge).expect("the edge exists");
-            !removed[a.index()] && !removed[b.index()]
-        });
+        // Rebuilt rather than edited: petgraph removes edges one at a time.
+        let kept: Vec<(u32, u32)> = self
+            .graph
+            .raw_edges()
+            .iter()
+            .map(|e| (e.source().index() as u32, e.target().index() as u32))
+            .filter(|&(a, b)| !removed[a as usize] && !removed[b as usize])
+            .collect();
+        let mut graph = DiGraph::with_capacity(self.graph.node_count(), kept.len());
+        for _ in 0..self.graph.node_count() {
+            graph.add_node(());
+        }
+        graph.extend_with_edges(kept);
+        self.graph = graph;
     }
 
     /// The callees of `frame`.

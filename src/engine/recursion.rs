@@ -15,42 +15,16 @@
 //!   `catch_unwind`); the naming rule uses it ([`work_by_member`]).
 
 use crate::engine::graph::{Cycles, is_pseudo_frame};
-use crate::profile::{FrameId, Frames, Profile};
+use crate::profile::{Frames, Profile};
 
 /// Which of the `candidates` (by frame id) are on at least one stack of
-/// `profiles` twice, below the root label.
+/// `profiles` twice, below the root label (noted as the stacks were read).
 pub fn frames_on_a_stack_twice(profiles: &[Profile], candidates: &[bool]) -> Vec<bool> {
-    let mut twice = vec![false; candidates.len()];
-    let mut left = candidates.iter().filter(|&&c| c).count();
-    // The stack a frame was last seen on, plus one (0: never).
-    let mut seen_on = vec![0u32; candidates.len()];
-    let mut stamp = 0u32;
-    let stacks = profiles.iter().flat_map(|p| p.stacks());
-    for (frames, _) in stacks {
-        if left == 0 {
-            break;
-        }
-        stamp = stamp.wrapping_add(1);
-        if stamp == 0 {
-            seen_on.fill(0);
-            stamp = 1;
-        }
-        for &frame in frames.iter().skip(1) {
-            let f = frame as usize;
-            if !candidates[f] {
-                continue;
-            }
-            if seen_on[f] == stamp {
-                if !twice[f] {
-                    twice[f] = true;
-                    left -= 1;
-                }
-            } else {
-                seen_on[f] = stamp;
-            }
-        }
-    }
-    twice
+    candidates
+        .iter()
+        .enumerate()
+        .map(|(f, &c)| c && profiles.iter().any(|p| p.on_a_stack_twice(f as u32)))
+        .collect()
 }
 
 /// For every frame (numbered as in `frames`, the table all `profiles`
@@ -68,21 +42,32 @@ pub fn work_by_member(
     if cycles.iter().all(|c| c.members.len() <= min_members) {
         return Vec::new();
     }
-    let pseudo: Vec<bool> = frames.iter().map(|(_, n)| is_pseudo_frame(n)).collect();
-    let counted = |frame: FrameId| {
-        cycles
-            .cycle_of(frame)
-            .filter(|&c| cycles.get(c).members.len() > min_members)
-    };
+    // Per frame: the counted cycle it belongs to, or what it is if none.
+    const OUTSIDE: u32 = u32::MAX;
+    const PSEUDO: u32 = u32::MAX - 1;
+    let kind: Vec<u32> = frames
+        .iter()
+        .map(|(id, name)| match cycles.cycle_of(id) {
+            Some(c) if cycles.get(c).members.len() > min_members => c,
+            _ if is_pseudo_frame(name) => PSEUDO,
+            _ => OUTSIDE,
+        })
+        .collect();
     let mut work = vec![0; frames.len()];
     for (stack, count) in profiles.iter().flat_map(|p| p.stacks()) {
-        for (i, &frame) in stack.iter().enumerate().skip(1) {
-            let Some(cycle) = counted(frame) else {
-                continue;
-            };
-            let next = stack[i + 1..].iter().find(|&&f| !pseudo[f as usize]);
-            if next.and_then(|&f| counted(f)) != Some(cycle) {
-                work[frame as usize] += count;
+        // From the leaf up: the cycle of the nearest frame below (called
+        // by) each frame that is not a pseudo-frame.
+        let mut below = OUTSIDE;
+        for &frame in stack.iter().skip(1).rev() {
+            match kind[frame as usize] {
+                PSEUDO => {}
+                OUTSIDE => below = OUTSIDE,
+                cycle => {
+                    if cycle != below {
+                        work[frame as usize] += count;
+                    }
+                    below = cycle;
+                }
             }
         }
     }

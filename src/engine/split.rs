@@ -7,7 +7,7 @@
 //! is removed (the components recomputed within the cycle), and suggests
 //! the members whose exclusion splits the cycle.
 
-use petgraph::algo::kosaraju_scc;
+use petgraph::algo::tarjan_scc;
 use petgraph::graph::{DiGraph, NodeIndex};
 use petgraph::visit::NodeFiltered;
 use rustc_hash::FxHashMap;
@@ -23,6 +23,12 @@ const RANKED: usize = 5;
 
 /// How many members the suggestion excludes at most.
 const MAX_EXCLUDED: usize = 5;
+
+/// In larger cycles only this many members are tried as bridges: those
+/// with the most callers and callees inside the cycle (a member that links
+/// recursions is called from, and calls into, many). Trying every member of
+/// a cycle of hundreds would cost a component search per member and round.
+const CANDIDATES: usize = 16;
 
 /// A suggestion for splitting one giant cycle.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -42,14 +48,18 @@ pub fn suggest_split(graph: &CallGraph, cycle: &Cycle) -> Option<Split> {
         return None;
     }
     let within = subgraph(graph, &cycle.members);
-    let mut ranking: Vec<(usize, usize)> = (0..cycle.members.len())
-        .map(|m| (m, largest_component(&within, &[m])))
+    let candidates = bridge_candidates(&within);
+    let mut ranking: Vec<(usize, usize)> = candidates
+        .iter()
+        .map(|&m| (m, largest_component(&within, &[m])))
         .collect();
     ranking.sort_by_key(|&(m, size)| (size, m));
     let mut removed: Vec<usize> = Vec::new();
     let mut largest = cycle.members.len();
     while removed.len() < MAX_EXCLUDED && largest >= cycle.members.len() - removed.len() {
-        let (best, size) = (0..cycle.members.len())
+        let (best, size) = candidates
+            .iter()
+            .copied()
             .filter(|m| !removed.contains(m))
             .map(|m| {
                 (
@@ -91,11 +101,28 @@ fn subgraph(graph: &CallGraph, members: &[FrameId]) -> DiGraph<(), ()> {
     within
 }
 
+/// The members (local indices) tried as bridges: all of them in a cycle of
+/// at most [`CANDIDATES`], else the [`CANDIDATES`] with the most neighbours
+/// inside the cycle.
+fn bridge_candidates(within: &DiGraph<(), ()>) -> Vec<usize> {
+    let mut members: Vec<usize> = (0..within.node_count()).collect();
+    if members.len() > CANDIDATES {
+        let degree = |m: usize| {
+            let n = NodeIndex::new(m);
+            within.neighbors_undirected(n).count()
+        };
+        members.sort_by_key(|&m| (std::cmp::Reverse(degree(m)), m));
+        members.truncate(CANDIDATES);
+        members.sort_unstable();
+    }
+    members
+}
+
 /// The size of the largest strongly connected component once `removed`
 /// members are taken out.
 fn largest_component(within: &DiGraph<(), ()>, removed: &[usize]) -> usize {
     let kept = NodeFiltered::from_fn(within, |n: NodeIndex| !removed.contains(&n.index()));
-    kosaraju_scc(&kept).iter().map(Vec::len).max().unwrap_or(0)
+    tarjan_scc(&kept).iter().map(Vec::len).max().unwrap_or(0)
 }
 
 #[cfg(test)]

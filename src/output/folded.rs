@@ -34,13 +34,24 @@ pub fn folded_lines(profile: &Profile) -> Vec<String> {
         .collect()
 }
 
-/// Writes one `frame;frame;... COUNT` line.
+/// Writes one `frame;frame;... COUNT` line, built first and written at once.
 fn write_line(profile: &Profile, ids: &[u32], count: u64, out: &mut dyn Write) -> io::Result<()> {
-    for (i, &id) in printed(ids).iter().enumerate() {
-        if i > 0 {
-            out.write_all(b";")?;
+    LINE.with_borrow_mut(|line| {
+        line.clear();
+        for (i, &id) in printed(ids).iter().enumerate() {
+            if i > 0 {
+                line.push(b';');
+            }
+            line.extend_from_slice(profile.frames.name(id).as_bytes());
         }
-        out.write_all(profile.frames.name(id).as_bytes())?;
-    }
-    writeln!(out, " {count}")
+        line.push(b' ');
+        line.extend_from_slice(itoa::Buffer::new().format(count).as_bytes());
+        line.push(b'\n');
+        out.write_all(line)
+    })
+}
+
+thread_local! {
+    /// The line being written, reused from line to line.
+    static LINE: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
 }
