@@ -71,6 +71,9 @@ struct Config {
 }
 
 fn main() {
+    if let Ok(job) = env::var(GENERATE) {
+        return generate_and_exit(&job);
+    }
     if let Err(err) = run() {
         eprintln!("fold bench: {err}");
         process::exit(1);
@@ -118,10 +121,7 @@ fn measure_shape(
     let dir = tempfile::tempdir()?;
     let input = dir.path().join("profile.folded");
     let started = Instant::now();
-    let stats = {
-        let mut out = BufWriter::with_capacity(1 << 20, File::create(&input)?);
-        synth::write_profile(shape, config.scale, config.seed, &mut out)?
-    };
+    let stats = generate_in_child(number, config, &input)?;
     println!(
         "\nshape {number}: {}: {} lines, {:.1} MB, {:.1} frames a line (generated in {:.1} s)",
         shape.name,
@@ -164,6 +164,66 @@ fn measure_shape(
         svg: find(AUTOFOLD_SVG),
         inferno_svg: find(INFERNO_SVG),
     })
+}
+
+/// The environment variable that makes this program a generator.
+const GENERATE: &str = "AUTOFOLD_BENCH_GENERATE";
+
+/// Generates shape `number` into `path` in a process of its own: sorting a
+/// shape holds it in memory, and a process's peak memory is counted into
+/// the peaks of the tools it starts afterwards.
+fn generate_in_child(number: usize, config: &Config, path: &Path) -> io::Result<synth::Stats> {
+    let job = format!(
+        "{number} {} {} {}",
+        config.scale,
+        config.seed,
+        path.display()
+    );
+    let output = process::Command::new(env::current_exe()?)
+        .env(GENERATE, job)
+        .stderr(process::Stdio::inherit())
+        .output()?;
+    if !output.status.success() {
+        return Err(io::Error::other(format!(
+            "generating shape {number} failed"
+        )));
+    }
+    let text = String::from_utf8_lossy(&output.stdout);
+    let numbers: Vec<u64> = text
+        .split_whitespace()
+        .filter_map(|n| n.parse().ok())
+        .collect();
+    match numbers[..] {
+        [stacks, frames, bytes, samples] => Ok(synth::Stats {
+            stacks,
+            frames,
+            bytes,
+            samples,
+        }),
+        _ => Err(io::Error::other(format!("the generator said {text:?}"))),
+    }
+}
+
+/// Generates one shape as `NUMBER SCALE SEED PATH` says, prints its
+/// figures (`stacks frames bytes samples`) and exits.
+fn generate_and_exit(job: &str) {
+    let result = (|| -> io::Result<synth::Stats> {
+        let mut parts = job.splitn(4, ' ');
+        let mut field = || parts.next().ok_or_else(|| io::Error::other("short job"));
+        let number: usize = field()?.parse().map_err(io::Error::other)?;
+        let scale: f64 = field()?.parse().map_err(io::Error::other)?;
+        let seed: u64 = field()?.parse().map_err(io::Error::other)?;
+        let path = PathBuf::from(field()?);
+        let mut out = BufWriter::with_capacity(1 << 20, File::create(path)?);
+        synth::write_profile(&SHAPES[number - 1], scale, seed, &mut out)
+    })();
+    match result {
+        Ok(s) => println!("{} {} {} {}", s.stacks, s.frames, s.bytes, s.samples),
+        Err(err) => {
+            eprintln!("fold bench generator: {err}");
+            process::exit(1);
+        }
+    }
 }
 
 /// Reads the configuration from the environment; a smoke test when not run

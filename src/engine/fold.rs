@@ -447,3 +447,42 @@ fn compare_frames(x: &str, x_next: Option<u8>, y: &str, y_next: Option<u8>) -> O
         (None, None) => x_next.cmp(&y_next),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::profile::NO_LABEL;
+    use proptest::prelude::*;
+
+    /// Names that start one another and hold bytes below and above `;`.
+    const NAMES: &[&str] = &["a", "a.b", "a b", "ab", "a(x)", "b", "b::c", "z", "a:"];
+
+    proptest! {
+        #[test]
+        fn stacks_sort_as_their_text(
+            a in prop::collection::vec(prop::sample::select(NAMES), 0..6),
+            b in prop::collection::vec(prop::sample::select(NAMES), 0..6),
+        ) {
+            let mut profile = Profile::new();
+            let ids = |names: &[&str], p: &mut Profile| -> Vec<FrameId> {
+                std::iter::once(NO_LABEL)
+                    .chain(names.iter().map(|n| p.frames.intern(n)))
+                    .collect()
+            };
+            let (x, y) = (ids(&a, &mut profile), ids(&b, &mut profile));
+            let expected = a.join(";").as_bytes().cmp(b.join(";").as_bytes());
+            prop_assert_eq!(compare_stacks(&x, &y, &profile.frames), expected);
+        }
+    }
+
+    #[test]
+    fn shared_prefix_counts_across_groups_of_four() {
+        let a: Vec<FrameId> = (0..11).collect();
+        for cut in 0..11 {
+            let mut b = a.clone();
+            b[cut] = 99;
+            assert_eq!(shared_prefix(&a, &b), cut);
+        }
+        assert_eq!(shared_prefix(&a, &a[..7]), 7);
+    }
+}
