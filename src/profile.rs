@@ -236,7 +236,7 @@ pub struct Profile {
     index: StackIndex,
     /// The stack the last push added to (new or merged).
     last: usize,
-    edges: FxHashSet<(FrameId, FrameId)>,
+    edges: Edges,
     recent_edges: RecentEdges,
     recursed: Recursed,
     /// The sum of all counts; wider than a count so that readers can check
@@ -383,7 +383,7 @@ impl Profile {
         // finding them here would cost a hash of every stack again.
         self.index.invalidate();
         self.recursed.merge(&other.recursed);
-        self.edges.extend(other.edges);
+        self.edges.absorb(other.edges);
         self.total += other.total;
         self.inputs.append(&mut other.inputs);
     }
@@ -403,11 +403,7 @@ impl Profile {
         }
         self.index.invalidate();
         self.recursed.renumber(ids);
-        self.edges = self
-            .edges
-            .iter()
-            .map(|&(a, b)| (ids[a as usize], ids[b as usize]))
-            .collect();
+        self.edges.renumber(ids);
     }
 
     /// Turns every root label into an ordinary outermost frame, behind a
@@ -516,7 +512,7 @@ impl Profile {
 
     /// Every distinct caller→callee pair below the root label.
     pub fn edges(&self) -> impl Iterator<Item = (FrameId, FrameId)> + '_ {
-        self.edges.iter().copied()
+        self.edges.distinct()
     }
 
     /// Splits the profile into its frame table and its stacks, for passes
@@ -607,6 +603,55 @@ impl RecentEdges {
         let seen = self.slots[slot] == key;
         self.slots[slot] = key;
         !seen
+    }
+}
+
+/// The caller→callee pairs seen, in one set per profile merged in (each
+/// parser thread fills its own): merging moves the sets, and a pair in
+/// several sets is given once when they are read.
+#[derive(Debug, Clone, Default)]
+struct Edges {
+    sets: Vec<FxHashSet<(FrameId, FrameId)>>,
+}
+
+impl Edges {
+    fn insert(&mut self, pair: (FrameId, FrameId)) {
+        if self.sets.is_empty() {
+            self.sets.push(FxHashSet::default());
+        }
+        self.sets[0].insert(pair);
+    }
+
+    fn is_empty(&self) -> bool {
+        self.sets.iter().all(FxHashSet::is_empty)
+    }
+
+    fn clear(&mut self) {
+        self.sets.clear();
+    }
+
+    /// Takes `other`'s sets (numbered as these already).
+    fn absorb(&mut self, mut other: Edges) {
+        self.sets.append(&mut other.sets);
+    }
+
+    fn renumber(&mut self, ids: &[FrameId]) {
+        for set in &mut self.sets {
+            *set = set
+                .iter()
+                .map(|&(a, b)| (ids[a as usize], ids[b as usize]))
+                .collect();
+        }
+    }
+
+    /// Every pair once: a pair of a later set is left out where an earlier
+    /// set has it.
+    fn distinct(&self) -> impl Iterator<Item = (FrameId, FrameId)> + '_ {
+        self.sets.iter().enumerate().flat_map(move |(i, set)| {
+            set.iter()
+                .filter(move |pair| !self.sets[..i].iter().any(|s| s.contains(*pair)))
+                .copied()
+        })
     }
 }
 

@@ -362,8 +362,9 @@ fn merge_frames_that_print_alike(frames: &mut Frames, segments: &mut [Vec<FrameI
 /// Sorts stacks by their folded text and merges equal ones, summing counts:
 /// each half sorted on a thread of its own, then the halves merged.
 fn sort_and_merge(stacks: &mut Vec<StackRef>, segments: &[Vec<FrameId>], frames: &Frames) {
+    let ranks = TextRanks::of(frames);
     let order = |a: &StackRef, b: &StackRef| {
-        compare_stacks(a.frames_in(segments), b.frames_in(segments), frames)
+        ranks.compare(a.frames_in(segments), b.frames_in(segments), frames)
     };
     let mid = stacks.len() / 2;
     let (left, right) = stacks.split_at_mut(mid);
@@ -380,9 +381,7 @@ fn sort_and_merge(stacks: &mut Vec<StackRef>, segments: &[Vec<FrameId>], frames:
         (Some(_), None) => l.next(),
     } {
         match merged.last_mut() {
-            Some(kept)
-                if printed(kept.frames_in(segments)) == printed(next.frames_in(segments)) =>
-            {
+            Some(kept) if printed(kept.frames_in(segments)) == printed(next.frames_in(segments)) => {
                 kept.count += next.count;
             }
             _ => merged.push(*next),
@@ -391,22 +390,60 @@ fn sort_and_merge(stacks: &mut Vec<StackRef>, segments: &[Vec<FrameId>], frames:
     *stacks = merged;
 }
 
-/// Orders two stacks as their `a;b;c` text would sort, byte by byte.
-pub fn compare_stacks(a: &[FrameId], b: &[FrameId], frames: &Frames) -> Ordering {
-    let (a, b) = (printed(a), printed(b));
-    let shared = shared_prefix(a, b);
-    match (a.get(shared), b.get(shared)) {
-        (None, None) => Ordering::Equal,
-        // A stack that is the start of the other is a prefix of its text.
-        (None, Some(_)) => Ordering::Less,
-        (Some(_), None) => Ordering::Greater,
-        (Some(&x), Some(&y)) if frames.name(x) != frames.name(y) => {
-            let after = |stack: &[FrameId]| (shared + 1 < stack.len()).then_some(b';');
-            compare_frames(frames.name(x), after(a), frames.name(y), after(b))
+/// Where each frame's name falls in the byte order of folded text, so that
+/// sorting compares integers, not strings. A frame's text is its name
+/// followed by `;` where another frame follows, or by the end of the line:
+/// each frame gets a rank for both (`name` and `name;`), from one sort of
+/// all of them. Two stacks that differ first at frames `x` and `y` sort as
+/// those two texts do: names hold no `;`, so one text can start the other
+/// only where it ends the line, and then it sorts first, as a shorter line
+/// does.
+struct TextRanks {
+    /// Per frame: the rank of its name at the end of a line, and followed
+    /// by `;`.
+    ranks: Vec<[u32; 2]>,
+}
+
+impl TextRanks {
+    fn of(frames: &Frames) -> TextRanks {
+        let mut texts: Vec<(FrameId, bool)> = (0..frames.len() as FrameId)
+            .flat_map(|f| [(f, false), (f, true)])
+            .collect();
+        let bytes = |&(f, more): &(FrameId, bool)| {
+            let name = frames.name(f).as_bytes().iter();
+            name.chain(if more { &b";"[..] } else { &b""[..] })
+        };
+        texts.sort_unstable_by(|a, b| bytes(a).cmp(bytes(b)));
+        let mut ranks = vec![[0; 2]; frames.len()];
+        let mut rank = 0;
+        for (i, text) in texts.iter().enumerate() {
+            if i > 0 && bytes(&texts[i - 1]).ne(bytes(text)) {
+                rank += 1;
+            }
+            ranks[text.0 as usize][usize::from(text.1)] = rank;
         }
-        // Two frames that print alike (an empty name beside an empty
-        // label slot): byte by byte.
-        _ => text_bytes(&a[shared..], frames).cmp(text_bytes(&b[shared..], frames)),
+        TextRanks { ranks }
+    }
+
+    /// Orders two stacks as their `a;b;c` text would sort, byte by byte.
+    fn compare(&self, a: &[FrameId], b: &[FrameId], frames: &Frames) -> Ordering {
+        let (a, b) = (printed(a), printed(b));
+        let shared = shared_prefix(a, b);
+        match (a.get(shared), b.get(shared)) {
+            (None, None) => Ordering::Equal,
+            (None, Some(_)) => Ordering::Less,
+            (Some(_), None) => Ordering::Greater,
+            (Some(&x), Some(&y)) => {
+                let rank = |f: FrameId, stack: &[FrameId]| {
+                    self.ranks[f as usize][usize::from(shared + 1 < stack.len())]
+                };
+                match rank(x, a).cmp(&rank(y, b)) {
+                    // Two frames that print alike: byte by byte.
+                    Ordering::Equal => compare_stacks(a, b, frames),
+                    order => order,
+                }
+            }
+        }
     }
 }
 
@@ -431,6 +468,26 @@ fn text_bytes<'a>(stack: &'a [FrameId], frames: &'a Frames) -> impl Iterator<Ite
         let separator: &[u8] = if i == 0 { b"" } else { b";" };
         separator.iter().chain(frames.name(f).as_bytes()).copied()
     })
+}
+
+/// Orders two stacks as their `a;b;c` text would sort, byte by byte,
+/// comparing names (where no [`TextRanks`] are at hand).
+pub fn compare_stacks(a: &[FrameId], b: &[FrameId], frames: &Frames) -> Ordering {
+    let (a, b) = (printed(a), printed(b));
+    let shared = shared_prefix(a, b);
+    match (a.get(shared), b.get(shared)) {
+        (None, None) => Ordering::Equal,
+        // A stack that is the start of the other is a prefix of its text.
+        (None, Some(_)) => Ordering::Less,
+        (Some(_), None) => Ordering::Greater,
+        (Some(&x), Some(&y)) if frames.name(x) != frames.name(y) => {
+            let after = |stack: &[FrameId]| (shared + 1 < stack.len()).then_some(b';');
+            compare_frames(frames.name(x), after(a), frames.name(y), after(b))
+        }
+        // Two frames that print alike (an empty name beside an empty
+        // label slot): byte by byte.
+        _ => text_bytes(&a[shared..], frames).cmp(text_bytes(&b[shared..], frames)),
+    }
 }
 
 /// Orders two texts that start with different frame names `x` and `y`,
@@ -458,6 +515,26 @@ mod tests {
     const NAMES: &[&str] = &["a", "a.b", "a b", "ab", "a(x)", "b", "b::c", "z", "a:"];
 
     proptest! {
+        #[test]
+        fn ranked_stacks_sort_as_their_text(
+            a in prop::collection::vec(prop::sample::select(NAMES), 0..6),
+            b in prop::collection::vec(prop::sample::select(NAMES), 0..6),
+        ) {
+            let mut profile = Profile::new();
+            for name in NAMES {
+                profile.frames.intern(name);
+            }
+            let ids = |names: &[&str], p: &Profile| -> Vec<FrameId> {
+                std::iter::once(NO_LABEL)
+                    .chain(names.iter().map(|n| p.frames.get(n).unwrap()))
+                    .collect()
+            };
+            let (x, y) = (ids(&a, &profile), ids(&b, &profile));
+            let ranks = TextRanks::of(&profile.frames);
+            let expected = a.join(";").as_bytes().cmp(b.join(";").as_bytes());
+            prop_assert_eq!(ranks.compare(&x, &y, &profile.frames), expected);
+        }
+
         #[test]
         fn stacks_sort_as_their_text(
             a in prop::collection::vec(prop::sample::select(NAMES), 0..6),

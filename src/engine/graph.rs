@@ -9,7 +9,6 @@
 use petgraph::algo::kosaraju_scc;
 use petgraph::graph::{DiGraph, NodeIndex};
 use regex::RegexSet;
-use rustc_hash::FxHashSet;
 
 use crate::profile::{FrameId, Frames, Profile};
 
@@ -124,9 +123,9 @@ impl CallGraph {
         Self::of_edges(&profile.frames, profile.edges(), filter)
     }
 
-    /// Builds one call graph from caller→callee pairs of frames numbered as
-    /// in `frames`: those of several profiles sharing that table make one
-    /// graph (a pair seen in more than one counts once).
+    /// Builds one call graph from distinct caller→callee pairs of frames
+    /// numbered as in `frames` (several profiles sharing that table make
+    /// one graph: give each pair once).
     pub fn of_edges(
         frames: &Frames,
         edges: impl IntoIterator<Item = (FrameId, FrameId)>,
@@ -140,11 +139,9 @@ impl CallGraph {
         for _ in 0..may_recurse.len() {
             graph.add_node(());
         }
-        // A set: pairs seen in several profiles count once.
-        let edges: FxHashSet<(FrameId, FrameId)> = edges
+        let edges = edges
             .into_iter()
-            .filter(|&(a, b)| may_recurse[a as usize] && may_recurse[b as usize])
-            .collect();
+            .filter(|&(a, b)| may_recurse[a as usize] && may_recurse[b as usize]);
         graph.extend_with_edges(edges);
         Self { graph }
     }

@@ -32,8 +32,15 @@ pub fn analyse_together(mut profiles: Vec<Profile>, options: &EngineOptions) -> 
     for profile in &mut profiles[1..] {
         profile.move_onto(&mut frames);
     }
-    let edges = profiles.iter().flat_map(Profile::edges);
-    let mut graph = CallGraph::of_edges(&frames, edges, &options.filter);
+    let mut graph = match profiles.as_slice() {
+        [one] => CallGraph::of_edges(&frames, one.edges(), &options.filter),
+        // A pair seen in several profiles counts once.
+        several => {
+            let edges: FxHashSet<(FrameId, FrameId)> =
+                several.iter().flat_map(Profile::edges).collect();
+            CallGraph::of_edges(&frames, edges, &options.filter)
+        }
+    };
     let (cycles, kept_out) = recursing_cycles(&mut graph, &profiles, &frames);
     let splits: Vec<_> = cycles.iter().map(|c| suggest_split(&graph, c)).collect();
     drop(graph);
