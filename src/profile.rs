@@ -494,6 +494,16 @@ impl Profile {
         self.stacks.iter().map(|s| (self.frames_of(s), s.count))
     }
 
+    /// The stacks `range` (by index) as `(frames, count)`.
+    pub fn stacks_in(
+        &self,
+        range: std::ops::Range<usize>,
+    ) -> impl Iterator<Item = (&[FrameId], u64)> {
+        self.stacks[range]
+            .iter()
+            .map(|s| (self.frames_of(s), s.count))
+    }
+
     /// The frames of one stack.
     pub fn frames_of(&self, stack: &StackRef) -> &[FrameId] {
         stack.frames_in(&self.segments)

@@ -381,7 +381,9 @@ fn sort_and_merge(stacks: &mut Vec<StackRef>, segments: &[Vec<FrameId>], frames:
         (Some(_), None) => l.next(),
     } {
         match merged.last_mut() {
-            Some(kept) if printed(kept.frames_in(segments)) == printed(next.frames_in(segments)) => {
+            Some(kept)
+                if printed(kept.frames_in(segments)) == printed(next.frames_in(segments)) =>
+            {
                 kept.count += next.count;
             }
             _ => merged.push(*next),

@@ -43,8 +43,6 @@ pub fn work_by_member(
         return Vec::new();
     }
     // Per frame: the counted cycle it belongs to, or what it is if none.
-    const OUTSIDE: u32 = u32::MAX;
-    const PSEUDO: u32 = u32::MAX - 1;
     let kind: Vec<u32> = frames
         .iter()
         .map(|(id, name)| match cycles.cycle_of(id) {
@@ -53,8 +51,41 @@ pub fn work_by_member(
             _ => OUTSIDE,
         })
         .collect();
-    let mut work = vec![0; frames.len()];
-    for (stack, count) in profiles.iter().flat_map(|p| p.stacks()) {
+    // Each profile's stacks in two halves, on two threads.
+    let halves = profiles.iter().flat_map(|p| {
+        let mid = p.stack_count() / 2;
+        [(p, 0..mid), (p, mid..p.stack_count())]
+    });
+    let (first, second): (Vec<_>, Vec<_>) = halves.enumerate().partition(|(i, _)| i % 2 == 0);
+    let count = |parts: Vec<(usize, (&Profile, std::ops::Range<usize>))>| {
+        let mut work = vec![0; frames.len()];
+        for (_, (profile, range)) in parts {
+            add_work(profile.stacks_in(range), &kind, &mut work);
+        }
+        work
+    };
+    let (mut work, other) = std::thread::scope(|scope| {
+        let other = scope.spawn(|| count(second));
+        (
+            count(first),
+            other.join().expect("a counting thread panicked"),
+        )
+    });
+    for (mine, theirs) in work.iter_mut().zip(other) {
+        *mine += theirs;
+    }
+    work
+}
+
+/// A frame of a counted cycle: its cycle's id; other frames are one of
+/// these two.
+const OUTSIDE: u32 = u32::MAX;
+const PSEUDO: u32 = u32::MAX - 1;
+
+/// Adds to `work` the samples of the runs of `stacks` that end at each
+/// member, `kind` saying what each frame is.
+fn add_work<'a>(stacks: impl Iterator<Item = (&'a [u32], u64)>, kind: &[u32], work: &mut [u64]) {
+    for (stack, count) in stacks {
         // From the leaf up: the cycle of the nearest frame below (called
         // by) each frame that is not a pseudo-frame.
         let mut below = OUTSIDE;
@@ -71,5 +102,4 @@ pub fn work_by_member(
             }
         }
     }
-    work
 }
