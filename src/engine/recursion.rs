@@ -13,6 +13,10 @@
 //!   work or as leaves, from the function its author wrote (`qsort` calling
 //!   `partition`), not from the plumbing it recurses through (`join`,
 //!   `catch_unwind`); the naming rule uses it ([`work_by_member`]).
+//! - **Re-entry through the cycle**: a member that is twice on one stack
+//!   with only members of its cycle between is part of the recursion the
+//!   samples show; excluding it would cut that recursion, so the giant-cycle
+//!   advice never suggests it ([`members_reentering_through_their_cycle`]).
 
 use crate::engine::graph::{Cycles, is_pseudo_frame};
 use crate::profile::{FrameId, Frames, Profile};
@@ -87,4 +91,91 @@ pub fn work_by_member(
         }
     }
     work
+}
+
+/// For every frame (numbered as in `frames`), whether it is a member of a
+/// cycle of more than `min_members` members that is twice on one stack of
+/// `profiles` with only members of that cycle (or pseudo-frames) between:
+/// it re-enters itself through the cycle. Empty when no cycle is that big.
+pub fn members_reentering_through_their_cycle(
+    profiles: &[Profile],
+    frames: &Frames,
+    cycles: &Cycles,
+    min_members: usize,
+) -> Vec<bool> {
+    if cycles.iter().all(|c| c.members.len() <= min_members) {
+        return Vec::new();
+    }
+    let pseudo: Vec<bool> = frames.iter().map(|(_, n)| is_pseudo_frame(n)).collect();
+    let counted = |frame: FrameId| {
+        cycles
+            .cycle_of(frame)
+            .filter(|&c| cycles.get(c).members.len() > min_members)
+    };
+    let mut reenters = vec![false; frames.len()];
+    // The run a frame was last seen in, plus one (0: never).
+    let mut seen_in = vec![0u32; frames.len()];
+    let mut run = 0u32;
+    for (stack, _) in profiles.iter().flat_map(|p| p.stacks()) {
+        let mut current = None;
+        for &frame in stack.iter().skip(1) {
+            if pseudo[frame as usize] {
+                continue;
+            }
+            let cycle = counted(frame);
+            if cycle.is_none() || cycle != current {
+                current = cycle;
+                run = run.wrapping_add(1);
+                if run == 0 {
+                    seen_in.fill(0);
+                    run = 1;
+                }
+            }
+            if cycle.is_some() {
+                let f = frame as usize;
+                reenters[f] |= seen_in[f] == run;
+                seen_in[f] = run;
+            }
+        }
+    }
+    reenters
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::graph::{CallGraph, FrameFilter, cycles_of};
+
+    fn reentering(lines: &[&str]) -> Vec<String> {
+        let p = Profile::of_lines(lines);
+        let cycles = cycles_of(&CallGraph::new(&p, &FrameFilter::default()), &p.frames);
+        let flags = members_reentering_through_their_cycle(
+            std::slice::from_ref(&p),
+            &p.frames,
+            &cycles,
+            0,
+        );
+        let mut names: Vec<String> = (0..flags.len())
+            .filter(|&f| flags[f])
+            .map(|f| p.frames.name(f as FrameId).to_string())
+            .collect();
+        names.sort();
+        names
+    }
+
+    #[test]
+    fn a_member_between_two_of_its_own_runs_does_not_reenter_through_them() {
+        // `w` above `main` (outside the cycle) and again inside: it is on
+        // the stack twice, but not through its cycle; `a` and `b` are.
+        let lines = ["p;w;main;a;w;b;a;w;b"];
+        assert_eq!(reentering(&lines), ["a", "b", "w"]);
+        let lines = ["p;w;main;a;b;a;b", "p;x;b;w;a;b"];
+        assert_eq!(reentering(&lines), ["a", "b"]);
+    }
+
+    #[test]
+    fn pseudo_frames_do_not_end_a_run() {
+        let lines = ["p;m;a;b", "p;m;b;a", "p;m;a;[unknown];b;[unknown];a"];
+        assert_eq!(reentering(&lines), ["a"]);
+    }
 }
