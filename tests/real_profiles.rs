@@ -280,7 +280,11 @@ fn serde_json_giant_cycles_are_recursions_no_advice_cuts() {
         total(&input),
         "samples conserved through re-rooting"
     );
-    let giants: Vec<_> = report.cycles.iter().filter(|c| c.members.len() > 8).collect();
+    let giants: Vec<_> = report
+        .cycles
+        .iter()
+        .filter(|c| c.members.len() > 8)
+        .collect();
     assert_eq!(giants.len(), 2, "{:?}", report.cycles);
     for giant in giants {
         let cut = giant

@@ -307,7 +307,9 @@ mod tests {
         // recurses through everything.
         let p = profile(&["java;main;Interpreter;a;Interpreter;b;Interpreter"]);
         assert!(find(&p, &FrameFilter::default()).is_empty());
-        let p = profile(&["node;Builtins_InterpreterEntryTrampoline;Builtins_ArrayMap;Builtins_InterpreterEntryTrampoline"]);
+        let p = profile(&[
+            "node;Builtins_InterpreterEntryTrampoline;Builtins_ArrayMap;Builtins_InterpreterEntryTrampoline",
+        ]);
         assert!(find(&p, &FrameFilter::default()).is_empty());
     }
 

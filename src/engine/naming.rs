@@ -276,7 +276,8 @@ mod tests {
 
     #[test]
     fn the_authors_members_are_listed_and_the_others_counted() {
-        let line = "p;m;asyncrec::walk::{{closure}};<Pin<P> as Future>::poll;asyncrec::walk::{{closure}}";
+        let line =
+            "p;m;asyncrec::walk::{{closure}};<Pin<P> as Future>::poll;asyncrec::walk::{{closure}}";
         assert_eq!(
             names_with_authors(&[line], &["asyncrec::walk::{{closure}}"]),
             ["{asyncrec::walk::{{closure}},+1}"]
@@ -292,7 +293,10 @@ mod tests {
             names_with_authors(&[even_odd], &["even_odd::even", "even_odd::odd"]),
             ["even_odd::{even,odd}"]
         );
-        assert_eq!(names_with_authors(&[even_odd], &[]), ["even_odd::{even,odd}"]);
+        assert_eq!(
+            names_with_authors(&[even_odd], &[]),
+            ["even_odd::{even,odd}"]
+        );
     }
 
     #[test]

@@ -149,12 +149,8 @@ mod tests {
     fn reentering(lines: &[&str]) -> Vec<String> {
         let p = Profile::of_lines(lines);
         let cycles = cycles_of(&CallGraph::new(&p, &FrameFilter::default()), &p.frames);
-        let flags = members_reentering_through_their_cycle(
-            std::slice::from_ref(&p),
-            &p.frames,
-            &cycles,
-            0,
-        );
+        let flags =
+            members_reentering_through_their_cycle(std::slice::from_ref(&p), &p.frames, &cycles, 0);
         let mut names: Vec<String> = (0..flags.len())
             .filter(|&f| flags[f])
             .map(|f| p.frames.name(f as FrameId).to_string())

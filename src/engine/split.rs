@@ -53,7 +53,12 @@ pub fn suggest_split(graph: &CallGraph, cycle: &Cycle, reenters: &[bool]) -> Opt
     }
     let within = subgraph(graph, &cycle.members);
     let candidates: Vec<usize> = (0..cycle.members.len())
-        .filter(|&m| !reenters.get(cycle.members[m] as usize).copied().unwrap_or(false))
+        .filter(|&m| {
+            !reenters
+                .get(cycle.members[m] as usize)
+                .copied()
+                .unwrap_or(false)
+        })
         .collect();
     let mut ranking: Vec<(usize, usize)> = candidates
         .iter()

@@ -76,10 +76,7 @@ impl Runtime {
 /// and arguments), given the current environment (`env` looks a variable
 /// up); `None` when the program is no runtime autofold knows, or
 /// everything is set already.
-pub fn jit_setup(
-    command: &[OsString],
-    env: &dyn Fn(&str) -> Option<OsString>,
-) -> Option<JitSetup> {
+pub fn jit_setup(command: &[OsString], env: &dyn Fn(&str) -> Option<OsString>) -> Option<JitSetup> {
     let (index, runtime) = runtime_of(command)?;
     let args = &command[index + 1..];
     let variable = runtime.variable();
@@ -163,7 +160,9 @@ fn past_env(command: &[OsString]) -> Option<(usize, EnvWords)> {
             }
             "-C" | "--chdir" | "-S" | "--split-string" => index += 1,
             _ if word.starts_with("--unset=") => env.touched.push(word[8..].to_owned()),
-            _ if word.starts_with('-') => env.clears |= !word.starts_with("--") && word.contains('i'),
+            _ if word.starts_with('-') => {
+                env.clears |= !word.starts_with("--") && word.contains('i')
+            }
             _ => match word.split_once('=') {
                 Some((name, _)) => env.touched.push(name.to_owned()),
                 None => return Some((index - 1, env)),
@@ -231,16 +230,25 @@ mod tests {
     fn node_gets_perf_maps_and_native_interpreted_frames() {
         let node = "--perf-basic-prof --interpreted-frames-native-stack";
         assert_eq!(set("node app.js", &[]), pair("NODE_OPTIONS", node));
-        assert_eq!(set("/usr/bin/nodejs app.js", &[]), pair("NODE_OPTIONS", node));
+        assert_eq!(
+            set("/usr/bin/nodejs app.js", &[]),
+            pair("NODE_OPTIONS", node)
+        );
         let note = setup("node app.js", &[]).unwrap().note;
-        assert!(note.starts_with("node: set NODE_OPTIONS=--perf-basic-prof"), "{note}");
+        assert!(
+            note.starts_with("node: set NODE_OPTIONS=--perf-basic-prof"),
+            "{note}"
+        );
         assert!(note.contains("--no-jit-setup"), "{note}");
     }
 
     #[test]
     fn the_users_value_is_kept_first_and_nothing_is_repeated() {
         assert_eq!(
-            set("node app.js", &[("NODE_OPTIONS", "--max-old-space-size=4096")]),
+            set(
+                "node app.js",
+                &[("NODE_OPTIONS", "--max-old-space-size=4096")]
+            ),
             pair(
                 "NODE_OPTIONS",
                 "--max-old-space-size=4096 --perf-basic-prof --interpreted-frames-native-stack"
@@ -253,7 +261,10 @@ mod tests {
         let all = "--perf-basic-prof --interpreted-frames-native-stack";
         assert_eq!(setup("node app.js", &[("NODE_OPTIONS", all)]), None);
         assert_eq!(
-            set("java Calc", &[("JAVA_TOOL_OPTIONS", "-Xmx1g -XX:+PreserveFramePointer")]),
+            set(
+                "java Calc",
+                &[("JAVA_TOOL_OPTIONS", "-Xmx1g -XX:+PreserveFramePointer")]
+            ),
             pair(
                 "JAVA_TOOL_OPTIONS",
                 "-Xmx1g -XX:+PreserveFramePointer -XX:+UnlockDiagnosticVMOptions -XX:+DumpPerfMapAtExit"
@@ -275,7 +286,12 @@ mod tests {
 
     #[test]
     fn python_from_3_12_or_of_unknown_version() {
-        for python in ["python3", "python", "/usr/local/bin/python3.12", "python3.13"] {
+        for python in [
+            "python3",
+            "python",
+            "/usr/local/bin/python3.12",
+            "python3.13",
+        ] {
             assert_eq!(
                 set(&format!("{python} app.py"), &[]),
                 pair("PYTHONPERFSUPPORT", "1"),
@@ -288,7 +304,12 @@ mod tests {
 
     #[test]
     fn other_programs_get_nothing() {
-        for words in ["./target/release/prog", "ruby a.rb", "nodemon app.js", "javac A.java"] {
+        for words in [
+            "./target/release/prog",
+            "ruby a.rb",
+            "nodemon app.js",
+            "javac A.java",
+        ] {
             assert_eq!(setup(words, &[]), None, "{words}");
         }
     }

@@ -99,7 +99,10 @@ mod tests {
     fn cpp_operators_keep_their_symbol() {
         let label = |name| function_label(name).unwrap();
         assert_eq!(label("Printer::operator()"), "Printer::operator()");
-        assert_eq!(label("Printer::operator()(long) const"), "Printer::operator()");
+        assert_eq!(
+            label("Printer::operator()(long) const"),
+            "Printer::operator()"
+        );
         assert_eq!(
             label("std::operator<< <std::char_traits<char> >(std::ostream&, char const*)"),
             "std::operator<< <std::char_traits<char> >"

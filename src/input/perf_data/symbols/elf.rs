@@ -10,9 +10,9 @@ use super::super::modules::Module;
 use super::debug_file;
 use super::demangle::{demangle, is_mangled};
 use super::dwarf::{self, DwarfSections, Function};
-use super::origin;
 use super::symtab::SymbolTable;
 use super::{Lookup, SymbolFrame};
+use crate::input::origin;
 use crate::profile::Origin;
 
 /// The frames at each lookup (module addresses) of `module`, whose file is
@@ -31,8 +31,7 @@ pub fn symbolize(image: &ElfImage, module: &Module, lookups: &[Lookup]) -> Vec<V
     let module_origin = origin::of_module(&module.path, binary.as_ref().is_some_and(is_executable));
     // DWARF for inline frames, and for the source files that tell whose
     // code a function is (only an executable's can be the author's).
-    let wants_dwarf =
-        lookups.iter().any(|lookup| lookup.inline) || module_origin != Origin::Other;
+    let wants_dwarf = lookups.iter().any(|lookup| lookup.inline) || module_origin != Origin::Other;
     let sections = if wants_dwarf {
         debug
             .as_ref()

@@ -20,7 +20,7 @@
 //! left to the naming rule.
 
 use super::SymbolFrame;
-use super::origin;
+use crate::input::origin;
 use crate::profile::Origin;
 
 /// The frame a JIT runtime's text for a function stands for.
@@ -105,8 +105,10 @@ fn java_frame(raw: &str) -> Option<SymbolFrame> {
             && t.chars()
                 .all(|c| c.is_alphanumeric() || matches!(c, '.' | '$' | '_' | '[' | ']'))
     };
-    let is_method =
-        !name.is_empty() && name.chars().all(|c| c.is_alphanumeric() || "$_<>".contains(c));
+    let is_method = !name.is_empty()
+        && name
+            .chars()
+            .all(|c| c.is_alphanumeric() || "$_<>".contains(c));
     let well_formed = is_type(return_type)
         && is_method
         && !class.is_empty()
@@ -150,9 +152,15 @@ mod tests {
             jit_frame("JS:~Module._load node:internal/modules/cjs/loader:1003:24").origin,
             Origin::Other
         );
-        assert_eq!(name("Eval:~ /tmp/app/walk.js:1:1"), "(anonymous) (walk.js:1)");
+        assert_eq!(
+            name("Eval:~ /tmp/app/walk.js:1:1"),
+            "(anonymous) (walk.js:1)"
+        );
         assert_eq!(name("JS:*f file:///srv/a.mjs:2:3"), "f (a.mjs:2)");
-        assert_eq!(jit_frame("JS:*f file:///srv/a.mjs:2:3").origin, Origin::Author);
+        assert_eq!(
+            jit_frame("JS:*f file:///srv/a.mjs:2:3").origin,
+            Origin::Author
+        );
     }
 
     #[test]
@@ -194,7 +202,10 @@ mod tests {
         assert_eq!(frame.name, "walk (walk.py)");
         assert_eq!(frame.origin, Origin::Author);
         let frozen = jit_frame("py::_find_and_load:<frozen importlib._bootstrap>");
-        assert_eq!(frozen.name, "_find_and_load (<frozen importlib._bootstrap>)");
+        assert_eq!(
+            frozen.name,
+            "_find_and_load (<frozen importlib._bootstrap>)"
+        );
         assert_eq!(frozen.origin, Origin::Other);
     }
 }

@@ -10,7 +10,6 @@ mod elf;
 mod jit_names;
 mod jitdump;
 mod kallsyms;
-mod origin;
 mod perf_map;
 mod symtab;
 
@@ -200,7 +199,13 @@ fn module_frames(modules: &Modules, id: ModuleId, lookups: &[Lookup]) -> Vec<Vec
     };
     lookups
         .iter()
-        .map(|lookup| table.lookup(lookup.address).map(named).into_iter().collect())
+        .map(|lookup| {
+            table
+                .lookup(lookup.address)
+                .map(named)
+                .into_iter()
+                .collect()
+        })
         .collect()
 }
 

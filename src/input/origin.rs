@@ -1,7 +1,9 @@
 //! Whose code a frame is, from where it comes from: the program's own
 //! source tree, or the toolchain's, the system's, a package registry's, the
 //! runtime's. No list of library names: only the places such code lives
-//! (docs/NAMING.md, "The author's functions").
+//! (docs/NAMING.md, "The author's functions"). Readers that know a frame's
+//! source file or script (perf.data's DWARF and JIT maps, `.cpuprofile`)
+//! use it.
 
 use crate::profile::Origin;
 
@@ -51,7 +53,9 @@ pub fn of_script(script: &str) -> Origin {
 
 /// Directories of the operating system: its programs, libraries, headers.
 fn is_system_path(path: &str) -> bool {
-    const SYSTEM: [&str; 7] = ["/usr/", "/lib/", "/lib32/", "/lib64/", "/bin/", "/sbin/", "/snap/"];
+    const SYSTEM: [&str; 7] = [
+        "/usr/", "/lib/", "/lib32/", "/lib64/", "/bin/", "/sbin/", "/snap/",
+    ];
     SYSTEM.iter().any(|dir| path.starts_with(dir)) || path.starts_with('[')
 }
 
