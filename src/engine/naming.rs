@@ -98,14 +98,12 @@ fn base_name(cycle: &Cycle, frames: &Frames, evidence: &Evidence) -> String {
             })
         })
         .collect();
-    let authors = authored.iter().filter(|&&a| a).count();
-    let listed = if (1..=MAX_LISTED).contains(&authors) && authors < functions.len() {
-        let listed: Vec<&str> = short
-            .iter()
-            .zip(&authored)
-            .filter_map(|(name, &author)| author.then_some(*name))
-            .collect();
-        format!("{},+{}", listed.join(","), functions.len() - authors)
+    let authors = outermost(&functions, &authored);
+    let listed = if (1..=MAX_LISTED).contains(&authors.len())
+        && authored.iter().filter(|&&a| a).count() < functions.len()
+    {
+        let listed: Vec<&str> = authors.iter().map(|&i| short[i]).collect();
+        format!("{},+{}", listed.join(","), functions.len() - authors.len())
     } else if functions.len() <= MAX_LISTED {
         short.join(",")
     } else {
@@ -119,6 +117,23 @@ fn base_name(cycle: &Cycle, frames: &Frames, evidence: &Evidence) -> String {
     };
     let prefix = &functions[0][..functions[0].len() - short[0].len()];
     format!("{prefix}{{{listed}}}{suffix}")
+}
+
+/// The indices of the `authored` functions that are not defined inside
+/// another authored one: `ray::qsort`, not its closure
+/// `ray::qsort::{{closure}}` (a name under another's path).
+fn outermost(functions: &[&str], authored: &[bool]) -> Vec<usize> {
+    let inside = |name: &str| {
+        functions.iter().zip(authored).any(|(outer, &author)| {
+            author
+                && name
+                    .strip_prefix(*outer)
+                    .is_some_and(|rest| rest.starts_with("::"))
+        })
+    };
+    (0..functions.len())
+        .filter(|&i| authored[i] && !inside(functions[i]))
+        .collect()
 }
 
 /// Where every name is `function (file:line)` (py-spy's frames, and
@@ -296,6 +311,17 @@ mod tests {
         assert_eq!(
             names_with_authors(&[even_odd], &[]),
             ["even_odd::{even,odd}"]
+        );
+    }
+
+    #[test]
+    fn closures_of_a_listed_function_are_counted_not_listed() {
+        let round = "ray::qsort;ray::qsort::{{closure}};rayon_core::join::join_context;rayon_core::join::join";
+        let line = format!("p;m;{round};{round};ray::qsort");
+        let authors = ["ray::qsort", "ray::qsort::{{closure}}"];
+        assert_eq!(
+            names_with_authors(&[line.as_str()], &authors),
+            ["{ray::qsort,+3}"]
         );
     }
 

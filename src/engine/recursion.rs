@@ -13,10 +13,11 @@
 //!   work or as leaves, from the function its author wrote (`qsort` calling
 //!   `partition`), not from the plumbing it recurses through (`join`,
 //!   `catch_unwind`); the naming rule uses it ([`work_by_member`]).
-//! - **Re-entry through the cycle**: a member that is twice on one stack
-//!   with only members of its cycle between is part of the recursion the
+//! - **Inside the recursion**: a member that a stack shows between two
+//!   calls of one member of its cycle, with only members between (the
+//!   recursion went around through it), is part of the recursion the
 //!   samples show; excluding it would cut that recursion, so the giant-cycle
-//!   advice never suggests it ([`members_reentering_through_their_cycle`]).
+//!   advice never suggests it ([`members_inside_the_recursion`]).
 
 use crate::engine::graph::{Cycles, is_pseudo_frame};
 use crate::profile::{FrameId, Frames, Profile};
@@ -94,10 +95,12 @@ pub fn work_by_member(
 }
 
 /// For every frame (numbered as in `frames`), whether it is a member of a
-/// cycle of more than `min_members` members that is twice on one stack of
-/// `profiles` with only members of that cycle (or pseudo-frames) between:
-/// it re-enters itself through the cycle. Empty when no cycle is that big.
-pub fn members_reentering_through_their_cycle(
+/// cycle of more than `min_members` members that some stack of `profiles`
+/// shows inside the recursion: in one run of the cycle (only members, or
+/// pseudo-frames, between), between two occurrences of one member, or
+/// itself twice. The recursion went around through it once; excluding it
+/// would cut that. Empty when no cycle is that big.
+pub fn members_inside_the_recursion(
     profiles: &[Profile],
     frames: &Frames,
     cycles: &Cycles,
@@ -112,10 +115,9 @@ pub fn members_reentering_through_their_cycle(
             .cycle_of(frame)
             .filter(|&c| cycles.get(c).members.len() > min_members)
     };
-    let mut reenters = vec![false; frames.len()];
-    // The run a frame was last seen in, plus one (0: never).
-    let mut seen_in = vec![0u32; frames.len()];
-    let mut run = 0u32;
+    let mut inside = vec![false; frames.len()];
+    let mut last = LastSeen::new(frames.len());
+    let mut run: Vec<FrameId> = Vec::new();
     for (stack, _) in profiles.iter().flat_map(|p| p.stacks()) {
         let mut current = None;
         for &frame in stack.iter().skip(1) {
@@ -123,22 +125,78 @@ pub fn members_reentering_through_their_cycle(
                 continue;
             }
             let cycle = counted(frame);
-            if cycle.is_none() || cycle != current {
+            if cycle != current {
+                mark_loops(&run, &mut last, &mut inside);
+                run.clear();
                 current = cycle;
-                run = run.wrapping_add(1);
-                if run == 0 {
-                    seen_in.fill(0);
-                    run = 1;
-                }
             }
             if cycle.is_some() {
-                let f = frame as usize;
-                reenters[f] |= seen_in[f] == run;
-                seen_in[f] = run;
+                run.push(frame);
             }
         }
+        mark_loops(&run, &mut last, &mut inside);
+        run.clear();
     }
-    reenters
+    inside
+}
+
+/// Marks in `inside` the frames of one run of a cycle that are between two
+/// occurrences of one frame of it, or that occur twice.
+fn mark_loops(run: &[FrameId], last: &mut LastSeen, inside: &mut [bool]) {
+    if run.len() < 2 {
+        return;
+    }
+    last.next_run();
+    for (position, &frame) in run.iter().enumerate() {
+        last.set(frame, position);
+    }
+    // The furthest position a frame seen so far occurs at again.
+    let mut reach = 0;
+    for (position, &frame) in run.iter().enumerate() {
+        let again = last.get(frame) > position;
+        if again || reach > position {
+            inside[frame as usize] = true;
+        }
+        reach = reach.max(last.get(frame));
+    }
+}
+
+/// The last position of each frame in the current run, without clearing a
+/// table the size of the frame table for every run.
+struct LastSeen {
+    position: Vec<usize>,
+    run_of: Vec<u32>,
+    run: u32,
+}
+
+impl LastSeen {
+    fn new(frames: usize) -> Self {
+        Self {
+            position: vec![0; frames],
+            run_of: vec![0; frames],
+            run: 0,
+        }
+    }
+
+    fn next_run(&mut self) {
+        self.run = self.run.wrapping_add(1);
+        if self.run == 0 {
+            self.run_of.fill(0);
+            self.run = 1;
+        }
+    }
+
+    fn set(&mut self, frame: FrameId, position: usize) {
+        self.position[frame as usize] = position;
+        self.run_of[frame as usize] = self.run;
+    }
+
+    fn get(&self, frame: FrameId) -> usize {
+        match self.run_of[frame as usize] == self.run {
+            true => self.position[frame as usize],
+            false => 0,
+        }
+    }
 }
 
 #[cfg(test)]
@@ -146,11 +204,10 @@ mod tests {
     use super::*;
     use crate::engine::graph::{CallGraph, FrameFilter, cycles_of};
 
-    fn reentering(lines: &[&str]) -> Vec<String> {
+    fn inside(lines: &[&str]) -> Vec<String> {
         let p = Profile::of_lines(lines);
         let cycles = cycles_of(&CallGraph::new(&p, &FrameFilter::default()), &p.frames);
-        let flags =
-            members_reentering_through_their_cycle(std::slice::from_ref(&p), &p.frames, &cycles, 0);
+        let flags = members_inside_the_recursion(std::slice::from_ref(&p), &p.frames, &cycles, 0);
         let mut names: Vec<String> = (0..flags.len())
             .filter(|&f| flags[f])
             .map(|f| p.frames.name(f as FrameId).to_string())
@@ -160,18 +217,17 @@ mod tests {
     }
 
     #[test]
-    fn a_member_between_two_of_its_own_runs_does_not_reenter_through_them() {
-        // `w` above `main` (outside the cycle) and again inside: it is on
-        // the stack twice, but not through its cycle; `a` and `b` are.
-        let lines = ["p;w;main;a;w;b;a;w;b"];
-        assert_eq!(reentering(&lines), ["a", "b", "w"]);
-        let lines = ["p;w;main;a;b;a;b", "p;x;b;w;a;b"];
-        assert_eq!(reentering(&lines), ["a", "b"]);
+    fn a_member_on_a_loop_of_one_run_is_inside_the_recursion() {
+        // b goes around through w: w is inside, though once on the stack.
+        assert_eq!(inside(&["p;main;a;b;w;a;b"]), ["a", "b", "w"]);
+        // `w` between one recursion and another: on no loop of one run.
+        let lines = ["p;main;a;b;a;b;w;c;d;c;d", "p;main;c;d;c;d;w;a;b;a;b"];
+        assert_eq!(inside(&lines), ["a", "b", "c", "d"]);
     }
 
     #[test]
     fn pseudo_frames_do_not_end_a_run() {
         let lines = ["p;m;a;b", "p;m;b;a", "p;m;a;[unknown];b;[unknown];a"];
-        assert_eq!(reentering(&lines), ["a"]);
+        assert_eq!(inside(&lines), ["a", "b"]);
     }
 }

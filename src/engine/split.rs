@@ -6,10 +6,12 @@
 //! autofold looks for members that weld separate recursions, and suggests
 //! excluding those that split the cycle.
 //!
-//! Only a member that never re-enters itself through the cycle may be
-//! suggested (see `recursion.rs`): one that does is part of the recursion
-//! the samples show, and excluding it would cut that recursion (the rayon
-//! quicksort's `qsort`, an interpreter's `eval`). Of the others, each is
+//! Only a member that no stack shows inside the recursion may be suggested
+//! (see `recursion.rs`): one that a run of the cycle passes through between
+//! two calls of one member (or that is itself called twice in a run) is
+//! part of the recursion the samples show, and excluding it would cut that
+//! recursion (the rayon quicksort's `qsort`, an interpreter's `eval`, the
+//! match arms of syn's expression parser). Of the others, each is
 //! ranked by the largest component left when it alone is removed (the
 //! components recomputed within the cycle), and the suggestion excludes
 //! them greedily until the cycle splits. A cycle no candidate splits gets
@@ -45,16 +47,16 @@ pub struct Split {
 }
 
 /// The split suggestion for `cycle`, if it has more than [`GIANT`] members
-/// and some of them, none marked in `reenters` (by frame id: members that
-/// re-enter themselves through the cycle), split it.
-pub fn suggest_split(graph: &CallGraph, cycle: &Cycle, reenters: &[bool]) -> Option<Split> {
+/// and some of them, none marked in `inside` (by frame id: members a stack
+/// shows inside the recursion), split it.
+pub fn suggest_split(graph: &CallGraph, cycle: &Cycle, inside: &[bool]) -> Option<Split> {
     if cycle.members.len() <= GIANT {
         return None;
     }
     let within = subgraph(graph, &cycle.members);
     let candidates: Vec<usize> = (0..cycle.members.len())
         .filter(|&m| {
-            !reenters
+            !inside
                 .get(cycle.members[m] as usize)
                 .copied()
                 .unwrap_or(false)
@@ -180,7 +182,7 @@ mod tests {
     }
 
     #[test]
-    fn a_member_that_reenters_itself_through_the_cycle_is_never_suggested() {
+    fn a_member_inside_the_recursion_is_never_suggested() {
         // Two rings through a hub: the hub is the recursion's heart (as an
         // interpreter's eval, or qsort through rayon's join), not a weld.
         let rings = [

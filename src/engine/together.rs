@@ -13,7 +13,7 @@ use crate::engine::fold::fold;
 use crate::engine::graph::{CallGraph, Cycles, cycles_of};
 use crate::engine::naming::{Evidence, MAX_LISTED, name_cycles};
 use crate::engine::recursion::{
-    frames_on_a_stack_twice, members_reentering_through_their_cycle, work_by_member,
+    frames_on_a_stack_twice, members_inside_the_recursion, work_by_member,
 };
 use crate::engine::report::{Found, Report};
 use crate::engine::split::{GIANT, suggest_split};
@@ -36,10 +36,10 @@ pub fn analyse_together(mut profiles: Vec<Profile>, options: &EngineOptions) -> 
     let edges = profiles.iter().flat_map(Profile::edges);
     let mut graph = CallGraph::of_edges(&frames, edges, &options.filter);
     let (cycles, kept_out) = recursing_cycles(&mut graph, &profiles, &frames);
-    let reenters = members_reentering_through_their_cycle(&profiles, &frames, &cycles, GIANT);
+    let inside = members_inside_the_recursion(&profiles, &frames, &cycles, GIANT);
     let splits: Vec<_> = cycles
         .iter()
-        .map(|c| suggest_split(&graph, c, &reenters))
+        .map(|c| suggest_split(&graph, c, &inside))
         .collect();
     drop(graph);
     let evidence = Evidence {
