@@ -281,8 +281,10 @@ mod tests {
     fn names_with_authors(lines: &[&str], authors: &[&str]) -> Vec<String> {
         let mut p = Profile::of_lines(lines);
         let cycles = cycles_of(&CallGraph::new(&p, &FrameFilter::default()), &p.frames);
-        let mut evidence = Evidence::default();
-        evidence.authors = p.frames.iter().map(|(_, n)| authors.contains(&n)).collect();
+        let evidence = Evidence {
+            authors: p.frames.iter().map(|(_, n)| authors.contains(&n)).collect(),
+            ..Evidence::default()
+        };
         let ids = name_cycles(&cycles, &mut p.frames, &evidence);
         ids.iter()
             .map(|&id| p.frames.name(id).to_string())
