@@ -117,4 +117,17 @@ mod tests {
     fn comm_spaces_become_underscores() {
         assert_eq!(comm_label("V8 Worker"), "V8_Worker");
     }
+
+    proptest::proptest! {
+        /// Symbol names come from the profiled program's files: any text
+        /// gets a label (or is dropped) without a panic, never longer than
+        /// it was, and without `;`.
+        #[test]
+        fn any_name_gets_a_label(name in ".{0,60}") {
+            if let Some(label) = function_label(&name) {
+                proptest::prop_assert!(label.len() <= name.len());
+                proptest::prop_assert!(!label.contains(';'));
+            }
+        }
+    }
 }

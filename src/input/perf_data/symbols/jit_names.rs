@@ -23,16 +23,21 @@ use super::SymbolFrame;
 use crate::input::origin;
 use crate::profile::Origin;
 
-/// The frame a JIT runtime's text for a function stands for.
+/// The frame a JIT runtime's text for a function stands for. A `;` (the
+/// frame separator of folded stacks) is printed as `:`, as for any frame.
 pub fn jit_frame(raw: &str) -> SymbolFrame {
-    v8_frame(raw)
+    let frame = v8_frame(raw)
         .or_else(|| python_frame(raw))
         .or_else(|| java_frame(raw))
         .unwrap_or_else(|| SymbolFrame {
             name: raw.to_owned(),
             identity: None,
             origin: Origin::Other,
-        })
+        });
+    SymbolFrame {
+        name: frame.name.replace(';', ":"),
+        ..frame
+    }
 }
 
 /// V8's tier markers, first character after `JS:`.
@@ -207,5 +212,32 @@ mod tests {
             "_find_and_load (<frozen importlib._bootstrap>)"
         );
         assert_eq!(frozen.origin, Origin::Other);
+    }
+
+    proptest::proptest! {
+        /// A perf map's text is the runtime's (untrusted): any line names
+        /// a frame, never a panic; V8's tiers of any function are one.
+        #[test]
+        fn any_text_names_a_frame(raw in ".{0,80}") {
+            let frame = jit_frame(&raw);
+            proptest::prop_assert!(!frame.name.is_empty() || raw.is_empty());
+            proptest::prop_assert!(!frame.name.contains(';'));
+        }
+
+        #[test]
+        fn every_v8_tier_is_one_identity(
+            function in "[a-zA-Z_$. ]{0,12}",
+            script in "[a-z/:._-]{1,30}",
+            line in 1u32..100_000,
+            column in 1u32..1000,
+        ) {
+            let frames: Vec<SymbolFrame> = ["~", "^", "+", "*"]
+                .iter()
+                .map(|tier| jit_frame(&format!("JS:{tier}{function} {script}:{line}:{column}")))
+                .collect();
+            for frame in &frames[1..] {
+                proptest::prop_assert_eq!(frame, &frames[0]);
+            }
+        }
     }
 }
