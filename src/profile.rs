@@ -604,6 +604,24 @@ mod tests {
     }
 
     #[test]
+    fn origins_follow_their_frames_into_another_table() {
+        let mut first = Profile::of_lines(&["p;x"]);
+        let mut second = Profile::of_lines(&["p;main;walk"]);
+        let walk = second.frames.get("walk").unwrap();
+        second.frames.set_origin(walk, Origin::Author);
+        assert_eq!(second.frames.origin(walk), Origin::Author);
+        assert_eq!(first.frames.origin(first.frames.get("x").unwrap()), Origin::Unknown);
+        first.absorb(second);
+        let walk = first.frames.get("walk").unwrap();
+        assert_eq!(first.frames.origin(walk), Origin::Author);
+        let mut table = Frames::default();
+        table.intern("other");
+        first.move_onto(&mut table);
+        assert_eq!(table.origin(table.get("walk").unwrap()), Origin::Author);
+        assert_eq!(table.origin(table.get("main").unwrap()), Origin::Unknown);
+    }
+
+    #[test]
     fn absorbing_renumbers_frames_and_sums_samples() {
         let mut all = Profile::of_lines(&["p;x;y"]);
         all.absorb(Profile::of_lines(&["p;y;x", "p;z"]));

@@ -19,7 +19,7 @@
 //!   samples show; excluding it would cut that recursion, so the giant-cycle
 //!   advice never suggests it ([`members_inside_the_recursion`]).
 
-use crate::engine::graph::{Cycles, is_pseudo_frame};
+use crate::engine::graph::{CycleId, Cycles, is_pseudo_frame};
 use crate::profile::{FrameId, Frames, Profile};
 
 /// Which of the `candidates` (by frame id) are on at least one stack of
@@ -109,24 +109,36 @@ pub fn members_inside_the_recursion(
     if cycles.iter().all(|c| c.members.len() <= min_members) {
         return Vec::new();
     }
-    let pseudo: Vec<bool> = frames.iter().map(|(_, n)| is_pseudo_frame(n)).collect();
-    let counted = |frame: FrameId| {
-        cycles
-            .cycle_of(frame)
-            .filter(|&c| cycles.get(c).members.len() > min_members)
-    };
+    // Per frame: its cycle if counted, else whether it is a pseudo-frame.
+    let kind: Vec<FrameKind> = frames
+        .iter()
+        .map(|(id, name)| match cycles.cycle_of(id) {
+            Some(c) if cycles.get(c).members.len() > min_members => FrameKind::Member(c),
+            _ if is_pseudo_frame(name) => FrameKind::Pseudo,
+            _ => FrameKind::Other,
+        })
+        .collect();
+    let mut left = kind
+        .iter()
+        .filter(|k| matches!(k, FrameKind::Member(_)))
+        .count();
     let mut inside = vec![false; frames.len()];
     let mut last = LastSeen::new(frames.len());
     let mut run: Vec<FrameId> = Vec::new();
     for (stack, _) in profiles.iter().flat_map(|p| p.stacks()) {
+        // Once every member is inside, there is nothing left to find.
+        if left == 0 {
+            break;
+        }
         let mut current = None;
         for &frame in stack.iter().skip(1) {
-            if pseudo[frame as usize] {
-                continue;
-            }
-            let cycle = counted(frame);
+            let cycle = match kind[frame as usize] {
+                FrameKind::Pseudo => continue,
+                FrameKind::Member(c) => Some(c),
+                FrameKind::Other => None,
+            };
             if cycle != current {
-                mark_loops(&run, &mut last, &mut inside);
+                left -= mark_loops(&run, &mut last, &mut inside);
                 run.clear();
                 current = cycle;
             }
@@ -134,31 +146,46 @@ pub fn members_inside_the_recursion(
                 run.push(frame);
             }
         }
-        mark_loops(&run, &mut last, &mut inside);
+        left -= mark_loops(&run, &mut last, &mut inside);
         run.clear();
     }
     inside
 }
 
+/// What [`members_inside_the_recursion`] needs to know of a frame.
+#[derive(Debug, Clone, Copy)]
+enum FrameKind {
+    /// A member of a counted cycle.
+    Member(CycleId),
+    /// A pseudo-frame: it neither ends a run nor joins one.
+    Pseudo,
+    /// Anything else: it ends a run.
+    Other,
+}
+
 /// Marks in `inside` the frames of one run of a cycle that are between two
-/// occurrences of one frame of it, or that occur twice.
-fn mark_loops(run: &[FrameId], last: &mut LastSeen, inside: &mut [bool]) {
+/// occurrences of one frame of it, or that occur twice; returns how many
+/// were newly marked.
+fn mark_loops(run: &[FrameId], last: &mut LastSeen, inside: &mut [bool]) -> usize {
     if run.len() < 2 {
-        return;
+        return 0;
     }
     last.next_run();
     for (position, &frame) in run.iter().enumerate() {
         last.set(frame, position);
     }
+    let mut marked = 0;
     // The furthest position a frame seen so far occurs at again.
     let mut reach = 0;
     for (position, &frame) in run.iter().enumerate() {
         let again = last.get(frame) > position;
-        if again || reach > position {
+        if (again || reach > position) && !inside[frame as usize] {
             inside[frame as usize] = true;
+            marked += 1;
         }
         reach = reach.max(last.get(frame));
     }
+    marked
 }
 
 /// The last position of each frame in the current run, without clearing a
