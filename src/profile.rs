@@ -610,7 +610,10 @@ mod tests {
         let walk = second.frames.get("walk").unwrap();
         second.frames.set_origin(walk, Origin::Author);
         assert_eq!(second.frames.origin(walk), Origin::Author);
-        assert_eq!(first.frames.origin(first.frames.get("x").unwrap()), Origin::Unknown);
+        assert_eq!(
+            first.frames.origin(first.frames.get("x").unwrap()),
+            Origin::Unknown
+        );
         first.absorb(second);
         let walk = first.frames.get("walk").unwrap();
         assert_eq!(first.frames.origin(walk), Origin::Author);

@@ -286,6 +286,14 @@ fn recorded_node_with_no_flags_names_walk_once_across_tiers() {
         stderr.contains("autofold: note: node: set NODE_OPTIONS="),
         "{stderr}"
     );
+    // Nothing is left behind in the working directory (node 20's
+    // `--perf-basic-prof` would write a V8 log there).
+    let mut left: Vec<String> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    left.sort();
+    assert_eq!(left, ["f.svg", "r.json"]);
     // walk's script is the author's, node's builtins are not.
     assert_largest(
         &report,

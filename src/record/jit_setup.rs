@@ -48,9 +48,15 @@ impl Runtime {
     /// The switches, in the variable's syntax.
     fn switches(self) -> &'static [&'static str] {
         match self {
+            // Functions only: node 20's `--perf-basic-prof` also writes a
+            // V8 log (`isolate-…-v8.log`) into the working directory; V8's
+            // builtins are named from node's own symbol table anyway.
             // Frames of functions V8 interprets are its interpreter's
             // trampoline unless each gets a copy of its own.
-            Runtime::Node => &["--perf-basic-prof", "--interpreted-frames-native-stack"],
+            Runtime::Node => &[
+                "--perf-basic-prof-only-functions",
+                "--interpreted-frames-native-stack",
+            ],
             // The map is written at exit (`jcmd PID Compiler.perfmap` for a
             // running JVM); frame pointers let compiled frames be unwound.
             Runtime::Java => &[
@@ -87,8 +93,9 @@ pub fn jit_setup(command: &[OsString], env: &dyn Fn(&str) -> Option<OsString>) -
         _ => {
             let current = current.unwrap_or_default();
             let given = |switch: &&str| {
-                current.split_whitespace().any(|word| word == *switch)
-                    || args.iter().any(|arg| *arg == **switch)
+                let same = |word: &str| same_switch(word, switch);
+                current.split_whitespace().any(same)
+                    || args.iter().any(|arg| same(&arg.to_string_lossy()))
             };
             let added: Vec<&str> = runtime
                 .switches()
@@ -128,6 +135,17 @@ fn runtime_of(command: &[OsString]) -> Option<(usize, Runtime)> {
     let variable = runtime.variable();
     let touched = env.clears || env.touched.iter().any(|name| name == variable);
     (!touched).then_some((index, runtime))
+}
+
+/// Whether `word`, a switch the user gave, does what `switch` does: V8's
+/// perf map is written by any of its three switches.
+fn same_switch(word: &str, switch: &str) -> bool {
+    const PERF_MAPS: [&str; 3] = [
+        "--perf-basic-prof",
+        "--perf-basic-prof-only-functions",
+        "--perf-prof",
+    ];
+    word == switch || (PERF_MAPS.contains(&word) && PERF_MAPS.contains(&switch))
 }
 
 /// What `env` does to the environment before it runs a program.
@@ -228,7 +246,7 @@ mod tests {
 
     #[test]
     fn node_gets_perf_maps_and_native_interpreted_frames() {
-        let node = "--perf-basic-prof --interpreted-frames-native-stack";
+        let node = "--perf-basic-prof-only-functions --interpreted-frames-native-stack";
         assert_eq!(set("node app.js", &[]), pair("NODE_OPTIONS", node));
         assert_eq!(
             set("/usr/bin/nodejs app.js", &[]),
@@ -236,7 +254,7 @@ mod tests {
         );
         let note = setup("node app.js", &[]).unwrap().note;
         assert!(
-            note.starts_with("node: set NODE_OPTIONS=--perf-basic-prof"),
+            note.starts_with("node: set NODE_OPTIONS=--perf-basic-prof-only-functions"),
             "{note}"
         );
         assert!(note.contains("--no-jit-setup"), "{note}");
@@ -251,14 +269,14 @@ mod tests {
             ),
             pair(
                 "NODE_OPTIONS",
-                "--max-old-space-size=4096 --perf-basic-prof --interpreted-frames-native-stack"
+                "--max-old-space-size=4096 --perf-basic-prof-only-functions --interpreted-frames-native-stack"
             )
         );
         assert_eq!(
             set("node --perf-basic-prof app.js", &[]),
             pair("NODE_OPTIONS", "--interpreted-frames-native-stack")
         );
-        let all = "--perf-basic-prof --interpreted-frames-native-stack";
+        let all = "--perf-prof --interpreted-frames-native-stack";
         assert_eq!(setup("node app.js", &[("NODE_OPTIONS", all)]), None);
         assert_eq!(
             set(
@@ -316,7 +334,7 @@ mod tests {
 
     #[test]
     fn the_runtime_is_found_behind_env() {
-        let node = "--perf-basic-prof --interpreted-frames-native-stack";
+        let node = "--perf-basic-prof-only-functions --interpreted-frames-native-stack";
         assert_eq!(
             set("env FOO=1 -u BAR node app.js", &[]),
             pair("NODE_OPTIONS", node)
