@@ -64,14 +64,35 @@ impl Equivalent<FrameKey> for ByName<'_> {
 #[derive(Debug, Clone)]
 pub struct Frames {
     keys: IndexSet<FrameKey, FxBuildHasher>,
+    /// Where each frame's code comes from, by id, where a reader said
+    /// (see [`Origin`]); ids past its end are [`Origin::Unknown`].
+    origins: Vec<Origin>,
 }
 
 impl Default for Frames {
     fn default() -> Self {
         let mut keys = IndexSet::default();
         keys.insert(FrameKey::NoLabel);
-        Self { keys }
+        Self {
+            keys,
+            origins: Vec::new(),
+        }
     }
+}
+
+/// Whose code a frame is, as far as its reader could tell from where the
+/// code came from (its source file, its script): the naming rule lists the
+/// author's functions first (docs/NAMING.md).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum Origin {
+    /// Nothing said (names-only input): the engine judges by name.
+    #[default]
+    Unknown,
+    /// The profiled program's own code.
+    Author,
+    /// Code from elsewhere: the toolchain, the system, a package registry,
+    /// the runtime.
+    Other,
 }
 
 impl Frames {
@@ -157,6 +178,23 @@ impl Frames {
         ids
     }
 
+    /// Records where frame `id`'s code comes from.
+    pub fn set_origin(&mut self, id: FrameId, origin: Origin) {
+        let index = id as usize;
+        if index >= self.origins.len() {
+            if origin == Origin::Unknown {
+                return;
+            }
+            self.origins.resize(index + 1, Origin::Unknown);
+        }
+        self.origins[index] = origin;
+    }
+
+    /// Where frame `id`'s code comes from, if its reader said.
+    pub fn origin(&self, id: FrameId) -> Origin {
+        self.origins.get(id as usize).copied().unwrap_or_default()
+    }
+
     /// Whether some frame is known by its identity (not only by its name).
     pub fn has_symbols(&self) -> bool {
         self.keys
@@ -182,10 +220,14 @@ impl Frames {
     /// The id in this table of frame `id` of `other`, added if new.
     fn adopt(&mut self, other: &Frames, id: FrameId) -> FrameId {
         let key = &other.keys[id as usize];
-        match self.keys.get_index_of(key) {
+        let adopted = match self.keys.get_index_of(key) {
             Some(i) => i as FrameId,
             None => self.keys.insert_full(key.clone()).0 as FrameId,
+        };
+        if self.origin(adopted) == Origin::Unknown {
+            self.set_origin(adopted, other.origin(id));
         }
+        adopted
     }
 
     /// For every frame of `other`, its id in this table (added if new).
@@ -802,6 +844,27 @@ mod tests {
         let sources: Vec<&str> = all.inputs.iter().map(|i| i.source.as_str()).collect();
         assert_eq!(sources, ["empty.folded", "b.folded"]);
         assert_eq!(all.total_samples(), 1);
+    }
+
+    #[test]
+    fn origins_follow_their_frames_into_another_table() {
+        let mut first = Profile::of_lines(&["p;x"]);
+        let mut second = Profile::of_lines(&["p;main;walk"]);
+        let walk = second.frames.get("walk").unwrap();
+        second.frames.set_origin(walk, Origin::Author);
+        assert_eq!(second.frames.origin(walk), Origin::Author);
+        assert_eq!(
+            first.frames.origin(first.frames.get("x").unwrap()),
+            Origin::Unknown
+        );
+        first.absorb(second);
+        let walk = first.frames.get("walk").unwrap();
+        assert_eq!(first.frames.origin(walk), Origin::Author);
+        let mut table = Frames::default();
+        table.intern("other");
+        first.move_onto(&mut table);
+        assert_eq!(table.origin(table.get("walk").unwrap()), Origin::Author);
+        assert_eq!(table.origin(table.get("main").unwrap()), Origin::Unknown);
     }
 
     #[test]

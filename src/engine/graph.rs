@@ -49,10 +49,32 @@ impl Default for FrameFilter {
     }
 }
 
-/// Whether `name` is a pseudo-frame such as `[unknown]` or `[libc.so.6]`:
-/// perf's placeholder for a frame it could not symbolize.
+/// Whether `name` is a pseudo-frame: a frame that stands for code rather
+/// than naming a function. perf's placeholders for frames it could not
+/// symbolize (`[unknown]`, `[libc.so.6]`), and interpreters' entry
+/// trampolines ([`is_interpreter_trampoline`]).
 pub fn is_pseudo_frame(name: &str) -> bool {
-    name.len() >= 2 && name.starts_with('[') && name.ends_with(']')
+    (name.len() >= 2 && name.starts_with('[') && name.ends_with(']'))
+        || is_interpreter_trampoline(name)
+}
+
+/// Frames in which a runtime runs a function it interprets, in place of
+/// that function: HotSpot's template interpreter (`Interpreter` in its perf
+/// map, one frame for every interpreted Java method) and V8's interpreter
+/// entry builtins (one for every interpreted JavaScript function unless
+/// `--interpreted-frames-native-stack`). Each is many functions at once, so
+/// as a cycle member it would join every recursion that passes through
+/// interpreted code, and make a cycle of its own out of the whole program.
+pub fn is_interpreter_trampoline(name: &str) -> bool {
+    const TRAMPOLINES: [&str; 6] = [
+        "Interpreter",
+        "Builtins_InterpreterEntryTrampoline",
+        "Builtins_InterpreterEnterAtBytecode",
+        "Builtins_InterpreterEnterAtNextBytecode",
+        "Builtins_BaselineOrInterpreterEnterAtBytecode",
+        "Builtins_BaselineOrInterpreterEnterAtNextBytecode",
+    ];
+    TRAMPOLINES.contains(&name)
 }
 
 /// Marks a frame that belongs to no cycle.
@@ -283,6 +305,18 @@ mod tests {
     #[test]
     fn pseudo_frames_do_not_link_functions() {
         let p = profile(&["prog;a;[unknown];b;[unknown];a"]);
+        assert!(find(&p, &FrameFilter::default()).is_empty());
+    }
+
+    #[test]
+    fn interpreter_trampolines_never_join_a_cycle() {
+        // Every interpreted method is one `Interpreter` frame: by name it
+        // recurses through everything.
+        let p = profile(&["java;main;Interpreter;a;Interpreter;b;Interpreter"]);
+        assert!(find(&p, &FrameFilter::default()).is_empty());
+        let p = profile(&[
+            "node;Builtins_InterpreterEntryTrampoline;Builtins_ArrayMap;Builtins_InterpreterEntryTrampoline",
+        ]);
         assert!(find(&p, &FrameFilter::default()).is_empty());
     }
 
