@@ -385,43 +385,35 @@ impl LineParser {
     }
 
     /// Interns the frames of `stack` from byte `from` on (the frames before
-    /// it are `ids` already), recording where each ends. Only frames that
-    /// are looked up by name are checked to be UTF-8: a frame equal to an
-    /// earlier one is as valid as it.
+    /// it are `ids` already), recording where each ends.
     fn intern_frames(&mut self, stack: &[u8], from: usize) {
+        let rest = &stack[from..];
+        let Ok(text) = std::str::from_utf8(rest) else {
+            // Lossy text has other byte offsets: intern it, and share
+            // nothing with the next line.
+            let text = String::from_utf8_lossy(rest);
+            for name in text.split(';') {
+                self.ids.push(self.profile.frames.intern(name));
+                self.ends.push(usize::MAX);
+            }
+            self.previous.clear();
+            return;
+        };
         let first = self.ends.len();
-        push_separators(&stack[from..], from, &mut self.ends);
+        push_separators(rest, from, &mut self.ends);
         self.ends.push(stack.len());
         let mut start = from;
         for k in first..self.ends.len() {
             let end = self.ends[k];
-            let name = &stack[start..end];
-            let id = match self.recent_frame(stack, k, name) {
+            let id = match self.recent_frame(stack, k, &stack[start..end]) {
                 Some(id) => id,
-                None => match std::str::from_utf8(name) {
-                    Ok(name) => self.profile.frames.intern(name),
-                    Err(_) => return self.intern_lossily(stack, from, first),
-                },
+                None => self.profile.frames.intern(&text[start - from..end - from]),
             };
             self.ids.push(id);
             start = end + 1;
         }
         self.previous.clear();
         self.previous.extend_from_slice(stack);
-    }
-
-    /// Interns the frames of `stack` from byte `from` on (frame `first`)
-    /// from its text read lossily, which has other byte offsets: the next
-    /// line shares nothing with it.
-    fn intern_lossily(&mut self, stack: &[u8], from: usize, first: usize) {
-        self.ids.truncate(first);
-        self.ends.truncate(first);
-        let text = String::from_utf8_lossy(&stack[from..]);
-        for name in text.split(';') {
-            self.ids.push(self.profile.frames.intern(name));
-            self.ends.push(usize::MAX);
-        }
-        self.previous.clear();
     }
 }
 
