@@ -312,8 +312,8 @@ impl Profile {
     pub fn push_ids(&mut self, ids: &[FrameId], count: u64, known_prefix: usize) {
         // The root label (position 0) is never a caller in the call graph,
         // and pairs inside the known prefix were recorded before.
-        self.record_edges(ids, 1, known_prefix.max(2));
-        self.push_without_edges(ids, count);
+        let first_callee = known_prefix.max(2) - 1;
+        self.push_parts(&[], ids, count, Some(first_callee));
     }
 
     /// Adds `count` samples to the stack the last push added to: for a
@@ -327,8 +327,7 @@ impl Profile {
     /// Adds a stack from a profiler that writes no root label: `frames`
     /// outermost first, stored after a [`NO_LABEL`] slot.
     pub fn push_unlabelled(&mut self, frames: &[FrameId], count: u64) {
-        self.record_edges(frames, 0, 1);
-        self.push_parts(&[NO_LABEL], frames, count);
+        self.push_parts(&[NO_LABEL], frames, count, Some(1));
     }
 
     /// A profile of stacks given as `label;frame;…` text, one sample each;
@@ -350,23 +349,21 @@ impl Profile {
     /// Adds a stack without recording its edges: for stacks derived from
     /// stacks already in a graph (folded or re-rooted output).
     pub fn push_without_edges(&mut self, ids: &[FrameId], count: u64) {
-        self.push_parts(&[], ids, count);
+        self.push_parts(&[], ids, count, None);
     }
 
-    /// Records the caller→callee pairs of `frames` that end at `first_callee`
-    /// or later, none of whose callers comes before `first_caller`.
-    fn record_edges(&mut self, frames: &[FrameId], first_caller: usize, first_callee: usize) {
-        for callee in first_callee.max(first_caller + 1)..frames.len() {
-            let pair = (frames[callee - 1], frames[callee]);
-            if self.recent_edges.first_sighting(pair) {
-                self.edges.insert(pair);
-            }
-        }
-    }
-
-    /// Stores `head` then `rest` as one stack, or adds `count` to the same
-    /// stack added before.
-    fn push_parts(&mut self, head: &[FrameId], rest: &[FrameId], count: u64) {
+    /// Stores `head` (the label slot, or nothing) then `rest` as one stack,
+    /// or adds `count` to the same stack added before. A new stack's frames
+    /// below the label are noted (which recur) and, with `edges_from`, the
+    /// caller→callee pairs among them from that callee on (counted from the
+    /// first frame below the label).
+    fn push_parts(
+        &mut self,
+        head: &[FrameId],
+        rest: &[FrameId],
+        count: u64,
+        edges_from: Option<usize>,
+    ) {
         self.total += u128::from(count);
         self.index.make_valid(&self.segments, &self.stacks);
         let hash = hash_parts(head, rest, false);
@@ -397,8 +394,33 @@ impl Profile {
         arena.extend_from_slice(rest);
         self.last = self.stacks.len() - 1;
         self.index.add(hash, self.last);
-        let below_label = head.iter().chain(rest).skip(1).copied();
-        self.recursed.note(below_label, self.frames.len());
+        let below_label = match head {
+            [] => rest.get(1..).unwrap_or_default(),
+            _ => rest,
+        };
+        self.note_new_stack(below_label, edges_from);
+    }
+
+    /// Notes, in one pass over a new stack's frames below its label, which
+    /// frames it holds twice and (from callee `edges_from` on) its
+    /// caller→callee pairs.
+    fn note_new_stack(&mut self, frames: &[FrameId], edges_from: Option<usize>) {
+        let recursed = &mut self.recursed;
+        let stamp = recursed.next_stack(self.frames.len());
+        let first_callee = edges_from.unwrap_or(usize::MAX).max(1);
+        for (i, &frame) in frames.iter().enumerate() {
+            let f = frame as usize;
+            if recursed.seen_on[f] == stamp {
+                recursed.twice[f] = true;
+            }
+            recursed.seen_on[f] = stamp;
+            if i >= first_callee {
+                let pair = (frames[i - 1], frame);
+                if self.recent_edges.first_sighting(pair) {
+                    self.edges.insert(pair);
+                }
+            }
+        }
     }
 
     /// Moves every stack and edge of `other` into this profile, mapping its
@@ -723,6 +745,19 @@ impl Recursed {
     /// Notes the frames of one stack (below its label); `frame_count` is at
     /// least every id plus one.
     fn note(&mut self, frames: impl Iterator<Item = FrameId>, frame_count: usize) {
+        let stamp = self.next_stack(frame_count);
+        for frame in frames {
+            let f = frame as usize;
+            if self.seen_on[f] == stamp {
+                self.twice[f] = true;
+            }
+            self.seen_on[f] = stamp;
+        }
+    }
+
+    /// Starts noting a new stack: the stamp its frames are marked with; the
+    /// tables cover `frame_count` frames.
+    fn next_stack(&mut self, frame_count: usize) -> u32 {
         if self.seen_on.len() < frame_count {
             self.seen_on.resize(frame_count, 0);
             self.twice.resize(frame_count, false);
@@ -732,13 +767,7 @@ impl Recursed {
             self.seen_on.fill(0);
             self.stamp = 1;
         }
-        for frame in frames {
-            let f = frame as usize;
-            if self.seen_on[f] == self.stamp {
-                self.twice[f] = true;
-            }
-            self.seen_on[f] = self.stamp;
-        }
+        self.stamp
     }
 
     /// Adds what `other` (numbered as this one) noted.

@@ -56,30 +56,37 @@ pub fn work_by_member(
             _ => OUTSIDE,
         })
         .collect();
-    // Each profile's stacks in two halves, on two threads.
-    let halves = profiles.iter().flat_map(|p| {
-        let mid = p.stack_count() / 2;
-        [(p, 0..mid), (p, mid..p.stack_count())]
-    });
-    let (first, second): (Vec<_>, Vec<_>) = halves.enumerate().partition(|(i, _)| i % 2 == 0);
-    let count = |parts: Vec<(usize, (&Profile, std::ops::Range<usize>))>| {
+    let (mut work, other) = on_two_halves(profiles, |stacks| {
         let mut work = vec![0; frames.len()];
-        for (_, (profile, range)) in parts {
-            add_work(profile.stacks_in(range), &kind, &mut work);
-        }
+        add_work(stacks, &kind, &mut work);
         work
-    };
-    let (mut work, other) = std::thread::scope(|scope| {
-        let other = scope.spawn(|| count(second));
-        (
-            count(first),
-            other.join().expect("a counting thread panicked"),
-        )
     });
     for (mine, theirs) in work.iter_mut().zip(other) {
         *mine += theirs;
     }
     work
+}
+
+/// The stacks of one half of `profiles`.
+type Half<'a> = Box<dyn Iterator<Item = (&'a [FrameId], u64)> + 'a>;
+
+/// `pass` over each half of the stacks of `profiles` (each profile cut in
+/// two), the halves on two threads.
+fn on_two_halves<'a, T: Send>(
+    profiles: &'a [Profile],
+    pass: impl Fn(Half<'a>) -> T + Sync,
+) -> (T, T) {
+    let half = |second: bool| -> Half<'a> {
+        Box::new(profiles.iter().flat_map(move |p| {
+            let mid = p.stack_count() / 2;
+            p.stacks_in(if second { mid..p.stack_count() } else { 0..mid })
+        }))
+    };
+    std::thread::scope(|scope| {
+        let other = scope.spawn(|| pass(half(true)));
+        let first = pass(half(false));
+        (first, other.join().expect("a pass over stacks panicked"))
+    })
 }
 
 /// A frame of a counted cycle: its cycle's id; other frames are one of
@@ -133,14 +140,29 @@ pub fn members_inside_the_recursion(
             _ => FrameKind::Other,
         })
         .collect();
-    let mut left = kind
+    let members = kind
         .iter()
         .filter(|k| matches!(k, FrameKind::Member(_)))
         .count();
-    let mut inside = vec![false; frames.len()];
-    let mut last = LastSeen::new(frames.len());
+    let (mut inside, other) = on_two_halves(profiles, |stacks| inside_in(stacks, &kind, members));
+    for (mine, theirs) in inside.iter_mut().zip(other) {
+        *mine |= theirs;
+    }
+    inside
+}
+
+/// Which of the `members` (by `kind`) some of `stacks` shows inside the
+/// recursion.
+fn inside_in<'a>(
+    stacks: impl Iterator<Item = (&'a [FrameId], u64)>,
+    kind: &[FrameKind],
+    members: usize,
+) -> Vec<bool> {
+    let mut left = members;
+    let mut inside = vec![false; kind.len()];
+    let mut last = LastSeen::new(kind.len());
     let mut run: Vec<FrameId> = Vec::new();
-    for (stack, _) in profiles.iter().flat_map(|p| p.stacks()) {
+    for (stack, _) in stacks {
         // Once every member is inside, there is nothing left to find.
         if left == 0 {
             break;
