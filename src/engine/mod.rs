@@ -11,6 +11,7 @@ pub mod naming;
 pub mod recursion;
 pub mod report;
 pub mod reroot;
+pub mod sort;
 pub mod split;
 pub mod stats;
 pub mod together;
