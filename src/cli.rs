@@ -162,6 +162,7 @@ impl EngineArgs {
             fold: FoldOptions {
                 reroot: !self.no_reroot,
                 max_cycle_members: self.max_cycle_members,
+                calls: false,
             },
         })
     }

@@ -20,6 +20,11 @@ pub struct FoldOptions {
     pub reroot: bool,
     /// Leave cycles with more members than this unfolded.
     pub max_cycle_members: Option<usize>,
+    /// Also gather who calls whom inside each cycle, and where its runs
+    /// begin and end (`CycleStats::calls`): what a drawing of the cycle's
+    /// call graph needs. Off by default: it costs a look-up per frame of
+    /// every run.
+    pub calls: bool,
 }
 
 impl Default for FoldOptions {
@@ -27,6 +32,7 @@ impl Default for FoldOptions {
         Self {
             reroot: true,
             max_cycle_members: None,
+            calls: false,
         }
     }
 }
@@ -48,7 +54,7 @@ pub fn fold(
     options: &FoldOptions,
 ) -> Folded {
     let folder = Folder::new(&profile.frames, cycles, cycle_frames, options);
-    let mut stats = FoldStats::new(cycles.len());
+    let mut stats = FoldStats::new(cycles.len(), options.calls);
     let mut sightings = Vec::new();
     let mut entered_in = vec![usize::MAX; cycles.len()];
     let mut truncated = Vec::new();
@@ -109,6 +115,8 @@ struct Folder<'a> {
     cycle_frames: &'a [FrameId],
     folds: Vec<bool>,
     pseudo: Vec<bool>,
+    /// Whether to gather who calls whom inside each cycle.
+    calls: bool,
 }
 
 impl<'a> Folder<'a> {
@@ -124,6 +132,7 @@ impl<'a> Folder<'a> {
             cycle_frames,
             folds: cycles.iter().map(|c| c.members.len() <= limit).collect(),
             pseudo: frames.iter().map(|(_, n)| is_pseudo_frame(n)).collect(),
+            calls: options.calls,
         }
     }
 
@@ -208,7 +217,7 @@ impl<'a> Folder<'a> {
                             prefix_len: w - write,
                         });
                     }
-                    pass.stats.record_run(Run {
+                    let run = Run {
                         cycle,
                         stack: pass.index,
                         depth: last - i + 1,
@@ -216,7 +225,13 @@ impl<'a> Folder<'a> {
                         callee: (last + 1 < end).then(|| self.folded_name(arena[last + 1])),
                         first: frame,
                         count: stack.count,
-                    });
+                    };
+                    pass.stats.record_run(run);
+                    if self.calls {
+                        let members = arena[i..=last].iter().copied();
+                        pass.stats
+                            .record_calls(&run, members.filter(|&f| !self.is_pseudo(f)));
+                    }
                     arena[w] = self.cycle_frames[cycle as usize];
                     i = last + 1;
                 }
