@@ -209,6 +209,13 @@ pub struct FoldArgs {
     #[arg(long, value_name = "FILE")]
     pub pprof: Option<PathBuf>,
 
+    /// Also write one self-contained HTML page to FILE (no network, no other
+    /// files): the flame graph (zoom, search), a table of the cycles, and a
+    /// drawing of each cycle's own call graph: who calls whom inside it,
+    /// where it is entered, where it leaves.
+    #[arg(long, value_name = "FILE")]
+    pub html: Option<PathBuf>,
+
     /// How the flame graph looks.
     #[command(flatten)]
     pub render: RenderArgs,
@@ -344,6 +351,13 @@ pub struct ProfilingArgs {
     #[arg(long, value_name = "FILE")]
     pub pprof: Option<PathBuf>,
 
+    /// Also write one self-contained HTML page to FILE (no network, no other
+    /// files): the flame graph (zoom, search), a table of the cycles, and a
+    /// drawing of each cycle's own call graph: who calls whom inside it,
+    /// where it is entered, where it leaves.
+    #[arg(long, value_name = "FILE")]
+    pub html: Option<PathBuf>,
+
     /// Sampling frequency in Hz.
     #[arg(short = 'F', long, default_value_t = 997)]
     pub freq: u32,
@@ -393,9 +407,10 @@ impl ProfilingArgs {
         }
     }
 
-    /// The engine options these arguments ask for.
+    /// The engine options these arguments ask for (who calls whom inside
+    /// each cycle is gathered for the HTML page).
     pub fn engine_options(&self) -> Result<EngineOptions> {
-        self.engine.options()
+        with_calls(self.engine.options()?, self.html.is_some())
     }
 
     /// The files to write: the flame graph always, the rest on request.
@@ -405,12 +420,19 @@ impl ProfilingArgs {
             svg: Some(self.output.clone()),
             report: self.report.clone(),
             pprof: self.pprof.clone(),
+            html: self.html.clone(),
             render: self.render.options(),
         }
     }
 }
 
 impl FoldArgs {
+    /// The engine options these arguments ask for (who calls whom inside
+    /// each cycle is gathered for the HTML page).
+    pub fn engine_options(&self) -> Result<EngineOptions> {
+        with_calls(self.input.engine_options()?, self.html.is_some())
+    }
+
     /// The files to write: folded stacks always, SVG and report on request.
     pub fn exports(&self) -> Exports {
         Exports {
@@ -421,6 +443,7 @@ impl FoldArgs {
             svg: self.svg.clone(),
             report: self.report.clone(),
             pprof: self.pprof.clone(),
+            html: self.html.clone(),
             render: self.render.options(),
         }
     }
@@ -436,6 +459,29 @@ pub struct ReportArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = ReportFormat::Text)]
     pub format: ReportFormat,
+
+    /// Also write one self-contained HTML page to FILE (no network, no other
+    /// files): the flame graph (zoom, search), a table of the cycles, and a
+    /// drawing of each cycle's own call graph: who calls whom inside it,
+    /// where it is entered, where it leaves.
+    #[arg(long, value_name = "FILE")]
+    pub html: Option<PathBuf>,
+}
+
+impl ReportArgs {
+    /// The engine options these arguments ask for (who calls whom inside
+    /// each cycle is gathered for the HTML page).
+    pub fn engine_options(&self) -> Result<EngineOptions> {
+        with_calls(self.input.engine_options()?, self.html.is_some())
+    }
+
+    /// The files to write besides the printed report: the HTML page, if asked.
+    pub fn exports(&self) -> Exports {
+        Exports {
+            html: self.html.clone(),
+            ..Exports::default()
+        }
+    }
 }
 
 /// `autofold completions`.
@@ -502,6 +548,12 @@ pub struct DiffArgs {
     #[arg(long, value_enum, default_value_t = ReportFormat::Text)]
     pub format: ReportFormat,
 
+    /// Also write one self-contained HTML page to FILE: the differential
+    /// flame graph, each cycle's share before and after, and a drawing of
+    /// each cycle's call graph (as the after side shows it).
+    #[arg(long, value_name = "FILE")]
+    pub html: Option<PathBuf>,
+
     /// How the inputs are read.
     #[command(flatten)]
     pub read: ReadArgs,
@@ -548,8 +600,21 @@ impl DiffArgs {
             before_name: names(before),
             after_name: names(after),
             output: self.output.clone(),
+            html: self.html.clone(),
             format: self.format,
             inputs: [before, after].concat(),
         }
     }
+
+    /// The engine options these arguments ask for (who calls whom inside
+    /// each cycle is gathered for the HTML page).
+    pub fn engine_options(&self) -> Result<EngineOptions> {
+        with_calls(self.engine.options()?, self.html.is_some())
+    }
+}
+
+/// `options`, gathering who calls whom inside each cycle when `calls`.
+fn with_calls(mut options: EngineOptions, calls: bool) -> Result<EngineOptions> {
+    options.fold.calls = calls;
+    Ok(options)
 }

@@ -1,0 +1,133 @@
+// autofold's page script. It starts the flame graph's own script
+// (inferno's, embedded with the SVG), links cycle frames to their
+// sections, leaves the browser's find to work away from the graph, makes
+// the cycle table's rows clickable, and lights up a box's calls in the
+// call graph drawings. When it is done, <html> gets data-autofold-ready.
+"use strict";
+(function () {
+  var data = JSON.parse(document.getElementById("autofold-data").textContent);
+  var flame = document.querySelector("svg." + data.flameGraphClass);
+  var pointerOverFlame = false;
+
+  // The address's zoom (?x=…&y=…) and search (?s=…), as inferno's script
+  // writes them. inferno finds the zoomed frame by a namespaced selector
+  // that an HTML page does not match (`fg:x` is a plain attribute name
+  // here), so they are taken out of the address before inferno starts and
+  // applied afterwards, in inferno's order: zoom, then search.
+  function startFlameGraph() {
+    var params = new URLSearchParams(window.location.search);
+    var state = { x: params.get("x"), y: params.get("y"), s: params.get("s") };
+    ["x", "y", "s"].forEach(function (key) { params.delete(key); });
+    history.replaceState(null, "", addressWith(params));
+    init(); // inferno's; it finishes its own start one tick later
+    setTimeout(function () {
+      if (state.x !== null && state.y !== null) {
+        var rect = frameRect(state.x, state.y);
+        if (rect) {
+          var frame = find_group(rect);
+          zoom(frame);
+          showCycleOf(frame);
+          params.set("x", state.x);
+          params.set("y", state.y);
+          history.replaceState(null, "", addressWith(params));
+        }
+      }
+      if (state.s) search(state.s);
+      document.documentElement.setAttribute("data-autofold-ready", "true");
+    }, 0);
+  }
+
+  function addressWith(params) {
+    var query = params.toString();
+    return window.location.pathname + (query ? "?" + query : "") + window.location.hash;
+  }
+
+  // The flame graph's rectangle at inferno's zoom coordinates.
+  function frameRect(x, y) {
+    var rects = document.querySelectorAll("#frames rect");
+    for (var i = 0; i < rects.length; i++) {
+      if (rects[i].getAttribute("fg:x") === x && rects[i].getAttribute("y") === y) return rects[i];
+    }
+    return null;
+  }
+
+  // Cycle frames carry data-autofold-cycle, the cycle's index in
+  // data.flameCycles; pointing at one (or clicking it) shows a link to its
+  // section under the graph, double-clicking goes there.
+  function cycleOf(frame) {
+    var index = frame ? frame.getAttribute("data-autofold-cycle") : null;
+    return index === null ? null : data.flameCycles[Number(index)] || null;
+  }
+
+  function showCycleOf(frame) {
+    var cycle = cycleOf(frame);
+    if (!cycle) return;
+    var link = document.getElementById("flame-cycle-link");
+    link.href = "#" + cycle.anchor;
+    link.textContent = cycle.name;
+    document.getElementById("flame-cycle-about").textContent = cycle.about;
+    document.getElementById("flame-cycle").hidden = false;
+  }
+
+  function linkCycleFrames() {
+    var frames = document.getElementById("frames");
+    frames.addEventListener("mouseover", function (e) { showCycleOf(find_group(e.target)); });
+    frames.addEventListener("click", function (e) { showCycleOf(find_group(e.target)); });
+    frames.addEventListener("dblclick", function (e) {
+      var cycle = cycleOf(find_group(e.target));
+      if (cycle) window.location.hash = cycle.anchor;
+    });
+    flame.addEventListener("mouseenter", function () { pointerOverFlame = true; });
+    flame.addEventListener("mouseleave", function () { pointerOverFlame = false; });
+  }
+
+  // inferno takes Ctrl+F (and F3) for its search everywhere; on this page
+  // only over the graph, so the browser's find works in the rest.
+  function shareFind() {
+    window.addEventListener("keydown", function (e) {
+      var find = e.keyCode === 114 || (e.ctrlKey && e.keyCode === 70);
+      if (find && !pointerOverFlame) e.stopImmediatePropagation();
+    }, true);
+  }
+
+  function clickableRows() {
+    document.querySelectorAll("tr[data-href]").forEach(function (row) {
+      row.addEventListener("click", function (e) {
+        if (e.target.closest("a")) return;
+        window.location.hash = row.getAttribute("data-href");
+      });
+    });
+  }
+
+  // Pointing at a box of a drawing lights up its calls and the boxes at
+  // their other ends.
+  function lightCalls() {
+    document.querySelectorAll("svg.call-graph").forEach(function (svg) {
+      svg.addEventListener("mouseover", function (e) {
+        var node = e.target.closest(".node");
+        if (!node) return;
+        var index = node.getAttribute("data-node");
+        svg.classList.add("focused");
+        node.classList.add("lit");
+        svg.querySelectorAll(".edge").forEach(function (edge) {
+          var from = edge.getAttribute("data-from"), to = edge.getAttribute("data-to");
+          if (from !== index && to !== index) return;
+          edge.classList.add("lit");
+          svg.querySelectorAll('.node[data-node="' + (from === index ? to : from) + '"]')
+            .forEach(function (other) { other.classList.add("lit"); });
+        });
+      });
+      svg.addEventListener("mouseout", function (e) {
+        if (!e.target.closest(".node")) return;
+        svg.classList.remove("focused");
+        svg.querySelectorAll(".lit").forEach(function (lit) { lit.classList.remove("lit"); });
+      });
+    });
+  }
+
+  linkCycleFrames();
+  shareFind();
+  clickableRows();
+  lightCalls();
+  startFlameGraph();
+})();
