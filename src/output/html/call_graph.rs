@@ -11,6 +11,11 @@ use crate::output::html::labels::label;
 /// ones with the most samples); the section lists them all.
 pub const MAX_BOUNDARY_NODES: usize = 6;
 
+/// How many lines each caller or exit gets: to (or from) the members that
+/// make the most of its calls. An exit such as a parser's `peek` is called
+/// from most members; a line from each would cross the whole drawing.
+pub const MAX_BOUNDARY_LINES: usize = 2;
+
 /// The graph a cycle's drawing shows.
 #[derive(Debug, Clone, PartialEq)]
 pub struct CycleGraph {
@@ -143,7 +148,12 @@ fn add_boundary(
             label: label(name),
             samples,
         });
-        for call in calls.iter().filter(|c| c.outside == name) {
+        // `calls` is most samples first.
+        for call in calls
+            .iter()
+            .filter(|c| c.outside == name)
+            .take(MAX_BOUNDARY_LINES)
+        {
             let (from, to) = match kind {
                 EdgeKind::Entering => (node, call.member),
                 _ => (call.member, node),

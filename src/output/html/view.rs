@@ -10,7 +10,7 @@ use crate::engine::report::{
     CycleReport, InputReport, NamedCount, Report, SplitReport, TruncationReport, WeldReport,
 };
 use crate::output::diff_report::Shares;
-use crate::output::html::call_graph::{MAX_BOUNDARY_NODES, cycle_graph};
+use crate::output::html::call_graph::{MAX_BOUNDARY_LINES, MAX_BOUNDARY_NODES, cycle_graph};
 use crate::output::html::drawing::{Drawing, drawing};
 use crate::output::html::flame::FLAME_GRAPH_CLASS;
 use crate::output::html::labels::label;
@@ -43,6 +43,8 @@ pub struct Page<'a> {
     pub kept_out: &'a [String],
     /// How many callers and exits a drawing shows at most.
     pub max_boundary: usize,
+    /// How many members each caller or exit is linked to at most.
+    pub max_boundary_lines: usize,
     /// What the page's script reads.
     pub data: PageData,
     /// The stylesheet.
@@ -273,6 +275,7 @@ pub fn page<'a>(
         truncation: &report.truncation,
         kept_out: &report.kept_out,
         max_boundary: MAX_BOUNDARY_NODES,
+        max_boundary_lines: MAX_BOUNDARY_LINES,
         data,
         style: STYLE,
         early_script: EARLY_SCRIPT,

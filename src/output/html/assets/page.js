@@ -2,7 +2,8 @@
 // (inferno's, embedded with the SVG), links cycle frames to their
 // sections, leaves the browser's find to work away from the graph, makes
 // the cycle table's rows clickable, and lights up a box's calls in the
-// call graph drawings. When it is done, <html> gets data-autofold-ready.
+// call graph drawings. When it is done, <html> gets data-autofold-ready
+// (and data-autofold-ready-ms: milliseconds since navigation began).
 "use strict";
 (function () {
   var data = JSON.parse(document.getElementById("autofold-data").textContent);
@@ -33,7 +34,9 @@
         }
       }
       if (state.s) search(state.s);
-      document.documentElement.setAttribute("data-autofold-ready", "true");
+      var html = document.documentElement;
+      html.setAttribute("data-autofold-ready-ms", String(Math.round(performance.now())));
+      html.setAttribute("data-autofold-ready", "true");
     }, 0);
   }
 
