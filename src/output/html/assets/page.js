@@ -128,7 +128,25 @@
     });
   }
 
+  // A drawing wider than the page can be shrunk to its width and back.
+  function fitButtons() {
+    document.querySelectorAll(".call-graph-figure button.fit").forEach(function (button) {
+      var figure = button.closest("figure");
+      var svg = figure.querySelector("svg.call-graph");
+      if (svg.getBoundingClientRect().width <= figure.clientWidth) {
+        button.hidden = true;
+        return;
+      }
+      button.addEventListener("click", function () {
+        var fitted = figure.classList.toggle("fitted");
+        button.setAttribute("aria-pressed", String(fitted));
+        button.textContent = fitted ? "actual size" : "fit to width";
+      });
+    });
+  }
+
   linkCycleFrames();
+  fitButtons();
   shareFind();
   clickableRows();
   lightCalls();
