@@ -162,8 +162,9 @@ impl EngineArgs {
             fold: FoldOptions {
                 reroot: !self.no_reroot,
                 max_cycle_members: self.max_cycle_members,
-                calls: false,
+                ..FoldOptions::default()
             },
+            refold: false,
         })
     }
 }
@@ -410,7 +411,7 @@ impl ProfilingArgs {
     /// The engine options these arguments ask for (who calls whom inside
     /// each cycle is gathered for the HTML page).
     pub fn engine_options(&self) -> Result<EngineOptions> {
-        with_calls(self.engine.options()?, self.html.is_some())
+        for_page(self.engine.options()?, self.html.is_some(), true)
     }
 
     /// The files to write: the flame graph always, the rest on request.
@@ -430,7 +431,7 @@ impl FoldArgs {
     /// The engine options these arguments ask for (who calls whom inside
     /// each cycle is gathered for the HTML page).
     pub fn engine_options(&self) -> Result<EngineOptions> {
-        with_calls(self.input.engine_options()?, self.html.is_some())
+        for_page(self.input.engine_options()?, self.html.is_some(), true)
     }
 
     /// The files to write: folded stacks always, SVG and report on request.
@@ -472,7 +473,7 @@ impl ReportArgs {
     /// The engine options these arguments ask for (who calls whom inside
     /// each cycle is gathered for the HTML page).
     pub fn engine_options(&self) -> Result<EngineOptions> {
-        with_calls(self.input.engine_options()?, self.html.is_some())
+        for_page(self.input.engine_options()?, self.html.is_some(), true)
     }
 
     /// The files to write besides the printed report: the HTML page, if asked.
@@ -609,12 +610,15 @@ impl DiffArgs {
     /// The engine options these arguments ask for (who calls whom inside
     /// each cycle is gathered for the HTML page).
     pub fn engine_options(&self) -> Result<EngineOptions> {
-        with_calls(self.engine.options()?, self.html.is_some())
+        for_page(self.engine.options()?, self.html.is_some(), false)
     }
 }
 
-/// `options`, gathering who calls whom inside each cycle when `calls`.
-fn with_calls(mut options: EngineOptions, calls: bool) -> Result<EngineOptions> {
-    options.fold.calls = calls;
+/// `options`, gathering what the HTML page shows when there is one: who
+/// calls whom inside each cycle, and (`refold`) the profile before the fold,
+/// for the page to unfold a cycle.
+fn for_page(mut options: EngineOptions, page: bool, refold: bool) -> Result<EngineOptions> {
+    options.fold.calls = page;
+    options.refold = page && refold;
     Ok(options)
 }

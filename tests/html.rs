@@ -531,3 +531,74 @@ fn the_page_never_overwrites_an_input() {
         "the input is untouched"
     );
 }
+
+#[test]
+fn a_cycle_unfolds_into_its_members_tower_and_folds_back() {
+    let dir = TempDir::new().unwrap();
+    let input = "interp/interp.folded";
+    let page = fold_page(dir.path(), input);
+    let report = json_report(&fixture(input), &[]);
+    let cycle = &report["cycles"][0];
+    let (name, max_depth) = (
+        cycle["name"].as_str().unwrap(),
+        cycle["max_depth"].as_u64().unwrap(),
+    );
+    assert!(max_depth > 20, "interp recurses deeply: {max_depth}");
+    let Some(mut browser) = browser_on(&page, "") else {
+        return;
+    };
+    let frames_named = |browser: &mut Browser, name: &str| {
+        browser.eval(&format!(
+            "Array.from(document.querySelectorAll('#frames > g title'))
+               .filter(t => t.textContent.startsWith({} + ' (')).length",
+            js(name)
+        ))
+    };
+    let title = browser.eval("document.getElementById('title').textContent");
+    assert!(frames_named(&mut browser, name).as_u64().unwrap() > 0);
+
+    browser.click(&format!("button.unfold[data-unfold={}]", js(name)));
+    browser.wait_for("document.querySelectorAll('#frames > g[data-unfolded-member]').length > 0");
+    assert_eq!(
+        frames_named(&mut browser, name),
+        0,
+        "no frame of the cycle is left"
+    );
+    // The members' tower: interp::eval frames stacked as deep as the
+    // recursion went (a run of max_depth frames holds at least a third of
+    // that many evals: eval → eval_* → eval at most two frames apart).
+    let levels = browser.eval(
+        "new Set(Array.from(document.querySelectorAll('#frames > g'))
+           .filter(g => g.querySelector('title').textContent.startsWith('interp::eval ('))
+           .map(g => g.querySelector('rect').getAttribute('y'))).size",
+    );
+    assert!(
+        levels.as_u64().unwrap() * 3 >= max_depth,
+        "{levels} levels of eval for depth {max_depth}"
+    );
+    let unfolded_title = browser.eval("document.getElementById('title').textContent");
+    assert!(
+        unfolded_title
+            .as_str()
+            .unwrap()
+            .ends_with(&format!("{name} unfolded")),
+        "{unfolded_title}"
+    );
+    // inferno's script runs on the unfolded graph: a click zooms.
+    mark_frame(&mut browser, "interp::eval_call");
+    browser.click("[data-test=frame] rect");
+    browser.wait_for("document.querySelectorAll('#frames > g.parent').length > 0");
+
+    // Zoomed: the address holds the zoom, which is the unfolded graph's.
+    browser.click(&format!("button.unfold[data-unfold={}]", js(name)));
+    browser.wait_for("document.querySelectorAll('#frames > g[data-unfolded-member]').length === 0");
+    assert!(
+        frames_named(&mut browser, name).as_u64().unwrap() > 0,
+        "folded again"
+    );
+    assert_eq!(
+        browser.eval("document.getElementById('title').textContent"),
+        title
+    );
+    assert_no_script_errors(&mut browser);
+}

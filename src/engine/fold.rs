@@ -25,6 +25,9 @@ pub struct FoldOptions {
     /// call graph needs. Off by default: it costs a look-up per frame of
     /// every run.
     pub calls: bool,
+    /// Leave this one cycle unfolded (its members stay in the stacks), as
+    /// the HTML page's "unfold" shows it; the others fold as usual.
+    pub unfolded: Option<CycleId>,
 }
 
 impl Default for FoldOptions {
@@ -33,6 +36,7 @@ impl Default for FoldOptions {
             reroot: true,
             max_cycle_members: None,
             calls: false,
+            unfolded: None,
         }
     }
 }
@@ -130,7 +134,9 @@ impl<'a> Folder<'a> {
         Self {
             cycles,
             cycle_frames,
-            folds: cycles.iter().map(|c| c.members.len() <= limit).collect(),
+            folds: (0..cycles.len() as CycleId)
+                .map(|c| cycles.get(c).members.len() <= limit && options.unfolded != Some(c))
+                .collect(),
             pseudo: frames.iter().map(|(_, n)| is_pseudo_frame(n)).collect(),
             calls: options.calls,
         }

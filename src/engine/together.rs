@@ -14,6 +14,7 @@ use crate::engine::fold::fold;
 use crate::engine::graph::{CallGraph, Cycles, cycles_of};
 use crate::engine::naming::{Evidence, MAX_LISTED, crate_of_process, name_cycles};
 use crate::engine::recursion::{frames_on_a_stack_twice, work_by_member};
+use crate::engine::refold::Refold;
 use crate::engine::report::Report;
 use crate::engine::split::suggest_split;
 use crate::engine::{Analysis, EngineOptions};
@@ -52,12 +53,16 @@ pub fn analyse_together(mut profiles: Vec<Profile>, options: &EngineOptions) -> 
             } else {
                 frames.clone()
             };
+            let refold = options
+                .refold
+                .then(|| Refold::new(profile.clone(), &cycles, &cycle_frames, options.fold));
             let folded = fold(profile, &cycles, &cycle_frames, &options.fold);
             let mut report = Report::new(&folded, &cycles, &cycle_frames, &splits, &options.fold);
             report.kept_out = kept_out.clone();
             Analysis {
                 folded: folded.profile,
                 report,
+                refold,
             }
         })
         .collect()

@@ -189,16 +189,24 @@ impl Browser {
 
     /// The centre of the element `selector` (the first that matches),
     /// scrolled into view, in viewport pixels. Two frames pass after a
-    /// scroll, so that the browser's input routing sees it too.
+    /// scroll, so that the browser's input routing sees it too; a scroll
+    /// that did not hold (the page scrolled meanwhile) is made again.
     pub fn centre_of(&mut self, selector: &str) -> (f64, f64) {
         let script = format!(
             "(async () => {{ const e = document.querySelector({selector:?}); if (!e) return null; \
-             e.scrollIntoView({{block: 'nearest', inline: 'nearest'}}); \
-             await new Promise(done => requestAnimationFrame(() => requestAnimationFrame(done))); \
-             const r = e.getBoundingClientRect(); return [r.x + r.width / 2, r.y + r.height / 2]; }})()"
+             for (let attempt = 0; attempt < 20; attempt++) {{ \
+               const r = e.getBoundingClientRect(); \
+               const [x, y] = [r.x + r.width / 2, r.y + r.height / 2]; \
+               if (attempt > 0 && y >= 0 && y < innerHeight && x >= 0 && x < innerWidth) return [x, y]; \
+               if (y < 0 || y >= innerHeight) window.scrollBy(0, y - innerHeight / 2); \
+               if (x < 0 || x >= innerWidth) window.scrollBy(x - innerWidth / 2, 0); \
+               await new Promise(done => requestAnimationFrame(() => requestAnimationFrame(done))); \
+             }} \
+             return 'never in view'; }})()"
         );
         let centre = self.eval(&script);
         assert!(!centre.is_null(), "nothing matches {selector}");
+        assert!(centre.is_array(), "{selector} is {centre}");
         (centre[0].as_f64().unwrap(), centre[1].as_f64().unwrap())
     }
 

@@ -8,7 +8,8 @@
 //! `call_graph.rs` picks what a drawing shows, `layout.rs` lays it out
 //! (dagre), `drawing.rs` turns that into what `assets/drawing.svg` draws,
 //! `labels.rs` shortens names for boxes, `view.rs` is what the templates
-//! show, `templates.rs` embeds the assets (templates, stylesheet, scripts).
+//! show, `templates.rs` embeds the assets (templates, stylesheet, scripts),
+//! `unfold.rs` draws the flame graph again with one cycle unfolded.
 
 pub mod call_graph;
 pub mod drawing;
@@ -16,6 +17,7 @@ pub mod flame;
 pub mod labels;
 pub mod layout;
 pub mod templates;
+pub mod unfold;
 pub mod view;
 
 use std::io::{self, Write};
@@ -25,12 +27,15 @@ use crate::engine::report::Report;
 use crate::output::diff::{DiffOptions, render_diff};
 use crate::output::diff_report::DiffReport;
 use crate::output::html::templates::render_page;
-use crate::output::html::view::{CycleView, DiffSide, flame_cycles, page, page_data};
+use crate::output::html::unfold::unfolded_graphs;
+use crate::output::html::view::{CycleView, DiffSide, add_unfolded, flame_cycles, page, page_data};
 use crate::output::render::{RenderOptions, cycles_folded, render_svg};
 
 /// Writes the page of one analysed profile into `out`: its flame graph as
 /// `render` asks, its cycles, each one's call graph drawn (when the fold
-/// gathered calls: `FoldOptions::calls`).
+/// gathered calls: `FoldOptions::calls`), and for the largest cycles the
+/// flame graph with that cycle unfolded (when the engine kept the profile
+/// before the fold: `EngineOptions::refold`).
 pub fn write_page(
     analysis: &Analysis,
     render: &RenderOptions,
@@ -39,13 +44,14 @@ pub fn write_page(
     let report = &analysis.report;
     let mut svg = Vec::new();
     render_svg(&analysis.folded, report, render, &mut svg)?;
-    let cycles: Vec<CycleView> = report
+    let mut cycles: Vec<CycleView> = report
         .cycles
         .iter()
         .enumerate()
         .map(|(i, cycle)| CycleView::new(cycle, i, report.total_samples))
         .collect();
-    let data = page_data(flame_cycles(&report.cycles, &cycles));
+    let mut data = page_data(flame_cycles(&report.cycles, &cycles));
+    add_unfolded(unfolded_graphs(analysis, render)?, &mut cycles, &mut data);
     let title = render
         .title
         .clone()

@@ -2,7 +2,7 @@
 //! one section per cycle, with its drawing, and the data the page's script
 //! reads.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
 use serde::Serialize;
 
@@ -15,6 +15,7 @@ use crate::output::html::drawing::{Drawing, drawing};
 use crate::output::html::flame::FLAME_GRAPH_CLASS;
 use crate::output::html::labels::label;
 use crate::output::html::templates::{EARLY_SCRIPT, SCRIPT, STYLE};
+use crate::output::html::unfold::Unfolded;
 
 /// Cycles with more members than this are listed, not drawn: a drawing
 /// that large is no longer read, and laying it out takes long.
@@ -63,6 +64,19 @@ pub struct PageData {
     pub flame_graph_class: &'static str,
     /// The folded cycles, by the index their flame graph frames carry.
     pub flame_cycles: Vec<FlameCycle>,
+    /// Per cycle that can be unfolded (by name): what its unfolded flame
+    /// graph's script needs.
+    pub unfolded: BTreeMap<String, UnfoldedData>,
+}
+
+/// What the page's script needs of one unfolded flame graph.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct UnfoldedData {
+    /// Its folded cycles, by the index its cycle frames carry.
+    pub flame_cycles: Vec<FlameCycle>,
+    /// The members of the cycle unfolded in it, which it colours.
+    pub members: Vec<String>,
 }
 
 /// A folded cycle as the flame graph's frames name it.
@@ -129,6 +143,8 @@ pub struct CycleView<'a> {
     pub drawn_side: Option<&'static str>,
     /// Whether callers or exits were left out of the drawing.
     pub boundary_cut: bool,
+    /// Its unfolded flame graph (gzipped SVG, base64), if it has one.
+    pub unfolded: Option<String>,
 }
 
 /// A frame with its samples, and its short label.
@@ -201,6 +217,7 @@ impl<'a> CycleView<'a> {
             drawing_note,
             drawn_side: None,
             boundary_cut,
+            unfolded: None,
         }
     }
 
@@ -252,6 +269,25 @@ pub fn page_data(flame_cycles: Vec<FlameCycle>) -> PageData {
     PageData {
         flame_graph_class: FLAME_GRAPH_CLASS,
         flame_cycles,
+        unfolded: BTreeMap::new(),
+    }
+}
+
+/// Adds the unfolded flame graphs to their cycles' views and to `data`.
+pub fn add_unfolded(unfolded: Vec<Unfolded>, views: &mut [CycleView], data: &mut PageData) {
+    for graph in unfolded {
+        let flame_cycles = flame_cycles(&graph.report.cycles, views);
+        let Some(view) = views.iter_mut().find(|v| v.name == graph.cycle) else {
+            continue;
+        };
+        let mut members = view.members.to_vec();
+        members.dedup();
+        view.unfolded = Some(graph.graph);
+        let data_of = UnfoldedData {
+            flame_cycles,
+            members,
+        };
+        data.unfolded.insert(graph.cycle, data_of);
     }
 }
 

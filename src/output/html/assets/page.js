@@ -8,7 +8,88 @@
 (function () {
   var data = JSON.parse(document.getElementById("autofold-data").textContent);
   var flame = document.querySelector("svg." + data.flameGraphClass);
+  var flameCycles = data.flameCycles; // those of the flame graph shown
   var pointerOverFlame = false;
+
+  // The flame graph with a cycle unfolded: each cycle that has one keeps
+  // it (gzipped SVG, base64) in a script element of its section; its
+  // button swaps it in for the flame graph, and the page's own back.
+  var folded = null; // the page's own flame graph, while another is shown
+  var unfoldedName = null;
+
+  function unfoldButtons() {
+    document.querySelectorAll("button.unfold").forEach(function (button) {
+      button.setAttribute("aria-pressed", "false");
+      button.addEventListener("click", function () {
+        var name = button.getAttribute("data-unfold");
+        (unfoldedName === name ? foldBack() : unfold(name)).then(function () {
+          flame.scrollIntoView({ block: "start" });
+        });
+      });
+    });
+  }
+
+  function unfold(name) {
+    var holder = Array.from(document.querySelectorAll("script.unfolded-graph"))
+      .find(function (s) { return s.getAttribute("data-cycle") === name; });
+    return gunzipped(holder.textContent.trim()).then(function (text) {
+      var parsed = new DOMParser().parseFromString(text, "image/svg+xml");
+      var svg = document.importNode(parsed.documentElement, true);
+      // inferno's script already runs on the page: not again.
+      svg.querySelectorAll("script").forEach(function (script) { script.remove(); });
+      if (!folded) folded = flame;
+      show(svg, data.unfolded[name].flameCycles);
+      colourMembers(data.unfolded[name].members);
+      unfoldedName = name;
+      pressed(name);
+    });
+  }
+
+  function foldBack() {
+    show(folded, data.flameCycles);
+    folded = null;
+    unfoldedName = null;
+    pressed(null);
+    return Promise.resolve();
+  }
+
+  function pressed(name) {
+    document.querySelectorAll("button.unfold").forEach(function (button) {
+      var on = button.getAttribute("data-unfold") === name;
+      button.setAttribute("aria-pressed", String(on));
+      button.textContent = on ? "Fold it again" : "Unfold it in the flame graph";
+    });
+  }
+
+  // Puts `svg` where the flame graph is and starts inferno's script on it.
+  function show(svg, cycles) {
+    flame.replaceWith(svg);
+    flame = svg;
+    flameCycles = cycles;
+    document.getElementById("flame-cycle").hidden = true;
+    takeFlameState(); // the zoom and search were the other graph's
+    init();
+    linkCycleFrames();
+  }
+
+  // The unfolded members' frames in a lighter blue than cycle frames.
+  function colourMembers(members) {
+    var names = new Set(members);
+    document.querySelectorAll("#frames > g").forEach(function (g) {
+      var title = g.querySelector("title").textContent;
+      var cut = title.lastIndexOf(" (");
+      if (names.has(cut < 0 ? title : title.slice(0, cut))) {
+        g.querySelector("rect").setAttribute("fill", "rgb(160,196,245)");
+        g.setAttribute("data-unfolded-member", "");
+      }
+    });
+  }
+
+  function gunzipped(base64) {
+    var bytes = Uint8Array.from(atob(base64), function (c) { return c.charCodeAt(0); });
+    var stream = new Blob([bytes]).stream().pipeThrough(new DecompressionStream("gzip"));
+    return new Response(stream).text();
+  }
 
   // The address's zoom (?x=…&y=…) and search (?s=…), as inferno's script
   // writes them. inferno finds the zoomed frame by a namespaced selector
@@ -16,10 +97,8 @@
   // here), so they are taken out of the address before inferno starts and
   // applied afterwards, in inferno's order: zoom, then search.
   function startFlameGraph() {
+    var state = takeFlameState();
     var params = new URLSearchParams(window.location.search);
-    var state = { x: params.get("x"), y: params.get("y"), s: params.get("s") };
-    ["x", "y", "s"].forEach(function (key) { params.delete(key); });
-    history.replaceState(null, "", addressWith(params));
     init(); // inferno's; it finishes its own start one tick later
     setTimeout(function () {
       if (state.x !== null && state.y !== null) {
@@ -38,6 +117,15 @@
       html.setAttribute("data-autofold-ready-ms", String(Math.round(performance.now())));
       html.setAttribute("data-autofold-ready", "true");
     }, 0);
+  }
+
+  // Takes the zoom and search out of the address; returns them.
+  function takeFlameState() {
+    var params = new URLSearchParams(window.location.search);
+    var state = { x: params.get("x"), y: params.get("y"), s: params.get("s") };
+    ["x", "y", "s"].forEach(function (key) { params.delete(key); });
+    history.replaceState(null, "", addressWith(params));
+    return state;
   }
 
   function addressWith(params) {
@@ -59,7 +147,7 @@
   // section under the graph, double-clicking goes there.
   function cycleOf(frame) {
     var index = frame ? frame.getAttribute("data-autofold-cycle") : null;
-    return index === null ? null : data.flameCycles[Number(index)] || null;
+    return index === null ? null : flameCycles[Number(index)] || null;
   }
 
   function showCycleOf(frame) {
@@ -147,6 +235,7 @@
 
   linkCycleFrames();
   fitButtons();
+  unfoldButtons();
   shareFind();
   clickableRows();
   lightCalls();
