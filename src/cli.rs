@@ -162,7 +162,9 @@ impl EngineArgs {
             fold: FoldOptions {
                 reroot: !self.no_reroot,
                 max_cycle_members: self.max_cycle_members,
+                ..FoldOptions::default()
             },
+            refold: false,
         })
     }
 }
@@ -207,6 +209,13 @@ pub struct FoldArgs {
     /// pprof`, Pyroscope or Parca (cycle frames included).
     #[arg(long, value_name = "FILE")]
     pub pprof: Option<PathBuf>,
+
+    /// Also write one self-contained HTML page to FILE (no network, no other
+    /// files): the flame graph (zoom, search), a table of the cycles, and a
+    /// drawing of each cycle's own call graph: who calls whom inside it,
+    /// where it is entered, where it leaves.
+    #[arg(long, value_name = "FILE")]
+    pub html: Option<PathBuf>,
 
     /// How the flame graph looks.
     #[command(flatten)]
@@ -343,6 +352,13 @@ pub struct ProfilingArgs {
     #[arg(long, value_name = "FILE")]
     pub pprof: Option<PathBuf>,
 
+    /// Also write one self-contained HTML page to FILE (no network, no other
+    /// files): the flame graph (zoom, search), a table of the cycles, and a
+    /// drawing of each cycle's own call graph: who calls whom inside it,
+    /// where it is entered, where it leaves.
+    #[arg(long, value_name = "FILE")]
+    pub html: Option<PathBuf>,
+
     /// Sampling frequency in Hz.
     #[arg(short = 'F', long, default_value_t = 997)]
     pub freq: u32,
@@ -401,9 +417,10 @@ impl ProfilingArgs {
         }
     }
 
-    /// The engine options these arguments ask for.
+    /// The engine options these arguments ask for (who calls whom inside
+    /// each cycle is gathered for the HTML page).
     pub fn engine_options(&self) -> Result<EngineOptions> {
-        self.engine.options()
+        for_page(self.engine.options()?, self.html.is_some(), true)
     }
 
     /// The files to write: the flame graph always, the rest on request.
@@ -413,12 +430,19 @@ impl ProfilingArgs {
             svg: Some(self.output.clone()),
             report: self.report.clone(),
             pprof: self.pprof.clone(),
+            html: self.html.clone(),
             render: self.render.options(),
         }
     }
 }
 
 impl FoldArgs {
+    /// The engine options these arguments ask for (who calls whom inside
+    /// each cycle is gathered for the HTML page).
+    pub fn engine_options(&self) -> Result<EngineOptions> {
+        for_page(self.input.engine_options()?, self.html.is_some(), true)
+    }
+
     /// The files to write: folded stacks always, SVG and report on request.
     pub fn exports(&self) -> Exports {
         Exports {
@@ -429,6 +453,7 @@ impl FoldArgs {
             svg: self.svg.clone(),
             report: self.report.clone(),
             pprof: self.pprof.clone(),
+            html: self.html.clone(),
             render: self.render.options(),
         }
     }
@@ -444,6 +469,29 @@ pub struct ReportArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = ReportFormat::Text)]
     pub format: ReportFormat,
+
+    /// Also write one self-contained HTML page to FILE (no network, no other
+    /// files): the flame graph (zoom, search), a table of the cycles, and a
+    /// drawing of each cycle's own call graph: who calls whom inside it,
+    /// where it is entered, where it leaves.
+    #[arg(long, value_name = "FILE")]
+    pub html: Option<PathBuf>,
+}
+
+impl ReportArgs {
+    /// The engine options these arguments ask for (who calls whom inside
+    /// each cycle is gathered for the HTML page).
+    pub fn engine_options(&self) -> Result<EngineOptions> {
+        for_page(self.input.engine_options()?, self.html.is_some(), true)
+    }
+
+    /// The files to write besides the printed report: the HTML page, if asked.
+    pub fn exports(&self) -> Exports {
+        Exports {
+            html: self.html.clone(),
+            ..Exports::default()
+        }
+    }
 }
 
 /// `autofold completions`.
@@ -510,6 +558,12 @@ pub struct DiffArgs {
     #[arg(long, value_enum, default_value_t = ReportFormat::Text)]
     pub format: ReportFormat,
 
+    /// Also write one self-contained HTML page to FILE: the differential
+    /// flame graph, each cycle's share before and after, and a drawing of
+    /// each cycle's call graph (as the after side shows it).
+    #[arg(long, value_name = "FILE")]
+    pub html: Option<PathBuf>,
+
     /// How the inputs are read.
     #[command(flatten)]
     pub read: ReadArgs,
@@ -556,8 +610,24 @@ impl DiffArgs {
             before_name: names(before),
             after_name: names(after),
             output: self.output.clone(),
+            html: self.html.clone(),
             format: self.format,
             inputs: [before, after].concat(),
         }
     }
+
+    /// The engine options these arguments ask for (who calls whom inside
+    /// each cycle is gathered for the HTML page).
+    pub fn engine_options(&self) -> Result<EngineOptions> {
+        for_page(self.engine.options()?, self.html.is_some(), false)
+    }
+}
+
+/// `options`, gathering what the HTML page shows when there is one: who
+/// calls whom inside each cycle, and (`refold`) the profile before the fold,
+/// for the page to unfold a cycle.
+fn for_page(mut options: EngineOptions, page: bool, refold: bool) -> Result<EngineOptions> {
+    options.fold.calls = page;
+    options.refold = page && refold;
+    Ok(options)
 }

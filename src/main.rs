@@ -35,14 +35,17 @@ fn run(cli: Cli) -> Result<ExitCode> {
 fn fold(args: FoldArgs) -> Result<()> {
     let sources = args.input.sources();
     let profile = read_profile(&sources, &args.input.read_options())?;
-    let analysis = analyse(profile, &args.input.engine_options()?);
+    let analysis = analyse(profile, &args.engine_options()?);
     export(&analysis, &args.exports(), &sources)
 }
 
-/// Prints the cycle report of the inputs (text or JSON) to standard output.
+/// Prints the cycle report of the inputs (text or JSON) to standard output,
+/// and writes the HTML page if asked.
 fn report(args: ReportArgs) -> Result<()> {
-    let profile = read_profile(&args.input.sources(), &args.input.read_options())?;
-    let analysis = analyse(profile, &args.input.engine_options()?);
+    let sources = args.input.sources();
+    let profile = read_profile(&sources, &args.input.read_options())?;
+    let analysis = analyse(profile, &args.engine_options()?);
+    export(&analysis, &args.exports(), &sources)?;
     print_report(&analysis.report, args.format)
 }
 
@@ -51,7 +54,7 @@ fn report(args: ReportArgs) -> Result<()> {
 fn diff(args: DiffArgs) -> Result<()> {
     let (before, after) = args.sides()?;
     let profiles = read_sides(&before, &after, &args.read.options())?;
-    let analyses = analyse_together(profiles, &args.engine.options()?);
+    let analyses = analyse_together(profiles, &args.engine_options()?);
     write_diff(
         &analyses,
         &args.diff_options(&before, &after),

@@ -8,12 +8,13 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use tempfile::TempDir;
 
+use common::browser::chromium;
 use common::fixture;
 use common::svg::{DrawnFrame, frames, frames_named};
 
@@ -22,21 +23,6 @@ const PAGE_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// inferno's default search highlight, as the page script sets it.
 const SEARCH_COLOR: &str = "rgb(230,0,230)";
-
-/// The Chromium binary, or `None` (with the reason printed) when there is none.
-fn chromium() -> Option<PathBuf> {
-    if let Some(path) = std::env::var_os("CHROMIUM") {
-        return Some(path.into());
-    }
-    let found = common::on_path(&["chromium", "chromium-browser"]);
-    if found.is_none() {
-        eprintln!(
-            "skipped: no chromium or chromium-browser on PATH and $CHROMIUM unset; \
-             install it (Debian: apt-get install chromium) to run the browser tests"
-        );
-    }
-    found
-}
 
 /// Renders with `autofold ARGS` (which must write `out.svg` in `dir`).
 fn autofold(dir: &Path, args: &[&str]) {

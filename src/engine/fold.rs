@@ -19,6 +19,14 @@ pub struct FoldOptions {
     pub reroot: bool,
     /// Leave cycles with more members than this unfolded.
     pub max_cycle_members: Option<usize>,
+    /// Also gather who calls whom inside each cycle, and where its runs
+    /// begin and end (`CycleStats::calls`): what a drawing of the cycle's
+    /// call graph needs. Off by default: it costs a look-up per frame of
+    /// every run.
+    pub calls: bool,
+    /// Leave this one cycle unfolded (its members stay in the stacks), as
+    /// the HTML page's "unfold" shows it; the others fold as usual.
+    pub unfolded: Option<CycleId>,
 }
 
 impl Default for FoldOptions {
@@ -26,6 +34,8 @@ impl Default for FoldOptions {
         Self {
             reroot: true,
             max_cycle_members: None,
+            calls: false,
+            unfolded: None,
         }
     }
 }
@@ -52,7 +62,9 @@ pub fn fold(
     let folder = Folder::new(&profile.frames, cycles, cycle_frames, options);
     let (frames, segments, stacks) = profile.parts_mut();
     let mut parts = fold_by_arena(&folder, segments, stacks, options).into_iter();
-    let mut all = parts.next().unwrap_or_else(|| Pass::new(cycles.len()));
+    let mut all = parts
+        .next()
+        .unwrap_or_else(|| Pass::new(cycles.len(), options.calls));
     for part in parts {
         all.add(part);
     }
@@ -81,9 +93,9 @@ struct Pass {
 }
 
 impl Pass {
-    fn new(cycles: usize) -> Self {
+    fn new(cycles: usize, calls: bool) -> Self {
         Pass {
-            stats: FoldStats::new(cycles),
+            stats: FoldStats::new(cycles, calls),
             sightings: Vec::new(),
             truncated: Vec::new(),
         }
@@ -144,7 +156,7 @@ fn fold_run(
     arena: &mut [FrameId],
     options: &FoldOptions,
 ) -> Pass {
-    let mut pass = Pass::new(folder.cycles.len());
+    let mut pass = Pass::new(folder.cycles.len(), options.calls);
     let mut entered_in = vec![usize::MAX; folder.cycles.len()];
     let mut write = 0;
     for (offset, stack) in run.iter_mut().enumerate() {
@@ -192,6 +204,8 @@ struct Folder<'a> {
     cycle_frames: &'a [FrameId],
     folds: Vec<bool>,
     pseudo: Vec<bool>,
+    /// Whether to gather who calls whom inside each cycle.
+    calls: bool,
 }
 
 impl<'a> Folder<'a> {
@@ -205,8 +219,11 @@ impl<'a> Folder<'a> {
         Self {
             cycles,
             cycle_frames,
-            folds: cycles.iter().map(|c| c.members.len() <= limit).collect(),
+            folds: (0..cycles.len() as CycleId)
+                .map(|c| cycles.get(c).members.len() <= limit && options.unfolded != Some(c))
+                .collect(),
             pseudo: frames.iter().map(|(_, n)| is_pseudo_frame(n)).collect(),
+            calls: options.calls,
         }
     }
 
@@ -291,7 +308,7 @@ impl<'a> Folder<'a> {
                             prefix_len: w - write,
                         });
                     }
-                    pass.stats.record_run(Run {
+                    let run = Run {
                         cycle,
                         stack: pass.index,
                         depth: last - i + 1,
@@ -299,7 +316,13 @@ impl<'a> Folder<'a> {
                         callee: (last + 1 < end).then(|| self.folded_name(arena[last + 1])),
                         first: frame,
                         count: stack.count,
-                    });
+                    };
+                    pass.stats.record_run(run);
+                    if self.calls {
+                        let members = arena[i..=last].iter().copied();
+                        pass.stats
+                            .record_calls(&run, members.filter(|&f| !self.is_pseudo(f)));
+                    }
                     arena[w] = self.cycle_frames[cycle as usize];
                     i = last + 1;
                 }

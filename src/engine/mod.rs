@@ -9,6 +9,7 @@ pub mod fold;
 pub mod graph;
 pub mod naming;
 pub mod recursion;
+pub mod refold;
 pub mod report;
 pub mod reroot;
 pub mod sort;
@@ -18,6 +19,7 @@ pub mod together;
 
 use crate::engine::fold::FoldOptions;
 use crate::engine::graph::FrameFilter;
+use crate::engine::refold::Refold;
 use crate::engine::report::Report;
 pub use crate::engine::together::analyse_together;
 use crate::profile::Profile;
@@ -29,6 +31,9 @@ pub struct EngineOptions {
     pub filter: FrameFilter,
     /// Re-rooting and which cycles to fold.
     pub fold: FoldOptions,
+    /// Keep the profile as it was before the fold, to fold it again with
+    /// one cycle left out ([`Analysis::refold`], for the HTML page).
+    pub refold: bool,
 }
 
 /// The engine's result.
@@ -38,6 +43,9 @@ pub struct Analysis {
     pub folded: Profile,
     /// The cycles found and what was folded.
     pub report: Report,
+    /// The profile before the fold, to fold again with one cycle left out;
+    /// kept only when [`EngineOptions::refold`] asks.
+    pub refold: Option<Refold>,
 }
 
 /// Finds the cycles of `profile`, names them and folds them.

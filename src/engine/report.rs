@@ -11,7 +11,7 @@ use serde::Serialize;
 use crate::engine::fold::{FoldOptions, Folded};
 use crate::engine::graph::Cycles;
 use crate::engine::split::Split;
-use crate::engine::stats::{CycleStats, TruncationStats};
+use crate::engine::stats::{CallStats, CycleStats, TruncationStats};
 use crate::profile::{FrameId, Frames, printed};
 
 /// How many exits each cycle lists.
@@ -84,6 +84,51 @@ pub struct CycleReport {
     /// lone member above a frame outside the cycle, the cycle entered again
     /// further down, most samples first.
     pub looks_welded: Vec<WeldReport>,
+    /// Who calls whom inside the cycle, where its runs begin and where they
+    /// leave it: gathered only when asked (`--html` draws it), and not part
+    /// of the JSON report.
+    #[serde(skip)]
+    pub calls: Option<CallsReport>,
+}
+
+/// Who calls whom inside one cycle: its call graph, with the frames around
+/// it. Members are named by their index in [`CycleReport::members`] (two
+/// members may print alike); every list is most samples first.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CallsReport {
+    /// Each caller→callee pair of members, with the samples of stacks that
+    /// make that call (once per stack).
+    pub inside: Vec<MemberCall>,
+    /// Each frame outside the cycle that calls into it (as written in the
+    /// folded output) with the member its runs begin with, and the samples
+    /// of those runs. Runs of stacks cut mid-recursion have no known
+    /// caller and are left out.
+    pub entering: Vec<BoundaryCall>,
+    /// Each member that runs end with and the frame after it, outside the
+    /// cycle, with the samples of those runs.
+    pub leaving: Vec<BoundaryCall>,
+}
+
+/// A call from one member of a cycle to another.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MemberCall {
+    /// The caller's index in the cycle's members.
+    pub caller: usize,
+    /// The callee's index in the cycle's members.
+    pub callee: usize,
+    /// Samples of stacks that make this call.
+    pub samples: u64,
+}
+
+/// A call across a cycle's boundary: into a member, or out of one.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BoundaryCall {
+    /// The frame outside the cycle, as written in the folded output.
+    pub outside: String,
+    /// The member's index in the cycle's members.
+    pub member: usize,
+    /// Samples of the runs that enter or leave this way.
+    pub samples: u64,
 }
 
 /// A lone member of a cycle above a frame outside it, in stacks that enter
@@ -221,6 +266,10 @@ impl Report {
                 exits: ranked(&stats.exits, frames, TOP_EXITS),
                 split: split.as_ref().map(|s| split_report(s, frames)),
                 looks_welded: weld_reports(&stats.looks_welded, frames),
+                calls: stats
+                    .calls
+                    .as_ref()
+                    .map(|calls| calls_report(calls, &cycle.members, frames)),
             })
             .collect();
         reports.sort_by(|a, b| b.samples.cmp(&a.samples).then_with(|| a.name.cmp(&b.name)));
@@ -258,6 +307,65 @@ pub fn percent(part: u64, total: u64) -> f64 {
         0.0
     } else {
         100.0 * part as f64 / total as f64
+    }
+}
+
+/// Who calls whom inside a cycle of `members`, by member index; boundary
+/// frames that print alike are counted as one.
+fn calls_report(calls: &CallStats, members: &[FrameId], frames: &Frames) -> CallsReport {
+    let index: rustc_hash::FxHashMap<FrameId, usize> =
+        members.iter().enumerate().map(|(i, &m)| (m, i)).collect();
+    let mut inside: Vec<MemberCall> = calls
+        .inside()
+        .map(|((caller, callee), samples)| MemberCall {
+            caller: index[&caller],
+            callee: index[&callee],
+            samples,
+        })
+        .collect();
+    inside.sort_by(|a, b| {
+        b.samples
+            .cmp(&a.samples)
+            .then_with(|| (a.caller, a.callee).cmp(&(b.caller, b.callee)))
+    });
+    let boundary = |pairs: Vec<(FrameId, FrameId, u64)>| {
+        let mut by_name: rustc_hash::FxHashMap<(&str, usize), u64> = Default::default();
+        for (outside, member, samples) in pairs {
+            *by_name
+                .entry((frames.name(outside), index[&member]))
+                .or_default() += samples;
+        }
+        let mut calls: Vec<BoundaryCall> = by_name
+            .into_iter()
+            .map(|((outside, member), samples)| BoundaryCall {
+                outside: outside.to_string(),
+                member,
+                samples,
+            })
+            .collect();
+        calls.sort_by(|a, b| {
+            b.samples
+                .cmp(&a.samples)
+                .then_with(|| (&a.outside, a.member).cmp(&(&b.outside, b.member)))
+        });
+        calls
+    };
+    CallsReport {
+        inside,
+        entering: boundary(
+            calls
+                .entering
+                .iter()
+                .map(|(&(o, m), &n)| (o, m, n))
+                .collect(),
+        ),
+        leaving: boundary(
+            calls
+                .leaving
+                .iter()
+                .map(|(&(m, o), &n)| (o, m, n))
+                .collect(),
+        ),
     }
 }
 

@@ -1,7 +1,9 @@
 //! What the fold saw of each cycle: samples, depth, entries and exits.
 //!
 //! Collected during the fold pass itself, so the report costs no extra pass
-//! over the stacks.
+//! over the stacks. Who calls whom inside each cycle ([`CallStats`]) is
+//! gathered only when asked (`--html` draws it), from the runs the fold
+//! walks anyway.
 
 use rustc_hash::FxHashMap;
 
@@ -32,6 +34,9 @@ pub struct CycleStats {
     /// function that prints like a member (another instance of a generic)
     /// running above the recursion.
     pub looks_welded: FxHashMap<(FrameId, FrameId), u64>,
+    /// Who calls whom inside the cycle, and where runs of it begin and end;
+    /// `None` unless the fold was asked to gather it.
+    pub calls: Option<CallStats>,
     last_stack: Option<usize>,
     /// The stack's first run: a lone member and the frame below it.
     first_run_alone: Option<(FrameId, FrameId)>,
@@ -56,6 +61,11 @@ impl CycleStats {
         add_counts(&mut self.entries, other.entries);
         add_counts(&mut self.exits, other.exits);
         add_counts(&mut self.looks_welded, other.looks_welded);
+        match (&mut self.calls, other.calls) {
+            (Some(mine), Some(theirs)) => mine.add(theirs),
+            (mine @ None, theirs) => *mine = theirs,
+            (Some(_), None) => {}
+        }
     }
 
     /// The sample-weighted mean number of frames a run of the cycle replaced.
@@ -64,6 +74,77 @@ impl CycleStats {
             0.0
         } else {
             self.depth_sum as f64 / self.depth_weight as f64
+        }
+    }
+}
+
+/// Who calls whom inside one cycle, with the samples of each call: what
+/// a drawing of the cycle's call graph needs.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct CallStats {
+    /// Per caller→callee pair of members: the samples of stacks in which
+    /// the caller calls the callee, each stack counted once however often
+    /// it makes that call (so a pair never has more than the cycle).
+    inside: FxHashMap<(FrameId, FrameId), Tally>,
+    /// Per (frame before a run, as written in the folded output; the
+    /// member the run begins with): the samples of such runs.
+    pub entering: FxHashMap<(FrameId, FrameId), u64>,
+    /// Per (the member a run ends with; frame after it, as written in the
+    /// folded output): the samples of such runs.
+    pub leaving: FxHashMap<(FrameId, FrameId), u64>,
+}
+
+/// Samples of one call pair, and the last stack counted.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct Tally {
+    samples: u64,
+    last_stack: usize,
+}
+
+impl CallStats {
+    /// Adds the calls seen in other stacks (folded on another thread).
+    fn add(&mut self, other: CallStats) {
+        for (pair, tally) in other.inside {
+            self.inside
+                .entry(pair)
+                .or_insert(Tally {
+                    samples: 0,
+                    last_stack: usize::MAX,
+                })
+                .samples += tally.samples;
+        }
+        add_counts(&mut self.entering, other.entering);
+        add_counts(&mut self.leaving, other.leaving);
+    }
+
+    /// Each caller→callee pair of members with its samples (stacks that
+    /// make the call, once per stack), in no particular order.
+    pub fn inside(&self) -> impl Iterator<Item = ((FrameId, FrameId), u64)> + '_ {
+        self.inside
+            .iter()
+            .map(|(&pair, tally)| (pair, tally.samples))
+    }
+
+    /// Records the calls between consecutive `members` of one run, and the
+    /// run's way in and out.
+    fn record(&mut self, run: &Run, members: impl Iterator<Item = FrameId>) {
+        let mut last = run.first;
+        for member in members.skip(1) {
+            let tally = self.inside.entry((last, member)).or_insert(Tally {
+                samples: 0,
+                last_stack: usize::MAX,
+            });
+            if tally.last_stack != run.stack {
+                tally.last_stack = run.stack;
+                tally.samples += run.count;
+            }
+            last = member;
+        }
+        if let Some(caller) = run.caller {
+            *self.entering.entry((caller, run.first)).or_default() += run.count;
+        }
+        if let Some(callee) = run.callee {
+            *self.leaving.entry((last, callee)).or_default() += run.count;
         }
     }
 }
@@ -122,10 +203,15 @@ pub struct Rerooted {
 }
 
 impl FoldStats {
-    /// Empty figures for `cycles` cycles.
-    pub fn new(cycles: usize) -> Self {
+    /// Empty figures for `cycles` cycles; with `calls`, who calls whom
+    /// inside each is gathered too.
+    pub fn new(cycles: usize, calls: bool) -> Self {
+        let stats = CycleStats {
+            calls: calls.then(CallStats::default),
+            ..CycleStats::default()
+        };
         Self {
-            cycles: vec![CycleStats::default(); cycles],
+            cycles: vec![stats; cycles],
             truncation: TruncationStats::default(),
         }
     }
@@ -135,6 +221,15 @@ impl FoldStats {
     pub fn add(&mut self, other: FoldStats) {
         for (mine, theirs) in self.cycles.iter_mut().zip(other.cycles) {
             mine.add(theirs);
+        }
+    }
+
+    /// Records the calls made inside one run of a cycle: `members` are the
+    /// run's members in stack order (its first is `run.first`). Does
+    /// nothing unless calls are gathered.
+    pub fn record_calls(&mut self, run: &Run, members: impl Iterator<Item = FrameId>) {
+        if let Some(calls) = &mut self.cycles[run.cycle as usize].calls {
+            calls.record(run, members);
         }
     }
 
@@ -181,5 +276,100 @@ impl FoldStats {
             .self_samples
             .entry(member)
             .or_default() += count;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::engine::fold::FoldOptions;
+    use crate::engine::report::{BoundaryCall, CallsReport, MemberCall};
+    use crate::engine::{EngineOptions, analyse};
+    use crate::profile::Profile;
+
+    /// The calls of the first cycle of `lines` (`stack count`), gathered.
+    fn calls_of(lines: &[(&str, u64)]) -> CallsReport {
+        let mut profile = Profile::new();
+        for (stack, count) in lines {
+            profile.push_names(stack.split(';'), *count);
+        }
+        let options = EngineOptions {
+            fold: FoldOptions {
+                calls: true,
+                ..FoldOptions::default()
+            },
+            ..EngineOptions::default()
+        };
+        let report = analyse(profile, &options).report;
+        report.cycles[0].calls.clone().expect("gathered")
+    }
+
+    fn call(caller: usize, callee: usize, samples: u64) -> MemberCall {
+        MemberCall {
+            caller,
+            callee,
+            samples,
+        }
+    }
+
+    fn boundary(outside: &str, member: usize, samples: u64) -> BoundaryCall {
+        BoundaryCall {
+            outside: outside.to_string(),
+            member,
+            samples,
+        }
+    }
+
+    #[test]
+    fn a_call_counts_once_per_stack_however_deep_the_recursion() {
+        // Members by name: even (0), odd (1).
+        let calls = calls_of(&[
+            ("p;main;even;odd;even;odd;work", 3),
+            ("p;main;even;odd;work", 2),
+        ]);
+        assert_eq!(calls.inside, vec![call(0, 1, 5), call(1, 0, 3)]);
+        assert_eq!(calls.entering, vec![boundary("main", 0, 5)]);
+        assert_eq!(calls.leaving, vec![boundary("work", 1, 5)]);
+    }
+
+    #[test]
+    fn pseudo_frames_inside_a_run_stand_between_the_members_they_join() {
+        let calls = calls_of(&[("p;main;a;[unknown];b;a;b;x", 1)]);
+        assert_eq!(calls.inside, vec![call(0, 1, 1), call(1, 0, 1)]);
+        assert_eq!(calls.leaving, vec![boundary("x", 1, 1)]);
+    }
+
+    #[test]
+    fn each_run_enters_and_leaves_where_it_does() {
+        // Two runs in one stack: in through main at a, out to x from b;
+        // back in from x at b, out to y from a.
+        let calls = calls_of(&[("p;main;a;b;a;b;x;b;a;y", 2), ("p;main;a;b;a;z", 1)]);
+        assert_eq!(calls.inside, vec![call(0, 1, 3), call(1, 0, 3)]);
+        assert_eq!(
+            calls.entering,
+            vec![boundary("main", 0, 3), boundary("x", 1, 2)]
+        );
+        assert_eq!(
+            calls.leaving,
+            vec![
+                boundary("x", 1, 2),
+                boundary("y", 0, 2),
+                boundary("z", 0, 1)
+            ]
+        );
+    }
+
+    #[test]
+    fn stacks_cut_mid_recursion_have_no_known_entry() {
+        let calls = calls_of(&[("p;main;even;odd;even;work", 1), ("p;odd;even;odd;work", 4)]);
+        assert_eq!(calls.entering, vec![boundary("main", 0, 1)]);
+        assert_eq!(calls.inside, vec![call(0, 1, 5), call(1, 0, 5)]);
+    }
+
+    #[test]
+    fn calls_are_gathered_only_when_asked() {
+        let mut profile = Profile::new();
+        profile.push_names("p;main;even;odd;even;odd;work".split(';'), 1);
+        let report = analyse(profile, &EngineOptions::default()).report;
+        assert_eq!(report.cycles[0].calls, None);
     }
 }

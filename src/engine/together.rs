@@ -17,6 +17,7 @@ use crate::engine::naming::{Evidence, MAX_LISTED, name_cycles};
 use crate::engine::recursion::{
     frames_on_a_stack_twice, members_inside_the_recursion, work_by_member,
 };
+use crate::engine::refold::Refold;
 use crate::engine::report::{Found, Report};
 use crate::engine::split::{GIANT, suggest_split};
 use crate::engine::{Analysis, EngineOptions};
@@ -66,6 +67,9 @@ pub fn analyse_together(mut profiles: Vec<Profile>, options: &EngineOptions) -> 
             } else {
                 frames.clone()
             };
+            let refold = options
+                .refold
+                .then(|| Refold::new(profile.clone(), &cycles, &cycle_frames, options.fold));
             let folded = fold(profile, &cycles, &cycle_frames, &options.fold);
             let found = Found {
                 cycles: &cycles,
@@ -78,6 +82,7 @@ pub fn analyse_together(mut profiles: Vec<Profile>, options: &EngineOptions) -> 
             Analysis {
                 folded: folded.profile,
                 report,
+                refold,
             }
         })
         .collect()

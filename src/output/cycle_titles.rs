@@ -138,6 +138,7 @@ mod tests {
             exits: Vec::new(),
             split: None,
             looks_welded: Vec::new(),
+            calls: None,
         }
     }
 

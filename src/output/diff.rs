@@ -17,6 +17,7 @@ use crate::files::write_stdout;
 use crate::output::ReportFormat;
 use crate::output::diff_report::DiffReport;
 use crate::output::folded::write_folded;
+use crate::output::html::write_diff_page;
 use crate::output::render::{RenderOptions, Titles, cycles_folded, render_lines};
 use crate::output::report_text::shorten;
 use crate::source::Source;
@@ -36,6 +37,8 @@ pub struct DiffOptions {
     pub after_name: String,
     /// Where the differential flame graph goes.
     pub output: PathBuf,
+    /// Where the HTML page goes, if anywhere.
+    pub html: Option<PathBuf>,
     /// How the diff report is printed on standard output.
     pub format: ReportFormat,
     /// Every input of both sides: never written over.
@@ -43,7 +46,7 @@ pub struct DiffOptions {
 }
 
 /// Writes the differential flame graph of the two analyses (before, after)
-/// to `diff.output`, then prints the diff report to standard output (as
+/// to `diff.output` (and the HTML page to `diff.html`, if asked), then prints the diff report to standard output (as
 /// `autofold report` does: nothing else is written there, so `--format
 /// json` can be piped to a script).
 pub fn write_diff(analyses: &[Analysis], diff: &DiffOptions, render: &RenderOptions) -> Result<()> {
@@ -53,6 +56,11 @@ pub fn write_diff(analyses: &[Analysis], diff: &DiffOptions, render: &RenderOpti
     write_output(&diff.output, &diff.inputs, |out| {
         render_diff(before, after, diff, render, out)
     })?;
+    if let Some(path) = &diff.html {
+        write_output(path, &diff.inputs, |out| {
+            write_diff_page(before, after, diff, render, out)
+        })?;
+    }
     let report = DiffReport::new(before, after);
     write_stdout(|out| match diff.format {
         ReportFormat::Text => report.write_text(out),

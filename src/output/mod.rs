@@ -6,6 +6,7 @@ pub mod diff;
 pub mod diff_report;
 
 pub mod folded;
+pub mod html;
 pub mod pprof;
 pub mod render;
 pub mod report_json;
@@ -19,6 +20,7 @@ use crate::engine::Analysis;
 use crate::engine::report::Report;
 pub use crate::files::{write_output, write_stdout};
 pub use crate::output::folded::write_folded;
+use crate::output::html::write_page;
 use crate::output::pprof::write_pprof;
 use crate::output::render::{RenderOptions, render_svg};
 use crate::source::Source;
@@ -61,6 +63,8 @@ pub struct Exports {
     pub report: Option<PathBuf>,
     /// The folded profile as gzipped pprof.
     pub pprof: Option<PathBuf>,
+    /// The HTML page: flame graph, cycle table, each cycle's call graph.
+    pub html: Option<PathBuf>,
     /// How the flame graph looks.
     pub render: RenderOptions,
 }
@@ -74,6 +78,11 @@ pub fn export(analysis: &Analysis, exports: &Exports, inputs: &[Source]) -> Resu
     }
     if let Some(path) = &exports.report {
         write_output(path, inputs, |out| analysis.report.write_json(out))?;
+    }
+    if let Some(path) = &exports.html {
+        write_output(path, inputs, |out| {
+            write_page(analysis, &exports.render, out)
+        })?;
     }
     if let Some(path) = &exports.pprof {
         write_output(path, inputs, |out| write_pprof(&analysis.folded, out))?;

@@ -2,6 +2,7 @@
 
 #![allow(dead_code)]
 
+pub mod browser;
 pub mod perf;
 pub mod svg;
 
@@ -21,7 +22,7 @@ pub fn fold_text(text: &str, exclude: &[&str]) -> (String, Report) {
     let exclude: Vec<String> = exclude.iter().map(|s| s.to_string()).collect();
     let options = EngineOptions {
         filter: FrameFilter::new(&exclude).unwrap(),
-        fold: FoldOptions::default(),
+        ..EngineOptions::default()
     };
     fold_with(text, &options)
 }

@@ -1,0 +1,243 @@
+// autofold's page script. It starts the flame graph's own script
+// (inferno's, embedded with the SVG), links cycle frames to their
+// sections, leaves the browser's find to work away from the graph, makes
+// the cycle table's rows clickable, and lights up a box's calls in the
+// call graph drawings. When it is done, <html> gets data-autofold-ready
+// (and data-autofold-ready-ms: milliseconds since navigation began).
+"use strict";
+(function () {
+  var data = JSON.parse(document.getElementById("autofold-data").textContent);
+  var flame = document.querySelector("svg." + data.flameGraphClass);
+  var flameCycles = data.flameCycles; // those of the flame graph shown
+  var pointerOverFlame = false;
+
+  // The flame graph with a cycle unfolded: each cycle that has one keeps
+  // it (gzipped SVG, base64) in a script element of its section; its
+  // button swaps it in for the flame graph, and the page's own back.
+  var folded = null; // the page's own flame graph, while another is shown
+  var unfoldedName = null;
+
+  function unfoldButtons() {
+    document.querySelectorAll("button.unfold").forEach(function (button) {
+      button.setAttribute("aria-pressed", "false");
+      button.addEventListener("click", function () {
+        var name = button.getAttribute("data-unfold");
+        (unfoldedName === name ? foldBack() : unfold(name)).then(function () {
+          flame.scrollIntoView({ block: "start" });
+        });
+      });
+    });
+  }
+
+  function unfold(name) {
+    var holder = Array.from(document.querySelectorAll("script.unfolded-graph"))
+      .find(function (s) { return s.getAttribute("data-cycle") === name; });
+    return gunzipped(holder.textContent.trim()).then(function (text) {
+      var parsed = new DOMParser().parseFromString(text, "image/svg+xml");
+      var svg = document.importNode(parsed.documentElement, true);
+      // inferno's script already runs on the page: not again.
+      svg.querySelectorAll("script").forEach(function (script) { script.remove(); });
+      if (!folded) folded = flame;
+      show(svg, data.unfolded[name].flameCycles);
+      colourMembers(data.unfolded[name].members);
+      unfoldedName = name;
+      pressed(name);
+    });
+  }
+
+  function foldBack() {
+    show(folded, data.flameCycles);
+    folded = null;
+    unfoldedName = null;
+    pressed(null);
+    return Promise.resolve();
+  }
+
+  function pressed(name) {
+    document.querySelectorAll("button.unfold").forEach(function (button) {
+      var on = button.getAttribute("data-unfold") === name;
+      button.setAttribute("aria-pressed", String(on));
+      button.textContent = on ? "Fold it again" : "Unfold it in the flame graph";
+    });
+  }
+
+  // Puts `svg` where the flame graph is and starts inferno's script on it.
+  function show(svg, cycles) {
+    flame.replaceWith(svg);
+    flame = svg;
+    flameCycles = cycles;
+    document.getElementById("flame-cycle").hidden = true;
+    takeFlameState(); // the zoom and search were the other graph's
+    init();
+    linkCycleFrames();
+  }
+
+  // The unfolded members' frames in a lighter blue than cycle frames.
+  function colourMembers(members) {
+    var names = new Set(members);
+    document.querySelectorAll("#frames > g").forEach(function (g) {
+      var title = g.querySelector("title").textContent;
+      var cut = title.lastIndexOf(" (");
+      if (names.has(cut < 0 ? title : title.slice(0, cut))) {
+        g.querySelector("rect").setAttribute("fill", "rgb(160,196,245)");
+        g.setAttribute("data-unfolded-member", "");
+      }
+    });
+  }
+
+  function gunzipped(base64) {
+    var bytes = Uint8Array.from(atob(base64), function (c) { return c.charCodeAt(0); });
+    var stream = new Blob([bytes]).stream().pipeThrough(new DecompressionStream("gzip"));
+    return new Response(stream).text();
+  }
+
+  // The address's zoom (?x=…&y=…) and search (?s=…), as inferno's script
+  // writes them. inferno finds the zoomed frame by a namespaced selector
+  // that an HTML page does not match (`fg:x` is a plain attribute name
+  // here), so they are taken out of the address before inferno starts and
+  // applied afterwards, in inferno's order: zoom, then search.
+  function startFlameGraph() {
+    var state = takeFlameState();
+    var params = new URLSearchParams(window.location.search);
+    init(); // inferno's; it finishes its own start one tick later
+    setTimeout(function () {
+      if (state.x !== null && state.y !== null) {
+        var rect = frameRect(state.x, state.y);
+        if (rect) {
+          var frame = find_group(rect);
+          zoom(frame);
+          showCycleOf(frame);
+          params.set("x", state.x);
+          params.set("y", state.y);
+          history.replaceState(null, "", addressWith(params));
+        }
+      }
+      if (state.s) search(state.s);
+      var html = document.documentElement;
+      html.setAttribute("data-autofold-ready-ms", String(Math.round(performance.now())));
+      html.setAttribute("data-autofold-ready", "true");
+    }, 0);
+  }
+
+  // Takes the zoom and search out of the address; returns them.
+  function takeFlameState() {
+    var params = new URLSearchParams(window.location.search);
+    var state = { x: params.get("x"), y: params.get("y"), s: params.get("s") };
+    ["x", "y", "s"].forEach(function (key) { params.delete(key); });
+    history.replaceState(null, "", addressWith(params));
+    return state;
+  }
+
+  function addressWith(params) {
+    var query = params.toString();
+    return window.location.pathname + (query ? "?" + query : "") + window.location.hash;
+  }
+
+  // The flame graph's rectangle at inferno's zoom coordinates.
+  function frameRect(x, y) {
+    var rects = document.querySelectorAll("#frames rect");
+    for (var i = 0; i < rects.length; i++) {
+      if (rects[i].getAttribute("fg:x") === x && rects[i].getAttribute("y") === y) return rects[i];
+    }
+    return null;
+  }
+
+  // Cycle frames carry data-autofold-cycle, the cycle's index in
+  // data.flameCycles; pointing at one (or clicking it) shows a link to its
+  // section under the graph, double-clicking goes there.
+  function cycleOf(frame) {
+    var index = frame ? frame.getAttribute("data-autofold-cycle") : null;
+    return index === null ? null : flameCycles[Number(index)] || null;
+  }
+
+  function showCycleOf(frame) {
+    var cycle = cycleOf(frame);
+    if (!cycle) return;
+    var link = document.getElementById("flame-cycle-link");
+    link.href = "#" + cycle.anchor;
+    link.textContent = cycle.name;
+    document.getElementById("flame-cycle-about").textContent = cycle.about;
+    document.getElementById("flame-cycle").hidden = false;
+  }
+
+  function linkCycleFrames() {
+    var frames = document.getElementById("frames");
+    frames.addEventListener("mouseover", function (e) { showCycleOf(find_group(e.target)); });
+    frames.addEventListener("click", function (e) { showCycleOf(find_group(e.target)); });
+    frames.addEventListener("dblclick", function (e) {
+      var cycle = cycleOf(find_group(e.target));
+      if (cycle) window.location.hash = cycle.anchor;
+    });
+    flame.addEventListener("mouseenter", function () { pointerOverFlame = true; });
+    flame.addEventListener("mouseleave", function () { pointerOverFlame = false; });
+  }
+
+  // inferno takes Ctrl+F (and F3) for its search everywhere; on this page
+  // only over the graph, so the browser's find works in the rest.
+  function shareFind() {
+    window.addEventListener("keydown", function (e) {
+      var find = e.keyCode === 114 || (e.ctrlKey && e.keyCode === 70);
+      if (find && !pointerOverFlame) e.stopImmediatePropagation();
+    }, true);
+  }
+
+  function clickableRows() {
+    document.querySelectorAll("tr[data-href]").forEach(function (row) {
+      row.addEventListener("click", function (e) {
+        if (e.target.closest("a")) return;
+        window.location.hash = row.getAttribute("data-href");
+      });
+    });
+  }
+
+  // Pointing at a box of a drawing lights up its calls and the boxes at
+  // their other ends.
+  function lightCalls() {
+    document.querySelectorAll("svg.call-graph").forEach(function (svg) {
+      svg.addEventListener("mouseover", function (e) {
+        var node = e.target.closest(".node");
+        if (!node) return;
+        var index = node.getAttribute("data-node");
+        svg.classList.add("focused");
+        node.classList.add("lit");
+        svg.querySelectorAll(".edge").forEach(function (edge) {
+          var from = edge.getAttribute("data-from"), to = edge.getAttribute("data-to");
+          if (from !== index && to !== index) return;
+          edge.classList.add("lit");
+          svg.querySelectorAll('.node[data-node="' + (from === index ? to : from) + '"]')
+            .forEach(function (other) { other.classList.add("lit"); });
+        });
+      });
+      svg.addEventListener("mouseout", function (e) {
+        if (!e.target.closest(".node")) return;
+        svg.classList.remove("focused");
+        svg.querySelectorAll(".lit").forEach(function (lit) { lit.classList.remove("lit"); });
+      });
+    });
+  }
+
+  // A drawing wider than the page can be shrunk to its width and back.
+  function fitButtons() {
+    document.querySelectorAll(".call-graph-figure button.fit").forEach(function (button) {
+      var figure = button.closest("figure");
+      var svg = figure.querySelector("svg.call-graph");
+      if (svg.getBoundingClientRect().width <= figure.clientWidth) {
+        button.hidden = true;
+        return;
+      }
+      button.addEventListener("click", function () {
+        var fitted = figure.classList.toggle("fitted");
+        button.setAttribute("aria-pressed", String(fitted));
+        button.textContent = fitted ? "actual size" : "fit to width";
+      });
+    });
+  }
+
+  linkCycleFrames();
+  fitButtons();
+  unfoldButtons();
+  shareFind();
+  clickableRows();
+  lightCalls();
+  startFlameGraph();
+})();

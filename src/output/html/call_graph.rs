@@ -1,0 +1,169 @@
+//! What a cycle's drawing shows: every member a node, every caller→callee
+//! pair inside the cycle an edge weighted by its samples, and the frames
+//! that enter the cycle and its top exits around it.
+
+use rustc_hash::FxHashMap;
+
+use crate::engine::report::{BoundaryCall, CycleReport};
+use crate::output::html::labels::label;
+
+/// How many of the callers into a cycle, and of its exits, are drawn (the
+/// ones with the most samples); the section lists them all.
+pub const MAX_BOUNDARY_NODES: usize = 6;
+
+/// How many lines each caller or exit gets: to (or from) the members that
+/// make the most of its calls. An exit such as a parser's `peek` is called
+/// from most members; a line from each would cross the whole drawing.
+pub const MAX_BOUNDARY_LINES: usize = 2;
+
+/// The graph a cycle's drawing shows.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CycleGraph {
+    /// Members first (in the report's member order), then the callers
+    /// into the cycle, then its exits.
+    pub nodes: Vec<Node>,
+    /// Calls between nodes, most samples first.
+    pub edges: Vec<Edge>,
+    /// The cycle's samples (stacks through it), which edges are a share of.
+    pub samples: u64,
+}
+
+/// What a node stands for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NodeKind {
+    /// A member of the cycle: its index in the report's members.
+    Member(usize),
+    /// A frame outside the cycle that calls into it.
+    Caller,
+    /// A frame outside the cycle that it calls on its way out.
+    Exit,
+}
+
+/// One box of the drawing.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Node {
+    /// Member, caller or exit.
+    pub kind: NodeKind,
+    /// The frame's full name.
+    pub name: String,
+    /// The short label in its box.
+    pub label: String,
+    /// For a member its self samples; for a caller or an exit the samples
+    /// of the runs that enter or leave through it.
+    pub samples: u64,
+}
+
+/// What an edge stands for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EdgeKind {
+    /// A call from one member to another (or itself).
+    Inside,
+    /// A call into the cycle.
+    Entering,
+    /// A call out of the cycle.
+    Leaving,
+}
+
+/// One call of the drawing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Edge {
+    /// The caller's node index.
+    pub from: usize,
+    /// The callee's node index.
+    pub to: usize,
+    /// Inside, entering or leaving.
+    pub kind: EdgeKind,
+    /// Its samples: for a call inside, the stacks that make it (once per
+    /// stack); across the boundary, the runs that cross there.
+    pub samples: u64,
+}
+
+/// The graph to draw for `cycle`, or `None` when who calls whom inside it
+/// was not gathered.
+pub fn cycle_graph(cycle: &CycleReport) -> Option<CycleGraph> {
+    let calls = cycle.calls.as_ref()?;
+    let mut nodes: Vec<Node> = cycle
+        .members
+        .iter()
+        .enumerate()
+        .map(|(i, name)| Node {
+            kind: NodeKind::Member(i),
+            name: name.clone(),
+            label: label(name),
+            samples: cycle.member_self_samples.get(i).map_or(0, |m| m.samples),
+        })
+        .collect();
+    let mut edges: Vec<Edge> = calls
+        .inside
+        .iter()
+        .map(|call| Edge {
+            from: call.caller,
+            to: call.callee,
+            kind: EdgeKind::Inside,
+            samples: call.samples,
+        })
+        .collect();
+    for (calls, kind) in [
+        (&calls.entering, EdgeKind::Entering),
+        (&calls.leaving, EdgeKind::Leaving),
+    ] {
+        add_boundary(calls, kind, &mut nodes, &mut edges);
+    }
+    edges.sort_by(|a, b| {
+        b.samples
+            .cmp(&a.samples)
+            .then((a.from, a.to).cmp(&(b.from, b.to)))
+    });
+    Some(CycleGraph {
+        nodes,
+        edges,
+        samples: cycle.samples,
+    })
+}
+
+/// Adds the [`MAX_BOUNDARY_NODES`] outside frames with the most samples
+/// among `calls` as nodes, and their calls as edges.
+fn add_boundary(
+    calls: &[BoundaryCall],
+    kind: EdgeKind,
+    nodes: &mut Vec<Node>,
+    edges: &mut Vec<Edge>,
+) {
+    let mut by_frame: FxHashMap<&str, u64> = FxHashMap::default();
+    for call in calls {
+        *by_frame.entry(&call.outside).or_default() += call.samples;
+    }
+    let mut ranked: Vec<(&str, u64)> = by_frame.into_iter().collect();
+    ranked.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
+    ranked.truncate(MAX_BOUNDARY_NODES);
+    for (name, samples) in ranked {
+        let node = nodes.len();
+        nodes.push(Node {
+            kind: if kind == EdgeKind::Entering {
+                NodeKind::Caller
+            } else {
+                NodeKind::Exit
+            },
+            name: name.to_string(),
+            label: label(name),
+            samples,
+        });
+        // `calls` is most samples first.
+        for call in calls
+            .iter()
+            .filter(|c| c.outside == name)
+            .take(MAX_BOUNDARY_LINES)
+        {
+            let (from, to) = match kind {
+                EdgeKind::Entering => (node, call.member),
+                _ => (call.member, node),
+            };
+            edges.push(Edge {
+                from,
+                to,
+                kind,
+                samples: call.samples,
+            });
+        }
+    }
+}
