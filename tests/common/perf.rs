@@ -29,6 +29,12 @@ pub fn plumbing() -> &'static Path {
     BUILT.get_or_init(|| debug_build("plumbing", "plumbing"))
 }
 
+/// The debug build of `fixtures/busy-threads`, built once per test run.
+pub fn busy_threads() -> &'static Path {
+    static BUILT: OnceLock<PathBuf> = OnceLock::new();
+    BUILT.get_or_init(|| debug_build("busy-threads", "busy-threads"))
+}
+
 /// Builds the crate `fixtures/CRATE` (debug) in its own target directory;
 /// returns the path of its binary `bin`.
 fn debug_build(krate: &str, bin: &str) -> PathBuf {
