@@ -14,7 +14,7 @@ use std::process::{Command, Output};
 
 use tempfile::TempDir;
 
-use common::perf::{even_odd, expr_program, samples_in, skip};
+use common::perf::{even_odd, expr_program, interrupted_record, samples_in, skip};
 use common::total;
 
 /// What one recording left behind.
@@ -87,28 +87,6 @@ fn record(extra: &[&str], command: &[&Path], args: &[&str]) -> Recorded {
         recorded.stderr()
     );
     recorded
-}
-
-/// Runs `autofold record ARGS` in `dir` as its own process group, and
-/// after two seconds sends SIGINT to the group, as Ctrl-C in a terminal does.
-fn interrupted_record(dir: &Path, args: &[&std::ffi::OsStr]) -> Output {
-    use std::os::unix::process::CommandExt;
-    let child = Command::new(env!("CARGO_BIN_EXE_autofold"))
-        .current_dir(dir)
-        .arg("record")
-        .args(args)
-        .process_group(0)
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    std::thread::sleep(std::time::Duration::from_secs(2));
-    let group = format!("-{}", child.id());
-    let kill = Command::new("kill")
-        .args(["-INT", "--", &group])
-        .status()
-        .unwrap();
-    assert!(kill.success());
-    child.wait_with_output().unwrap()
 }
 
 fn assert_cycle_once_per_stack(folded: &str, cycle: &str) {

@@ -14,7 +14,7 @@ use std::process::{Command, Output};
 
 use tempfile::TempDir;
 
-use common::perf::{busy_threads, even_odd, expr_program, skip};
+use common::perf::{busy_threads, even_odd, expr_program, interrupted_record, skip};
 use common::total;
 
 /// Runs `autofold record ARGS` in `dir` (folded stacks to out.folded, the
@@ -50,11 +50,15 @@ fn report(dir: &Path) -> serde_json::Value {
     serde_json::from_slice(&fs::read(dir.join("report.json")).unwrap()).unwrap()
 }
 
+/// The names of the cycles with at least 1% of the samples: the program's
+/// recursions, not a sample or two of start-up code whose inline frames
+/// repeat a name (ld.so's `call_init`, now and then, by perf too).
 fn cycle_names(report: &serde_json::Value) -> Vec<String> {
     let mut names: Vec<String> = report["cycles"]
         .as_array()
         .unwrap()
         .iter()
+        .filter(|c| c["percent"].as_f64().unwrap() >= 1.0)
         .map(|c| c["name"].as_str().unwrap().to_owned())
         .collect();
     names.sort();
@@ -200,7 +204,7 @@ fn threads_are_sampled_under_their_own_names() {
         &[
             "--".as_ref(),
             program.as_os_str(),
-            "1.5".as_ref(),
+            "400".as_ref(),
             "100".as_ref(),
         ],
     ));
@@ -317,4 +321,56 @@ fn perf_events_refused_are_one_line_saying_what_to_do() {
         assert!(!marker.exists(), "the command never ran");
         assert!(!dir.path().join("flame.svg").exists());
     }
+}
+
+#[test]
+fn attaching_follows_every_thread_of_a_running_process() {
+    if skip() {
+        return;
+    }
+    let mut target = Command::new(busy_threads())
+        .args(["100000", "100"])
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    // Its two threads are running before autofold attaches.
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    let dir = TempDir::new().unwrap();
+    let pid = target.id().to_string();
+    let args = [
+        "--folded",
+        "out.folded",
+        "--report",
+        "report.json",
+        "--pid",
+        &pid,
+    ];
+    let output = interrupted_record(dir.path(), &args.map(std::ffi::OsStr::new));
+    target.kill().unwrap();
+    target.wait().unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stderr}");
+    assert!(stderr.contains("interrupted"), "{stderr}");
+    assert_eq!(
+        cycle_names(&report(dir.path())),
+        ["busy_threads::descend", "busy_threads::{ping,pong}"],
+        "{stderr}"
+    );
+    let folded = fs::read_to_string(dir.path().join("out.folded")).unwrap();
+    let roots: std::collections::BTreeSet<&str> =
+        folded.lines().filter_map(|l| l.split(';').next()).collect();
+    assert!(
+        roots.contains("ping-pong") && roots.contains("descend"),
+        "{roots:?}"
+    );
+    let code = folded
+        .lines()
+        .filter(|l| l.contains("busy_threads::churn"))
+        .map(|l| l.rsplit_once(' ').unwrap().1.parse::<u64>().unwrap())
+        .sum::<u64>();
+    assert!(
+        code * 10 >= total(&folded) * 9,
+        "the threads' code is named from the mappings read in /proc: {code} of {}",
+        total(&folded)
+    );
 }

@@ -29,6 +29,8 @@ pub struct Events {
     rings: Vec<Ring>,
     /// Tasks with events.
     tasks: Vec<i32>,
+    /// Whether the events were started: those opened later start at once.
+    enabled: bool,
 }
 
 impl Events {
@@ -65,11 +67,13 @@ impl Events {
             followers: Vec::new(),
             rings,
             tasks: vec![first],
+            enabled: false,
         })
     }
 
     /// Opens events for task `tid` too, on every CPU (its records go into
-    /// the CPU's buffer). Tasks that already have events are left alone.
+    /// the CPU's buffer), started if the others are. Tasks that already
+    /// have events are left alone.
     pub fn follow(&mut self, tid: i32) -> io::Result<()> {
         if self.tasks.contains(&tid) {
             return Ok(());
@@ -77,6 +81,9 @@ impl Events {
         for (&cpu, leader) in self.cpus.iter().zip(&self.leaders) {
             let fd = event::open(&self.attr, tid, cpu)?;
             event::redirect(&fd, leader)?;
+            if self.enabled {
+                event::enable(&fd)?;
+            }
             self.followers.push(fd);
         }
         self.tasks.push(tid);
@@ -84,7 +91,8 @@ impl Events {
     }
 
     /// Starts every event (those not waiting for an `exec`).
-    pub fn enable(&self) -> io::Result<()> {
+    pub fn enable(&mut self) -> io::Result<()> {
+        self.enabled = true;
         self.leaders
             .iter()
             .chain(&self.followers)
