@@ -63,7 +63,7 @@ pub fn measure(tools: &[Tool], runs: usize) -> io::Result<Vec<Vec<Sample>>> {
 }
 
 /// Runs `tool` once; its wall time and peak RSS.
-fn run_once(tool: &Tool) -> io::Result<Sample> {
+pub fn run_once(tool: &Tool) -> io::Result<Sample> {
     let stdout = match &tool.stdout {
         Some(path) => Stdio::from(File::create(path)?),
         None => Stdio::null(),
