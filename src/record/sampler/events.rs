@@ -174,3 +174,60 @@ mod tests {
         assert!(ring_bytes(3).is_power_of_two());
     }
 }
+
+#[cfg(test)]
+mod sampling_itself {
+    use linux_perf_event_reader::{EventRecord, RecordType};
+
+    use super::*;
+    use crate::record::sampler::merge::in_time_order;
+
+    /// Busy for `millis` of CPU time.
+    fn spin(millis: u64) -> u64 {
+        let started = std::time::Instant::now();
+        let mut acc = 0u64;
+        while started.elapsed().as_millis() < u128::from(millis) {
+            acc = std::hint::black_box(acc.wrapping_mul(31).wrapping_add(7));
+        }
+        acc
+    }
+
+    #[test]
+    fn a_thread_sampling_itself_reads_its_samples_in_time_order() {
+        if std::env::var_os("AUTOFOLD_SKIP_PERF_TESTS").is_some_and(|v| v == "1") {
+            return;
+        }
+        // SAFETY: gettid has no preconditions.
+        let tid = unsafe { libc::gettid() };
+        let sampling = Sampling {
+            freq: 2000,
+            stack_copy: true,
+            kernel: false,
+            enable_on_exec: false,
+        };
+        let mut events = Events::open(&sampling, tid).expect("perf events may be opened here");
+        events.enable().unwrap();
+        spin(300);
+        let mut times = Vec::new();
+        let mut samples = 0;
+        in_time_order(events.rings(), u64::MAX, |ring| {
+            let record = ring.peek().unwrap();
+            times.push(record.timestamp().unwrap());
+            if record.record_type == RecordType::SAMPLE {
+                let Ok(EventRecord::Sample(sample)) = record.parse() else {
+                    panic!("a sample parses");
+                };
+                assert_eq!(sample.tid, Some(tid));
+                let (_, dyn_size) = sample.user_stack.expect("a stack copy");
+                assert!(dyn_size > 0);
+                assert!(sample.user_regs.is_some());
+                samples += 1;
+            }
+            ring.consume();
+        });
+        // 300 ms at 2000 Hz is 600 samples; the machine may be busy.
+        assert!((100..=700).contains(&samples), "{samples} samples");
+        assert!(times.windows(2).all(|w| w[0] <= w[1]), "in time order");
+        assert!(events.rings().iter().all(|ring| ring.pending() == 0));
+    }
+}
