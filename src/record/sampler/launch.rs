@@ -16,13 +16,15 @@ use std::thread::JoinHandle;
 
 use anyhow::{Context, Result, anyhow};
 
-/// A command whose process waits just before `exec`.
+/// A command whose process waits just before `exec`. Dropped without
+/// being released, the process exits without running the program.
 pub struct Held {
     pid: i32,
-    /// Written to (or closed) to let the process go on.
-    go: OwnedFd,
-    /// The thread spawning it: `spawn` returns once the `exec` is done.
-    spawning: JoinHandle<io::Result<Child>>,
+    /// Written to to let the process go on; closed, to make it give up.
+    go: Option<OwnedFd>,
+    /// The thread spawning it: `spawn` returns once the `exec` is done (or
+    /// the process gave up).
+    spawning: Option<JoinHandle<io::Result<Child>>>,
     program: OsString,
 }
 
@@ -48,8 +50,8 @@ pub fn hold(command: &[OsString]) -> Result<Held> {
     match read_fully(&pid_read, &mut pid) {
         Ok(()) => Ok(Held {
             pid: i32::from_ne_bytes(pid),
-            go: go_write,
-            spawning,
+            go: Some(go_write),
+            spawning: Some(spawning),
             program: command[0].clone(),
         }),
         // The pipe closed without a pid: spawning failed before the fork.
@@ -64,14 +66,29 @@ impl Held {
     }
 
     /// Lets the process `exec` the program; the running child.
-    pub fn release(self) -> Result<Child> {
+    pub fn release(mut self) -> Result<Child> {
         // One byte says go; a process whose pipe closes without it exits.
-        write_byte(&self.go).context("cannot start the command")?;
-        drop(self.go);
+        let go = self.go.take().expect("released once");
+        write_byte(&go).context("cannot start the command")?;
+        drop(go);
         self.spawning
+            .take()
+            .expect("released once")
             .join()
             .map_err(|_| anyhow!("the thread starting the command panicked"))?
             .with_context(|| format!("cannot run {}", self.program.to_string_lossy()))
+    }
+}
+
+impl Drop for Held {
+    /// Makes a process never released give up, and waits until the
+    /// standard library has heard so from it (else the process, writing
+    /// its error to a closed pipe, aborts with a message of its own).
+    fn drop(&mut self) {
+        drop(self.go.take());
+        if let Some(spawning) = self.spawning.take() {
+            let _ = spawning.join();
+        }
     }
 }
 

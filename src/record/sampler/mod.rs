@@ -24,6 +24,7 @@ mod ring;
 use std::ffi::OsString;
 use std::io;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+use std::os::unix::process::ExitStatusExt;
 use std::process::{Child, ExitStatus};
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
@@ -69,7 +70,10 @@ pub fn record_command(command: &[OsString], options: &RecordOptions) -> Result<S
     })
     .context("reading the kernel's records")?;
     let status = child.wait().context("waiting for the command")?;
-    say_if_interrupted();
+    // The terminal's SIGINT may end the command before autofold's handler
+    // has noted it.
+    let stopped_by_ctrl_c = status.signal() == Some(libc::SIGINT);
+    say_if_interrupted(stopped_by_ctrl_c);
     let name = command_line(command);
     Ok(Sampled {
         profile: profile_of(stream, &name),
@@ -94,7 +98,7 @@ pub fn record_pid(pid: u32, options: &RecordOptions) -> Result<Sampled> {
         Ok(ctrl_c.load(Ordering::SeqCst) || has_exited(pid, pidfd.as_ref()))
     })
     .context("reading the kernel's records")?;
-    say_if_interrupted();
+    say_if_interrupted(false);
     Ok(Sampled {
         profile: profile_of(stream, &format!("pid {pid}")),
         status: None,
@@ -228,8 +232,9 @@ fn has_exited(pid: i32, pidfd: Option<&OwnedFd>) -> bool {
     }
 }
 
-fn say_if_interrupted() {
-    if interrupted().load(Ordering::SeqCst) {
+/// Says that Ctrl-C ended the recording, if it did (or `anyway`).
+fn say_if_interrupted(anyway: bool) {
+    if anyway || interrupted().load(Ordering::SeqCst) {
         eprintln!("autofold: interrupted; rendering what was recorded");
     }
 }
