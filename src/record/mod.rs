@@ -136,7 +136,7 @@ pub fn perf_binary() -> OsString {
 
 /// Records `target` and collapses the recording into a profile.
 pub fn record(target: &Target, options: &RecordOptions) -> Result<Recording> {
-    let sampled = match target {
+    let recording = match target {
         Target::Command(command) if !options.records_with_perf() => {
             check_command(&command[0])?;
             sampler::record_command(command, options)?
@@ -147,15 +147,12 @@ pub fn record(target: &Target, options: &RecordOptions) -> Result<Recording> {
         }
         _ => return record_with_perf(target, options),
     };
-    if sampled.profile.total_samples() == 0 {
+    if recording.profile.total_samples() == 0 {
         bail!(
             "recorded no samples: the command probably ran too briefly for -F (try a longer run or a higher --freq), or the process was idle"
         );
     }
-    Ok(Recording {
-        profile: sampled.profile,
-        status: sampled.status,
-    })
+    Ok(recording)
 }
 
 /// Fails when there is no process `pid`.

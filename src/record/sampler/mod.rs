@@ -25,7 +25,7 @@ use std::ffi::OsString;
 use std::io;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 use std::os::unix::process::ExitStatusExt;
-use std::process::{Child, ExitStatus};
+use std::process::Child;
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
@@ -35,7 +35,7 @@ use crate::console::note;
 use crate::input::perf_data::RecordStream;
 use crate::profile::{InputInfo, Profile};
 use crate::record::perf::interrupted;
-use crate::record::{CallGraph, RecordOptions};
+use crate::record::{CallGraph, RecordOptions, Recording};
 use event::Sampling;
 use events::Events;
 use refused::Permissions;
@@ -44,18 +44,9 @@ use refused::Permissions;
 /// `perf record` sends it at once).
 const GRACE_AFTER_CTRL_C: Duration = Duration::from_secs(2);
 
-/// A finished recording.
-#[derive(Debug)]
-pub struct Sampled {
-    /// The stacks of every sample the kernel delivered.
-    pub profile: Profile,
-    /// The command's exit status (none for `--pid`).
-    pub status: Option<ExitStatus>,
-}
-
 /// Runs `command` (program, then arguments) and records it, with every
 /// thread and child process it starts, until it exits.
-pub fn record_command(command: &[OsString], options: &RecordOptions) -> Result<Sampled> {
+pub fn record_command(command: &[OsString], options: &RecordOptions) -> Result<Recording> {
     // Ctrl-C from here on is noted, not fatal: the command stops, autofold
     // renders.
     interrupted();
@@ -75,7 +66,7 @@ pub fn record_command(command: &[OsString], options: &RecordOptions) -> Result<S
     let stopped_by_ctrl_c = status.signal() == Some(libc::SIGINT);
     say_if_interrupted(stopped_by_ctrl_c);
     let name = command_line(command);
-    Ok(Sampled {
+    Ok(Recording {
         profile: profile_of(stream, &name),
         status: Some(status),
     })
@@ -83,7 +74,7 @@ pub fn record_command(command: &[OsString], options: &RecordOptions) -> Result<S
 
 /// Records every thread of process `pid` (and what they start) until
 /// Ctrl-C or until it exits.
-pub fn record_pid(pid: u32, options: &RecordOptions) -> Result<Sampled> {
+pub fn record_pid(pid: u32, options: &RecordOptions) -> Result<Recording> {
     let pid = i32::try_from(pid).map_err(|_| anyhow!("no process with pid {pid} is running"))?;
     let ctrl_c = interrupted();
     let mut events = open(options, pid, false)?;
@@ -99,7 +90,7 @@ pub fn record_pid(pid: u32, options: &RecordOptions) -> Result<Sampled> {
     })
     .context("reading the kernel's records")?;
     say_if_interrupted(false);
-    Ok(Sampled {
+    Ok(Recording {
         profile: profile_of(stream, &format!("pid {pid}")),
         status: None,
     })
