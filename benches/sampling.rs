@@ -18,11 +18,12 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use crate::runner::{Sample, Tool, find_program, mb, median, run_once};
 
-/// The program's own run time to aim for, benchmarking; and as a smoke test.
+/// Each thread's CPU time to aim for (the program's run time on an idle
+/// machine), benchmarking; and as a smoke test.
 const FULL_SECONDS: f64 = 20.0;
 const SMOKE_SECONDS: f64 = 1.0;
 /// Recursion depth of both threads.
@@ -282,17 +283,19 @@ fn build_busy_threads() -> io::Result<PathBuf> {
     Ok(dir.join("target/release/busy-threads"))
 }
 
-/// The repetitions that make `program` run about `seconds` alone.
+/// The repetitions that give each of `program`'s two threads `seconds` of
+/// CPU time (its run time on an idle machine of two cores or more): timed
+/// by CPU, not by the clock, which other work on the machine stretches.
 fn calibrate(program: &Path, seconds: f64) -> io::Result<u64> {
     let trial = 200u64;
-    let started = Instant::now();
-    let status = Command::new(program)
-        .args([trial.to_string().as_str(), DEPTH])
-        .stdout(std::process::Stdio::null())
-        .status()?;
-    if !status.success() {
-        return Err(io::Error::other("busy-threads failed"));
-    }
-    let per_repetition = started.elapsed().as_secs_f64() / trial as f64;
+    let tool = Tool {
+        name: "calibration",
+        program: program.to_path_buf(),
+        args: vec![trial.to_string().into(), DEPTH.into()],
+        stdout: None,
+        stderr: std::env::temp_dir().join("calibration.err"),
+    };
+    let cpu_per_thread = run_once(&tool)?.cpu_seconds / 2.0;
+    let per_repetition = cpu_per_thread / trial as f64;
     Ok(((seconds / per_repetition) as u64).max(2))
 }
