@@ -1,29 +1,40 @@
-//! Speed and memory of `autofold fold` against `inferno-collapse-recursive`.
+//! Speed and memory of `autofold fold` against `inferno-collapse-recursive`,
+//! on profiles of several shapes.
 //!
-//! Run with `cargo bench --bench fold`. Generates the synthetic profile of
-//! [`synth`] (100,000 stacks, about 200 MB) in a temporary directory, runs
-//! both tools on it alternately, and prints the medians of wall time and
-//! peak resident memory with the goals:
+//! Run with `cargo bench --bench fold`. For each shape of [`synth::SHAPES`]
+//! (deep and shallow recursion; few and many distinct stacks once folded;
+//! helpers called from inside the recursion; fresh, pooled and repeated
+//! lines; sorted and unsorted) it generates the profile in a temporary
+//! directory, runs the tools on it in turn, and prints the medians of wall
+//! time and peak resident memory against the goals:
 //!
 //! * `autofold fold` takes at most half the time of
-//!   `inferno-collapse-recursive`;
-//! * its peak memory is at most half the input size.
+//!   `inferno-collapse-recursive`, on every shape;
+//! * `autofold fold --svg` takes at most a fifth of the time of
+//!   `inferno-collapse-recursive | inferno-flamegraph`;
+//! * autofold's peak memory is at most half the input's size, and at most
+//!   100 MB on the repeated line (memory grows with distinct stacks).
 //!
 //! Environment:
 //!
-//! * `AUTOFOLD_BENCH_STACKS` — stacks to generate (default 100000);
+//! * `AUTOFOLD_BENCH_SHAPES` — which shapes, by number from 1 (e.g. `1,3`);
+//!   default all;
+//! * `AUTOFOLD_BENCH_SCALE` — the share of each shape's size to generate
+//!   (default 1);
 //! * `AUTOFOLD_BENCH_RUNS` — runs of each tool (default 5);
 //! * `AUTOFOLD_BENCH_SEED` — generator seed (default 42);
-//! * `AUTOFOLD_BENCH_KEEP` — a path to copy the generated profile to, for
-//!   profiling the tools by hand.
+//! * `AUTOFOLD_BENCH_SVG=0` — leave out the flame-graph comparison;
+//! * `AUTOFOLD_BENCH_KEEP` — a directory to copy the generated profiles to,
+//!   for profiling the tools by hand.
 //!
-//! Run as a test (`cargo test --benches`, without `--bench`), it defaults to
-//! 1,000 stacks and one run, as a smoke test.
+//! Run as a test (`cargo test --benches`, without `--bench`), it generates
+//! a thousandth of each shape and runs each tool once, as a smoke test.
 
 mod runner;
 mod synth;
 
 use std::env;
+use std::ffi::OsString;
 use std::fs::{self, File};
 use std::io::{self, BufWriter};
 use std::path::{Path, PathBuf};
@@ -31,169 +42,392 @@ use std::process;
 use std::time::Instant;
 
 use runner::{Sample, Tool, env_number, mb, measure, median};
+use synth::{SHAPES, Shape};
 
-/// Stacks in the full profile.
-const FULL_STACKS: usize = 100_000;
-/// Stacks when run as a smoke test.
-const SMOKE_STACKS: usize = 1_000;
 /// Runs of each tool by default.
 const DEFAULT_RUNS: usize = 5;
 /// Seed by default.
 const DEFAULT_SEED: u64 = 42;
-/// Goal: autofold time / inferno time at most this.
-const TIME_GOAL: f64 = 0.5;
+/// Share of each shape generated as a smoke test.
+const SMOKE_SCALE: f64 = 0.001;
+/// Goal: autofold fold time / inferno-collapse-recursive time at most this.
+const FOLD_GOAL: f64 = 0.5;
+/// Goal: autofold fold --svg time / inferno's collapse and flame graph at
+/// most this.
+const SVG_GOAL: f64 = 0.2;
 /// Goal: autofold peak RSS / input size at most this.
 const MEMORY_GOAL: f64 = 0.5;
+/// Goal: autofold's peak RSS on a repeated line, at most this (bytes).
+const REPEATED_MEMORY_GOAL: u64 = 100_000_000;
 
 /// What to measure.
 struct Config {
-    stacks: usize,
+    shapes: Vec<usize>,
+    scale: f64,
     runs: usize,
     seed: u64,
+    svg: bool,
+    keep: Option<PathBuf>,
 }
 
 fn main() {
+    if let Ok(job) = env::var(GENERATE) {
+        return generate_and_exit(&job);
+    }
     if let Err(err) = run() {
         eprintln!("fold bench: {err}");
         process::exit(1);
     }
 }
 
-/// Generates the profile, measures the tools and prints the table.
+/// Measures every shape asked for, then prints the table of all.
 fn run() -> io::Result<()> {
     let config = config()?;
     check_deterministic(config.seed)?;
-    let dir = tempfile::tempdir()?;
-    let input = dir.path().join("profile.folded");
-
-    let started = Instant::now();
-    let stats = generate(&input, &config)?;
-    println!(
-        "profile: {} stacks, {:.1} MB, {:.1} frames/stack, mean recursion depth {:.1} \
-         (seed {}, generated in {:.1} s)",
-        stats.stacks,
-        mb(stats.bytes),
-        stats.mean_frames(),
-        stats.mean_depth(),
-        config.seed,
-        started.elapsed().as_secs_f64(),
-    );
-
-    let mut tools = vec![autofold(&input, dir.path())];
-    match find_inferno() {
-        Some(program) => tools.push(inferno(program, &input, dir.path())),
-        None => println!(
-            "inferno-collapse-recursive not found on PATH or in ~/.cargo/bin; \
-             measuring autofold only (`cargo install inferno` to compare)"
-        ),
+    let inferno = find_inferno();
+    if inferno.is_none() {
+        println!(
+            "inferno-collapse-recursive / inferno-flamegraph not found on PATH or in \
+             ~/.cargo/bin; measuring autofold only (`cargo install inferno` to compare)"
+        );
     }
-
-    if let Some(keep) = env::var_os("AUTOFOLD_BENCH_KEEP") {
-        fs::copy(&input, &keep)?;
+    let mut rows = Vec::new();
+    for &number in &config.shapes {
+        let shape = &SHAPES[number - 1];
+        rows.push(measure_shape(number, shape, &config, inferno.as_ref())?);
     }
-    let samples = measure(&tools, config.runs)?;
-    report(&tools, &samples, stats.bytes, config.runs);
+    print_table(&rows, config.runs);
     Ok(())
 }
 
-/// Reads the configuration from the environment; smaller when not run by
-/// `cargo bench` (which passes `--bench`).
+/// The medians measured on one shape.
+struct Row {
+    number: usize,
+    shape: &'static Shape,
+    input_bytes: u64,
+    fold: Sample,
+    inferno: Option<Sample>,
+    svg: Option<Sample>,
+    inferno_svg: Option<Sample>,
+}
+
+/// Generates `shape` and measures the tools on it.
+fn measure_shape(
+    number: usize,
+    shape: &'static Shape,
+    config: &Config,
+    inferno: Option<&(PathBuf, PathBuf)>,
+) -> io::Result<Row> {
+    let dir = tempfile::tempdir()?;
+    let input = dir.path().join("profile.folded");
+    let started = Instant::now();
+    let stats = generate_in_child(number, config, &input)?;
+    println!(
+        "\nshape {number}: {}: {} lines, {:.1} MB, {:.1} frames a line (generated in {:.1} s)",
+        shape.name,
+        stats.stacks,
+        mb(stats.bytes),
+        stats.mean_frames(),
+        started.elapsed().as_secs_f64(),
+    );
+    if let Some(keep) = &config.keep {
+        fs::create_dir_all(keep)?;
+        fs::copy(&input, keep.join(format!("shape-{number}.folded")))?;
+    }
+    let out = dir.path();
+    let mut tools = vec![autofold_fold(&input, out)];
+    if let Some((collapse, _)) = inferno {
+        tools.push(inferno_collapse(collapse, &input, out));
+    }
+    if config.svg {
+        tools.push(autofold_svg(&input, out));
+        if let Some((collapse, flamegraph)) = inferno {
+            tools.push(inferno_flamegraph(collapse, flamegraph, &input, out));
+        }
+    }
+    let medians: Vec<Sample> = measure(&tools, config.runs)?
+        .iter()
+        .map(|s| median(s))
+        .collect();
+    let find = |name: &str| {
+        tools
+            .iter()
+            .position(|t| t.name == name)
+            .map(|i| medians[i])
+    };
+    Ok(Row {
+        number,
+        shape,
+        input_bytes: stats.bytes,
+        fold: find(AUTOFOLD_FOLD).expect("autofold is always measured"),
+        inferno: find(INFERNO_COLLAPSE),
+        svg: find(AUTOFOLD_SVG),
+        inferno_svg: find(INFERNO_SVG),
+    })
+}
+
+/// The environment variable that makes this program a generator.
+const GENERATE: &str = "AUTOFOLD_BENCH_GENERATE";
+
+/// Generates shape `number` into `path` in a process of its own: sorting a
+/// shape holds it in memory, and a process's peak memory is counted into
+/// the peaks of the tools it starts afterwards.
+fn generate_in_child(number: usize, config: &Config, path: &Path) -> io::Result<synth::Stats> {
+    let job = format!(
+        "{number} {} {} {}",
+        config.scale,
+        config.seed,
+        path.display()
+    );
+    let output = process::Command::new(env::current_exe()?)
+        .env(GENERATE, job)
+        .stderr(process::Stdio::inherit())
+        .output()?;
+    if !output.status.success() {
+        return Err(io::Error::other(format!(
+            "generating shape {number} failed"
+        )));
+    }
+    let text = String::from_utf8_lossy(&output.stdout);
+    let numbers: Vec<u64> = text
+        .split_whitespace()
+        .filter_map(|n| n.parse().ok())
+        .collect();
+    match numbers[..] {
+        [stacks, frames, bytes, samples] => Ok(synth::Stats {
+            stacks,
+            frames,
+            bytes,
+            samples,
+        }),
+        _ => Err(io::Error::other(format!("the generator said {text:?}"))),
+    }
+}
+
+/// Generates one shape as `NUMBER SCALE SEED PATH` says, prints its
+/// figures (`stacks frames bytes samples`) and exits.
+fn generate_and_exit(job: &str) {
+    let result = (|| -> io::Result<synth::Stats> {
+        let mut parts = job.splitn(4, ' ');
+        let mut field = || parts.next().ok_or_else(|| io::Error::other("short job"));
+        let number: usize = field()?.parse().map_err(io::Error::other)?;
+        let scale: f64 = field()?.parse().map_err(io::Error::other)?;
+        let seed: u64 = field()?.parse().map_err(io::Error::other)?;
+        let path = PathBuf::from(field()?);
+        let mut out = BufWriter::with_capacity(1 << 20, File::create(path)?);
+        synth::write_profile(&SHAPES[number - 1], scale, seed, &mut out)
+    })();
+    match result {
+        Ok(s) => println!("{} {} {} {}", s.stacks, s.frames, s.bytes, s.samples),
+        Err(err) => {
+            eprintln!("fold bench generator: {err}");
+            process::exit(1);
+        }
+    }
+}
+
+/// Reads the configuration from the environment; a smoke test when not run
+/// by `cargo bench` (which passes `--bench`).
 fn config() -> io::Result<Config> {
     let benching = env::args().any(|arg| arg == "--bench");
-    let (stacks, runs) = if benching {
-        (FULL_STACKS, DEFAULT_RUNS)
-    } else {
-        (SMOKE_STACKS, 1)
+    let (scale, runs) = match benching {
+        true => (1.0, DEFAULT_RUNS),
+        false => (SMOKE_SCALE, 1),
+    };
+    let shapes = match env::var("AUTOFOLD_BENCH_SHAPES") {
+        Ok(list) => parse_shapes(&list)?,
+        Err(_) => (1..=SHAPES.len()).collect(),
     };
     Ok(Config {
-        stacks: env_number("AUTOFOLD_BENCH_STACKS", stacks)?,
+        shapes,
+        scale: env_number("AUTOFOLD_BENCH_SCALE", scale)?,
         runs: env_number("AUTOFOLD_BENCH_RUNS", runs)?.max(1),
         seed: env_number("AUTOFOLD_BENCH_SEED", DEFAULT_SEED)?,
+        svg: env::var("AUTOFOLD_BENCH_SVG").map_or(true, |v| v != "0"),
+        keep: env::var_os("AUTOFOLD_BENCH_KEEP").map(PathBuf::from),
     })
+}
+
+/// Shape numbers from `1,3,5`.
+fn parse_shapes(list: &str) -> io::Result<Vec<usize>> {
+    list.split(',')
+        .map(|n| match n.trim().parse::<usize>() {
+            Ok(n) if (1..=SHAPES.len()).contains(&n) => Ok(n),
+            _ => Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                format!(
+                    "AUTOFOLD_BENCH_SHAPES: {n:?} is not a shape number from 1 to {}",
+                    SHAPES.len()
+                ),
+            )),
+        })
+        .collect()
 }
 
 /// Checks that the generator gives the same bytes twice for one seed.
 fn check_deterministic(seed: u64) -> io::Result<()> {
-    let (mut first, mut second) = (Vec::new(), Vec::new());
-    synth::write_profile(SMOKE_STACKS, seed, &mut first)?;
-    synth::write_profile(SMOKE_STACKS, seed, &mut second)?;
-    if first != second {
-        return Err(io::Error::other(
-            "the profile generator is not deterministic",
-        ));
+    for shape in SHAPES {
+        let (mut first, mut second) = (Vec::new(), Vec::new());
+        synth::write_profile(shape, SMOKE_SCALE / 10.0, seed, &mut first)?;
+        synth::write_profile(shape, SMOKE_SCALE / 10.0, seed, &mut second)?;
+        if first != second {
+            return Err(io::Error::other(format!(
+                "the profile generator is not deterministic ({})",
+                shape.name
+            )));
+        }
     }
     Ok(())
 }
 
-/// Writes the synthetic profile to `path`.
-fn generate(path: &Path, config: &Config) -> io::Result<synth::Stats> {
-    let mut out = BufWriter::with_capacity(1 << 20, File::create(path)?);
-    synth::write_profile_with_stats(config.stacks, config.seed, &mut out)
-}
+const AUTOFOLD_FOLD: &str = "autofold fold";
+const INFERNO_COLLAPSE: &str = "inferno-collapse-recursive";
+const AUTOFOLD_SVG: &str = "autofold fold --svg";
+const INFERNO_SVG: &str = "inferno collapse | flamegraph";
 
 /// `autofold fold INPUT -o OUTPUT`.
-fn autofold(input: &Path, dir: &Path) -> Tool {
+fn autofold_fold(input: &Path, dir: &Path) -> Tool {
+    let out = dir.join("autofold.out");
+    autofold(
+        AUTOFOLD_FOLD,
+        vec!["fold".into(), input.into(), "-o".into(), out.into()],
+        dir,
+    )
+}
+
+/// `autofold fold INPUT --svg SVG -o OUTPUT`.
+fn autofold_svg(input: &Path, dir: &Path) -> Tool {
+    let args = vec![
+        "fold".into(),
+        input.into(),
+        "--svg".into(),
+        dir.join("autofold.svg").into(),
+        "-o".into(),
+        dir.join("autofold-svg.out").into(),
+    ];
+    autofold(AUTOFOLD_SVG, args, dir)
+}
+
+fn autofold(name: &'static str, args: Vec<OsString>, dir: &Path) -> Tool {
     Tool {
-        name: "autofold fold",
+        name,
         program: PathBuf::from(env!("CARGO_BIN_EXE_autofold")),
-        args: vec![
-            "fold".into(),
-            input.into(),
-            "-o".into(),
-            dir.join("autofold.out").into(),
-        ],
+        args,
         stdout: None,
         stderr: dir.join("autofold.err"),
     }
 }
 
 /// `inferno-collapse-recursive INPUT > OUTPUT`.
-fn inferno(program: PathBuf, input: &Path, dir: &Path) -> Tool {
+fn inferno_collapse(program: &Path, input: &Path, dir: &Path) -> Tool {
     Tool {
-        name: "inferno-collapse-recursive",
-        program,
+        name: INFERNO_COLLAPSE,
+        program: program.to_path_buf(),
         args: vec![input.into()],
         stdout: Some(dir.join("inferno.out")),
         stderr: dir.join("inferno.err"),
     }
 }
 
-/// `inferno-collapse-recursive` on PATH, else in ~/.cargo/bin.
-fn find_inferno() -> Option<PathBuf> {
-    runner::find_program("inferno-collapse-recursive")
+/// `sh -c 'inferno-collapse-recursive INPUT | inferno-flamegraph > SVG'`:
+/// the time of the whole pipeline, the memory of its largest process.
+fn inferno_flamegraph(collapse: &Path, flamegraph: &Path, input: &Path, dir: &Path) -> Tool {
+    let script = "\"$1\" \"$3\" | \"$2\" > \"$4\"";
+    Tool {
+        name: INFERNO_SVG,
+        program: PathBuf::from("/bin/sh"),
+        args: vec![
+            "-c".into(),
+            script.into(),
+            "sh".into(),
+            collapse.into(),
+            flamegraph.into(),
+            input.into(),
+            dir.join("inferno.svg").into(),
+        ],
+        stdout: None,
+        stderr: dir.join("inferno-svg.err"),
+    }
 }
 
-/// Prints the table of medians and the goals.
-fn report(tools: &[Tool], samples: &[Vec<Sample>], input_bytes: u64, runs: usize) {
-    let medians: Vec<Sample> = samples.iter().map(|s| median(s)).collect();
-    println!();
-    println!("median of {runs} run(s)            seconds   peak RSS MB");
-    for (tool, m) in tools.iter().zip(&medians) {
+/// inferno's `inferno-collapse-recursive` and `inferno-flamegraph`, on PATH
+/// or in ~/.cargo/bin.
+fn find_inferno() -> Option<(PathBuf, PathBuf)> {
+    Some((
+        runner::find_program("inferno-collapse-recursive")?,
+        runner::find_program("inferno-flamegraph")?,
+    ))
+}
+
+/// Prints every shape's medians and ratios against the goals.
+fn print_table(rows: &[Row], runs: usize) {
+    println!("\nmedians of {runs} run(s); ratios against the goals (PASS/MISS)\n");
+    println!(
+        "{:<34} {:>8} {:>8} {:>13} {:>9} {:>9} {:>13} {:>12}",
+        "shape", "fold s", "inferno", "fold/inferno", "svg s", "inferno", "svg/inferno", "RSS MB"
+    );
+    let mut all_pass = true;
+    for row in rows {
+        let fold_ratio = row.inferno.map(|i| row.fold.seconds / i.seconds);
+        let svg_ratio = row
+            .svg
+            .zip(row.inferno_svg)
+            .map(|(a, i)| a.seconds / i.seconds);
+        let rss = [Some(row.fold), row.svg]
+            .into_iter()
+            .flatten()
+            .map(|s| s.max_rss_bytes)
+            .max()
+            .unwrap_or(0);
+        let memory_ok = match row.shape.repeats {
+            synth::Repeats::One => rss <= REPEATED_MEMORY_GOAL,
+            _ => rss as f64 <= MEMORY_GOAL * row.input_bytes as f64,
+        };
+        let verdicts = [
+            fold_ratio.is_none_or(|r| r <= FOLD_GOAL),
+            svg_ratio.is_none_or(|r| r <= SVG_GOAL),
+            memory_ok,
+        ];
+        all_pass &= verdicts.iter().all(|&v| v);
         println!(
-            "{:<28} {:>10.2} {:>13.1}",
-            tool.name,
-            m.seconds,
-            mb(m.max_rss_bytes)
+            "{:<34} {:>8.2} {:>8} {:>8} {:<4} {:>9} {:>9} {:>8} {:<4} {:>7.1} {:<4}",
+            format!("{}. {}", row.number, row.shape.name),
+            row.fold.seconds,
+            seconds(row.inferno),
+            ratio(fold_ratio),
+            verdict(verdicts[0]),
+            seconds(row.svg),
+            seconds(row.inferno_svg),
+            ratio(svg_ratio),
+            verdict(verdicts[1]),
+            mb(rss),
+            verdict(verdicts[2]),
         );
     }
-    println!();
-    let autofold = medians[0];
-    match medians.get(1) {
-        Some(inferno) => goal(TIME_LABEL, autofold.seconds / inferno.seconds, TIME_GOAL),
-        None => println!("{TIME_LABEL:<28}   n/a  (no inferno-collapse-recursive)"),
-    }
-    goal(
-        "memory autofold RSS / input",
-        autofold.max_rss_bytes as f64 / input_bytes.max(1) as f64,
-        MEMORY_GOAL,
+    println!(
+        "\ngoals: fold <= {FOLD_GOAL} x inferno-collapse-recursive; fold --svg <= {SVG_GOAL} x \
+         inferno-collapse-recursive | inferno-flamegraph; peak RSS <= {MEMORY_GOAL} x input \
+         (<= {} MB on the repeated line)",
+        mb(REPEATED_MEMORY_GOAL)
+    );
+    println!(
+        "{}",
+        if all_pass {
+            "all goals met"
+        } else {
+            "SOME GOALS MISSED"
+        }
     );
 }
 
-/// Prints one ratio against its goal, PASS or MISS.
-fn goal(label: &str, ratio: f64, limit: f64) {
-    let verdict = if ratio <= limit { "PASS" } else { "MISS" };
-    println!("{label:<28} {ratio:>5.2}  (goal <= {limit:.2})  {verdict}");
+fn seconds(sample: Option<Sample>) -> String {
+    sample.map_or("n/a".into(), |s| format!("{:.2}", s.seconds))
 }
 
-/// Label of the time ratio.
-const TIME_LABEL: &str = "time   autofold / inferno";
+fn ratio(ratio: Option<f64>) -> String {
+    ratio.map_or("n/a".into(), |r| format!("{r:.2}"))
+}
+
+fn verdict(pass: bool) -> &'static str {
+    if pass { "PASS" } else { "MISS" }
+}

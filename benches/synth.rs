@@ -1,10 +1,22 @@
-//! A deterministic synthetic profile for the fold benchmark.
+//! Deterministic synthetic profiles for the fold benchmark, in several
+//! shapes, so that no one shape decides the figures.
 //!
-//! [`write_profile`] writes folded stacks (`frame;frame;...;frame COUNT`),
-//! one per line, shaped like a deep-recursion workload: a root label, a
-//! start-up prefix, a few application frames, then one of five recursion
-//! families entered for a depth drawn from an exponential distribution with
-//! mean [`MEAN_DEPTH`], then a short chain of leaf helpers.
+//! Every line is a folded stack (`frame;frame;...;frame COUNT`) shaped like
+//! a recursive program: a root label, a start-up prefix, a few application
+//! frames, then one of five recursion families (below) entered for a depth
+//! drawn from an exponential distribution, then helpers. A [`Shape`] varies
+//! what matters to a folder's speed and memory:
+//!
+//! * **depth**: deep recursion (mean 120 frames, long lines of about 2 KB)
+//!   or shallow (mean 5, short lines);
+//! * **helpers**: `Few` (six fixed helper chains at the leaf: folded, the
+//!   profile has a few hundred distinct stacks) or `Many` (helpers drawn from
+//!   a pool of thousands of names, at the leaf and also called from inside
+//!   the recursion at random, calling back into it: folded, most stacks stay
+//!   distinct, about 100,000 in the full profile);
+//! * **repeats**: every line new, or lines drawn from a pool of a thousand
+//!   (merged runs), or one line repeated (memory grows with lines or not);
+//! * **order**: as generated, or sorted (what collapsers write).
 //!
 //! The families:
 //!
@@ -18,17 +30,12 @@
 //!   `vm::dispatch` → `vm::dispatch::{{closure}}` → `vm::eval`, sometimes
 //!   through `vm::eval_binop`).
 //!
-//! With 100,000 stacks the profile averages about 130 frames a stack and
-//! about 2 KB a line, about 200 MB in all. Everything comes from a
-//! splitmix64 generator seeded by the caller, so the same seed always gives
-//! byte-identical output.
+//! Everything comes from a splitmix64 generator seeded by the caller, so the
+//! same shape and seed always give byte-identical output.
 
 use std::io::{self, Write};
 
-/// Mean of the exponential distribution the recursion depth is drawn from.
-pub const MEAN_DEPTH: f64 = 120.0;
-
-/// Largest recursion depth (frames); reached by about 4 stacks in a million.
+/// Largest recursion depth (frames).
 pub const MAX_DEPTH: usize = 1500;
 
 /// Largest sample count of a line; counts are 1 to this, mostly small.
@@ -37,6 +44,119 @@ pub const MAX_COUNT: u64 = 20;
 /// The process name every stack starts with.
 const ROOT: &str = "synth";
 
+/// Helper names in the pool of [`Helpers::Many`].
+const HELPER_POOL: usize = 4000;
+
+/// In [`Helpers::Many`], one recursion step in this many goes through a
+/// helper that calls back into the recursion.
+const HELPER_INSIDE_ONE_IN: usize = 25;
+
+/// The line of [`Repeats::One`]: 27 bytes.
+const ONE_LINE: &str = "synth;even;odd;even;work 1\n";
+
+/// Distinct lines in the pool of [`Repeats::Pool`].
+const LINE_POOL: usize = 1000;
+
+/// What helpers the recursion calls.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Helpers {
+    /// One of six fixed helper chains at the leaf.
+    Few,
+    /// Helpers from a pool of [`HELPER_POOL`] names, at the leaf and inside
+    /// the recursion.
+    Many,
+}
+
+/// How lines repeat.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Repeats {
+    /// Every line generated afresh (repeats only by chance).
+    None,
+    /// Lines drawn from a pool of [`LINE_POOL`] generated ones, the first
+    /// far more often than the last (merged runs of one program).
+    Pool,
+    /// One short line (`synth;even;odd;even;work 1`), repeated.
+    One,
+}
+
+/// The shape of a generated profile.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Shape {
+    /// Its name in the bench's table.
+    pub name: &'static str,
+    /// Mean recursion depth (exponential).
+    pub mean_depth: f64,
+    /// What the recursion calls.
+    pub helpers: Helpers,
+    /// How lines repeat.
+    pub repeats: Repeats,
+    /// Whether lines are sorted, as collapsers write them.
+    pub sorted: bool,
+    /// Bytes to write, about (whole lines).
+    pub bytes: u64,
+}
+
+/// The shapes the fold bench measures, about 200 MB each (the repeated line
+/// 810 MB: thirty million lines).
+pub const SHAPES: &[Shape] = &[
+    Shape {
+        name: "deep, few helpers",
+        mean_depth: 120.0,
+        helpers: Helpers::Few,
+        repeats: Repeats::None,
+        sorted: false,
+        bytes: 200_000_000,
+    },
+    Shape {
+        name: "deep, few helpers, sorted",
+        mean_depth: 120.0,
+        helpers: Helpers::Few,
+        repeats: Repeats::None,
+        sorted: true,
+        bytes: 200_000_000,
+    },
+    Shape {
+        name: "deep, many helpers",
+        mean_depth: 120.0,
+        helpers: Helpers::Many,
+        repeats: Repeats::None,
+        sorted: false,
+        bytes: 200_000_000,
+    },
+    Shape {
+        name: "deep, many helpers, sorted",
+        mean_depth: 120.0,
+        helpers: Helpers::Many,
+        repeats: Repeats::None,
+        sorted: true,
+        bytes: 200_000_000,
+    },
+    Shape {
+        name: "shallow, many helpers",
+        mean_depth: 5.0,
+        helpers: Helpers::Many,
+        repeats: Repeats::None,
+        sorted: false,
+        bytes: 200_000_000,
+    },
+    Shape {
+        name: "shallow, pooled lines, sorted",
+        mean_depth: 5.0,
+        helpers: Helpers::Many,
+        repeats: Repeats::Pool,
+        sorted: true,
+        bytes: 200_000_000,
+    },
+    Shape {
+        name: "one line x 30 million",
+        mean_depth: 2.0,
+        helpers: Helpers::Few,
+        repeats: Repeats::One,
+        sorted: false,
+        bytes: 810_000_000,
+    },
+];
+
 /// What a generated profile contains.
 #[derive(Debug, Default, Clone, Copy, PartialEq)]
 pub struct Stats {
@@ -44,8 +164,6 @@ pub struct Stats {
     pub stacks: u64,
     /// Frames in all stacks, the root label included.
     pub frames: u64,
-    /// Frames inside the recursion families (the drawn depths, summed).
-    pub recursion_frames: u64,
     /// Bytes written.
     pub bytes: u64,
     /// Samples (the counts, summed).
@@ -58,62 +176,174 @@ impl Stats {
         self.frames as f64 / self.stacks.max(1) as f64
     }
 
-    /// Average recursion depth a family was entered for.
-    pub fn mean_depth(&self) -> f64 {
-        self.recursion_frames as f64 / self.stacks.max(1) as f64
+    fn add(&mut self, line: &[u8], frames: usize, count: u64) {
+        self.stacks += 1;
+        self.frames += frames as u64;
+        self.bytes += line.len() as u64;
+        self.samples += count;
     }
 }
 
-/// Writes `stacks` folded stacks generated from `seed` to `out`.
-pub fn write_profile(stacks: usize, seed: u64, out: &mut impl Write) -> io::Result<()> {
-    write_profile_with_stats(stacks, seed, out).map(|_| ())
-}
-
-/// Like [`write_profile`], and says what it wrote.
-pub fn write_profile_with_stats(
-    stacks: usize,
+/// Writes a profile of `shape`, scaled to `scale` of its size (1.0 in the
+/// bench, small in a smoke test), generated from `seed`, to `out`.
+pub fn write_profile(
+    shape: &Shape,
+    scale: f64,
     seed: u64,
     out: &mut impl Write,
 ) -> io::Result<Stats> {
-    let mut rng = Rng::new(seed);
-    let mut frames: Vec<&'static str> = Vec::with_capacity(MAX_DEPTH + 64);
-    let mut line: Vec<u8> = Vec::with_capacity(64 * 1024);
+    let budget = (shape.bytes as f64 * scale) as u64;
+    let mut lines = Lines::new(shape, seed);
     let mut stats = Stats::default();
-    for _ in 0..stacks {
-        frames.clear();
-        let depth = build_stack(&mut rng, &mut frames);
-        let count = draw_count(&mut rng);
-        render_line(&frames, count, &mut line);
-        out.write_all(&line)?;
-        stats.stacks += 1;
-        stats.frames += frames.len() as u64;
-        stats.recursion_frames += depth as u64;
-        stats.bytes += line.len() as u64;
-        stats.samples += count;
+    if !shape.sorted {
+        while stats.bytes < budget {
+            let (line, frames, count) = lines.next();
+            out.write_all(line)?;
+            stats.add(line, frames, count);
+        }
+        out.flush()?;
+        return Ok(stats);
+    }
+    let mut all: Vec<Vec<u8>> = Vec::new();
+    while stats.bytes < budget {
+        let (line, frames, count) = lines.next();
+        stats.add(line, frames, count);
+        all.push(line.to_vec());
+    }
+    all.sort_unstable();
+    for line in &all {
+        out.write_all(line)?;
     }
     out.flush()?;
     Ok(stats)
 }
 
-/// Fills `frames` with one stack, root first; returns its recursion depth.
-fn build_stack(rng: &mut Rng, frames: &mut Vec<&'static str>) -> usize {
-    frames.push(ROOT);
-    frames.extend_from_slice(rng.pick(PREFIXES));
-    let middle = rng.below(4);
-    for _ in 0..middle {
-        frames.push(rng.pick(APP_FRAMES));
-    }
-    let family = rng.pick(&FAMILIES);
-    frames.push(rng.pick(family.entries()));
-    let depth = draw_depth(rng);
-    family.recurse(depth, rng, frames);
-    push_leaves(rng, frames);
-    depth
+/// The lines of one shape, one after another.
+struct Lines {
+    shape: Shape,
+    rng: Rng,
+    helpers: Vec<String>,
+    frames: Vec<String>,
+    line: Vec<u8>,
+    /// Lines to draw from, for [`Repeats::Pool`] and [`Repeats::One`]:
+    /// (line, frames).
+    pool: Vec<(Vec<u8>, usize)>,
 }
 
-/// A recursion depth: exponential with mean [`MEAN_DEPTH`], 1 to [`MAX_DEPTH`].
-fn draw_depth(rng: &mut Rng) -> usize {
-    let x = rng.exponential(MEAN_DEPTH).round() as usize;
+impl Lines {
+    fn new(shape: &Shape, seed: u64) -> Self {
+        let mut lines = Lines {
+            shape: *shape,
+            rng: Rng::new(seed),
+            helpers: (0..HELPER_POOL).map(helper_name).collect(),
+            frames: Vec::with_capacity(MAX_DEPTH + 64),
+            line: Vec::with_capacity(64 * 1024),
+            pool: Vec::new(),
+        };
+        if shape.repeats == Repeats::One {
+            lines.pool.push((ONE_LINE.as_bytes().to_vec(), 5));
+        }
+        let pooled = match shape.repeats {
+            Repeats::Pool => LINE_POOL,
+            Repeats::None | Repeats::One => 0,
+        };
+        for _ in 0..pooled {
+            let (line, frames, _) = lines.fresh();
+            let line = line.to_vec();
+            lines.pool.push((line, frames));
+        }
+        lines
+    }
+
+    /// The next line, its frames and its count.
+    fn next(&mut self) -> (&[u8], usize, u64) {
+        if self.pool.is_empty() {
+            return self.fresh();
+        }
+        // Squaring a uniform draw favours the first lines of the pool.
+        let u = self.rng.unit();
+        let pick = ((u * u) * self.pool.len() as f64) as usize;
+        let (line, frames) = &self.pool[pick.min(self.pool.len() - 1)];
+        let count = count_of(line);
+        (line, *frames, count)
+    }
+
+    /// A line generated afresh, its frames and its count.
+    fn fresh(&mut self) -> (&[u8], usize, u64) {
+        self.frames.clear();
+        self.build_stack();
+        let count = draw_count(&mut self.rng);
+        render_line(&self.frames, count, &mut self.line);
+        (&self.line, self.frames.len(), count)
+    }
+
+    /// Fills `frames` with one stack, root first.
+    fn build_stack(&mut self) {
+        let rng = &mut self.rng;
+        self.frames.push(ROOT.into());
+        self.frames
+            .extend(rng.pick(PREFIXES).iter().map(|f| f.to_string()));
+        for _ in 0..rng.below(4) {
+            self.frames.push(rng.pick(APP_FRAMES).into());
+        }
+        let family = rng.pick(&FAMILIES);
+        self.frames.push(rng.pick(family.entries()).into());
+        let depth = draw_depth(rng, self.shape.mean_depth);
+        let mut frame = family.first(rng);
+        for _ in 0..depth {
+            self.frames.push(frame.into());
+            if self.shape.helpers == Helpers::Many && rng.below(HELPER_INSIDE_ONE_IN) == 0 {
+                self.frames.push(rng.pick_ref(&self.helpers).clone());
+            }
+            frame = family.next(frame, rng);
+        }
+        self.push_leaves();
+    }
+
+    /// Appends the leaf frames: usually helpers, cut where the sample
+    /// landed; sometimes none (time spent in the recursion itself).
+    fn push_leaves(&mut self) {
+        let rng = &mut self.rng;
+        if rng.below(8) == 0 {
+            return;
+        }
+        match self.shape.helpers {
+            Helpers::Few => {
+                let chain = rng.pick(LEAF_CHAINS);
+                let take = 1 + rng.below(chain.len());
+                self.frames
+                    .extend(chain[..take].iter().map(|f| f.to_string()));
+            }
+            Helpers::Many => {
+                for _ in 0..1 + rng.below(3) {
+                    self.frames.push(rng.pick_ref(&self.helpers).clone());
+                }
+            }
+        }
+    }
+}
+
+/// The name of helper `i` of the pool: a Rust-like path.
+fn helper_name(i: usize) -> String {
+    const MODULES: &[&str] = &["util", "fmt", "collections", "io", "codec", "cache"];
+    format!(
+        "app::{}::helper_{i}::<impl app::Value>::apply",
+        MODULES[i % MODULES.len()]
+    )
+}
+
+/// The count at the end of a line.
+fn count_of(line: &[u8]) -> u64 {
+    let text = std::str::from_utf8(line).unwrap_or_default().trim_end();
+    text.rsplit(' ')
+        .next()
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(1)
+}
+
+/// A recursion depth: exponential with mean `mean`, 1 to [`MAX_DEPTH`].
+fn draw_depth(rng: &mut Rng, mean: f64) -> usize {
+    let x = rng.exponential(mean).round() as usize;
     x.clamp(1, MAX_DEPTH)
 }
 
@@ -123,19 +353,8 @@ fn draw_count(rng: &mut Rng) -> u64 {
     1 + ((u * u * u) * MAX_COUNT as f64) as u64
 }
 
-/// Appends the leaf frames: usually the start of one helper chain, cut where
-/// the sample landed; sometimes none (time spent in the recursion itself).
-fn push_leaves(rng: &mut Rng, frames: &mut Vec<&'static str>) {
-    if rng.below(8) == 0 {
-        return;
-    }
-    let chain = rng.pick(LEAF_CHAINS);
-    let take = 1 + rng.below(chain.len());
-    frames.extend_from_slice(&chain[..take]);
-}
-
 /// Writes `frames` joined by `;`, a space, `count` and a newline into `line`.
-fn render_line(frames: &[&str], count: u64, line: &mut Vec<u8>) {
+fn render_line(frames: &[String], count: u64, line: &mut Vec<u8>) {
     line.clear();
     for (i, frame) in frames.iter().enumerate() {
         if i > 0 {
@@ -213,15 +432,6 @@ impl Family {
             (Family::Vm, CALL_FUNCTION) => DISPATCH,
             (Family::Vm, DISPATCH) => DISPATCH_CLOSURE,
             (Family::Vm, _) => EVAL,
-        }
-    }
-
-    /// Appends `depth` frames of this family's recursion.
-    fn recurse(self, depth: usize, rng: &mut Rng, frames: &mut Vec<&'static str>) {
-        let mut frame = self.first(rng);
-        for _ in 0..depth {
-            frames.push(frame);
-            frame = self.next(frame, rng);
         }
     }
 }
@@ -361,5 +571,10 @@ impl Rng {
     /// A uniformly chosen element of `items` (not empty).
     fn pick<T: Copy>(&mut self, items: &[T]) -> T {
         items[self.below(items.len())]
+    }
+
+    /// A uniformly chosen element of `items` (not empty), by reference.
+    fn pick_ref<'a, T>(&mut self, items: &'a [T]) -> &'a T {
+        &items[self.below(items.len())]
     }
 }

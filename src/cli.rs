@@ -381,6 +381,14 @@ pub struct ProfilingArgs {
     #[arg(long)]
     pub ignore_status: bool,
 
+    /// Leave JIT runtimes alone. By default a command run by `node`,
+    /// `java` or `python3` gets the runtime's own switches for perf in its
+    /// environment (`NODE_OPTIONS`, `JAVA_TOOL_OPTIONS`,
+    /// `PYTHONPERFSUPPORT`, added to what is set, said in a note), and a
+    /// JVM recorded with `--pid` is asked for its perf map.
+    #[arg(long)]
+    pub no_jit_setup: bool,
+
     /// How cycles are found and folded.
     /// How cycles are found and folded.
     #[command(flatten)]
@@ -403,6 +411,7 @@ impl ProfilingArgs {
             no_inline: self.no_inline,
             perf_script: self.perf_script,
             keep_perf_data: self.keep_perf_data.clone(),
+            jit_setup: !self.no_jit_setup,
         }
     }
 

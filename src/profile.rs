@@ -7,8 +7,9 @@
 
 use std::hash::{Hash, Hasher};
 
+use hashbrown::HashTable;
 use indexmap::{Equivalent, IndexSet};
-use rustc_hash::{FxBuildHasher, FxHashSet};
+use rustc_hash::{FxBuildHasher, FxHashSet, FxHasher};
 
 /// Index of an interned frame.
 pub type FrameId = u32;
@@ -63,14 +64,35 @@ impl Equivalent<FrameKey> for ByName<'_> {
 #[derive(Debug, Clone)]
 pub struct Frames {
     keys: IndexSet<FrameKey, FxBuildHasher>,
+    /// Where each frame's code comes from, by id, where a reader said
+    /// (see [`Origin`]); ids past its end are [`Origin::Unknown`].
+    origins: Vec<Origin>,
 }
 
 impl Default for Frames {
     fn default() -> Self {
         let mut keys = IndexSet::default();
         keys.insert(FrameKey::NoLabel);
-        Self { keys }
+        Self {
+            keys,
+            origins: Vec::new(),
+        }
     }
+}
+
+/// Whose code a frame is, as far as its reader could tell from where the
+/// code came from (its source file, its script): the naming rule lists the
+/// author's functions first (docs/NAMING.md).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum Origin {
+    /// Nothing said (names-only input): the engine judges by name.
+    #[default]
+    Unknown,
+    /// The profiled program's own code.
+    Author,
+    /// Code from elsewhere: the toolchain, the system, a package registry,
+    /// the runtime.
+    Other,
 }
 
 impl Frames {
@@ -156,6 +178,23 @@ impl Frames {
         ids
     }
 
+    /// Records where frame `id`'s code comes from.
+    pub fn set_origin(&mut self, id: FrameId, origin: Origin) {
+        let index = id as usize;
+        if index >= self.origins.len() {
+            if origin == Origin::Unknown {
+                return;
+            }
+            self.origins.resize(index + 1, Origin::Unknown);
+        }
+        self.origins[index] = origin;
+    }
+
+    /// Where frame `id`'s code comes from, if its reader said.
+    pub fn origin(&self, id: FrameId) -> Origin {
+        self.origins.get(id as usize).copied().unwrap_or_default()
+    }
+
     /// Whether some frame is known by its identity (not only by its name).
     pub fn has_symbols(&self) -> bool {
         self.keys
@@ -181,10 +220,14 @@ impl Frames {
     /// The id in this table of frame `id` of `other`, added if new.
     fn adopt(&mut self, other: &Frames, id: FrameId) -> FrameId {
         let key = &other.keys[id as usize];
-        match self.keys.get_index_of(key) {
+        let adopted = match self.keys.get_index_of(key) {
             Some(i) => i as FrameId,
             None => self.keys.insert_full(key.clone()).0 as FrameId,
+        };
+        if self.origin(adopted) == Origin::Unknown {
+            self.set_origin(adopted, other.origin(id));
         }
+        adopted
     }
 
     /// For every frame of `other`, its id in this table (added if new).
@@ -214,11 +257,14 @@ pub struct StackRef {
     pub count: u64,
 }
 
-/// A whole profile: the frame table, every stack (root label first, leaf
-/// last), and the caller→callee pairs seen while reading them.
+/// A whole profile: the frame table, every distinct stack (root label
+/// first, leaf last) with its count, and the caller→callee pairs seen while
+/// reading them.
 ///
 /// Every stack starts with a root-label slot: the process name in stacks
-/// collapsed from perf, [`NO_LABEL`] for profilers that write none. The edge
+/// collapsed from perf, [`NO_LABEL`] for profilers that write none. A stack
+/// added again only adds to the count of the first (see [`StackIndex`]), so
+/// memory grows with the distinct stacks, not with the lines read. The edge
 /// set is collected while stacks are added so that building the call graph
 /// needs no second pass over the stacks. Frames live in one or more segments
 /// (arenas): merging profiles read by different threads moves their
@@ -229,7 +275,12 @@ pub struct Profile {
     pub frames: Frames,
     segments: Vec<Vec<FrameId>>,
     stacks: Vec<StackRef>,
-    edges: FxHashSet<(FrameId, FrameId)>,
+    index: StackIndex,
+    /// The stack the last push added to (new or merged).
+    last: usize,
+    edges: Edges,
+    recent_edges: RecentEdges,
+    recursed: Recursed,
     /// The sum of all counts; wider than a count so that readers can check
     /// that it fits in one (see [`Profile::sample_sum`]).
     total: u128,
@@ -261,15 +312,22 @@ impl Profile {
     pub fn push_ids(&mut self, ids: &[FrameId], count: u64, known_prefix: usize) {
         // The root label (position 0) is never a caller in the call graph,
         // and pairs inside the known prefix were recorded before.
-        self.record_edges(ids, 1, known_prefix.max(2));
-        self.push_without_edges(ids, count);
+        let first_callee = known_prefix.max(2) - 1;
+        self.push_parts(&[], ids, count, Some(first_callee));
+    }
+
+    /// Adds `count` samples to the stack the last push added to: for a
+    /// reader that sees the same stack again at once.
+    pub fn repeat_last(&mut self, count: u64) {
+        let stack = &mut self.stacks[self.last];
+        stack.count = stack.count.saturating_add(count);
+        self.total += u128::from(count);
     }
 
     /// Adds a stack from a profiler that writes no root label: `frames`
     /// outermost first, stored after a [`NO_LABEL`] slot.
     pub fn push_unlabelled(&mut self, frames: &[FrameId], count: u64) {
-        self.record_edges(frames, 0, 1);
-        self.push_parts(&[NO_LABEL], frames, count);
+        self.push_parts(&[NO_LABEL], frames, count, Some(1));
     }
 
     /// A profile of stacks given as `label;frame;…` text, one sample each;
@@ -291,21 +349,39 @@ impl Profile {
     /// Adds a stack without recording its edges: for stacks derived from
     /// stacks already in a graph (folded or re-rooted output).
     pub fn push_without_edges(&mut self, ids: &[FrameId], count: u64) {
-        self.push_parts(&[], ids, count);
+        self.push_parts(&[], ids, count, None);
     }
 
-    /// Records the caller→callee pairs of `frames` that end at `first_callee`
-    /// or later, none of whose callers comes before `first_caller`.
-    fn record_edges(&mut self, frames: &[FrameId], first_caller: usize, first_callee: usize) {
-        for callee in first_callee.max(first_caller + 1)..frames.len() {
-            if !repeats_earlier_pair(frames, callee, first_caller) {
-                self.edges.insert((frames[callee - 1], frames[callee]));
-            }
+    /// Stores `head` (the label slot, or nothing) then `rest` as one stack,
+    /// or adds `count` to the same stack added before. A new stack's frames
+    /// below the label are noted (which recur) and, with `edges_from`, the
+    /// caller→callee pairs among them from that callee on (counted from the
+    /// first frame below the label).
+    fn push_parts(
+        &mut self,
+        head: &[FrameId],
+        rest: &[FrameId],
+        count: u64,
+        edges_from: Option<usize>,
+    ) {
+        self.total += u128::from(count);
+        self.index.make_valid(&self.segments, &self.stacks);
+        let hash = hash_parts(head, rest, false);
+        let same = |&(h, i): &(u64, u32)| {
+            let stack = self.stacks[i as usize];
+            h == hash
+                && !stack.is_whole()
+                && stack.len() == head.len() + rest.len()
+                && stack.frames_in(&self.segments).split_at(head.len()) == (head, rest)
+        };
+        if let Some(&(_, i)) = self.index.table.find(hash, same) {
+            let stack = &mut self.stacks[i as usize];
+            // Exact sums are kept in `total`, which readers check against
+            // `u64::MAX`; a count past it is an error before it is used.
+            stack.count = stack.count.saturating_add(count);
+            self.last = i as usize;
+            return;
         }
-    }
-
-    /// Stores `head` then `rest` as one stack.
-    fn push_parts(&mut self, head: &[FrameId], rest: &[FrameId], count: u64) {
         if self.segments.is_empty() {
             self.segments.push(Vec::new());
         }
@@ -316,12 +392,40 @@ impl Profile {
             .push(StackRef::new(segment, arena.len(), len, count));
         arena.extend_from_slice(head);
         arena.extend_from_slice(rest);
-        self.total += u128::from(count);
+        self.last = self.stacks.len() - 1;
+        self.index.add(hash, self.last);
+        let below_label = match head {
+            [] => rest.get(1..).unwrap_or_default(),
+            _ => rest,
+        };
+        self.note_new_stack(below_label, edges_from);
+    }
+
+    /// Notes, in one pass over a new stack's frames below its label, which
+    /// frames it holds twice and (from callee `edges_from` on) its
+    /// caller→callee pairs.
+    fn note_new_stack(&mut self, frames: &[FrameId], edges_from: Option<usize>) {
+        let recursed = &mut self.recursed;
+        let stamp = recursed.next_stack(self.frames.len());
+        let first_callee = edges_from.unwrap_or(usize::MAX).max(1);
+        for (i, &frame) in frames.iter().enumerate() {
+            let f = frame as usize;
+            if recursed.seen_on[f] == stamp {
+                recursed.twice[f] = true;
+            }
+            recursed.seen_on[f] = stamp;
+            if i >= first_callee {
+                let pair = (frames[i - 1], frame);
+                if self.recent_edges.first_sighting(pair) {
+                    self.edges.insert(pair);
+                }
+            }
+        }
     }
 
     /// Moves every stack and edge of `other` into this profile, mapping its
     /// frame ids onto this profile's table in place: its frames are not
-    /// copied.
+    /// copied. A stack both hold is held twice until the fold merges them.
     pub fn absorb(&mut self, mut other: Profile) {
         if self.stacks.is_empty() && self.frames.is_empty() && self.edges.is_empty() {
             // Nothing to renumber onto: take `other` whole, after the
@@ -339,7 +443,11 @@ impl Profile {
             ..*s
         }));
         self.segments.append(&mut other.segments);
-        self.edges.extend(other.edges);
+        // Stacks both profiles hold stay two until the fold merges them:
+        // finding them here would cost a hash of every stack again.
+        self.index.invalidate();
+        self.recursed.merge(&other.recursed);
+        self.edges.absorb(other.edges);
         self.total += other.total;
         self.inputs.append(&mut other.inputs);
     }
@@ -357,11 +465,9 @@ impl Profile {
         for frame in self.segments.iter_mut().flatten() {
             *frame = ids[*frame as usize];
         }
-        self.edges = self
-            .edges
-            .iter()
-            .map(|&(a, b)| (ids[a as usize], ids[b as usize]))
-            .collect();
+        self.index.invalidate();
+        self.recursed.renumber(ids);
+        self.edges.renumber(ids);
     }
 
     /// Turns every root label into an ordinary outermost frame, behind a
@@ -401,12 +507,16 @@ impl Profile {
             *stack = stack.moved(0, start, arena.len() - start);
         }
         self.segments = vec![arena];
+        self.index.invalidate();
         self.edges.clear();
+        self.recursed = Recursed::default();
         for stack in &stacks {
             let frames = stack.frames_in(&self.segments);
             for callee in 2..frames.len() {
                 self.edges.insert((frames[callee - 1], frames[callee]));
             }
+            self.recursed
+                .note(frames.iter().skip(1).copied(), self.frames.len());
         }
         self.stacks = stacks;
     }
@@ -417,9 +527,10 @@ impl Profile {
         for stack in &mut self.stacks {
             stack.len |= WHOLE;
         }
+        self.index.invalidate();
     }
 
-    /// How many stacks (lines) the profile holds.
+    /// How many distinct stacks the profile holds.
     pub fn stack_count(&self) -> usize {
         self.stacks.len()
     }
@@ -447,14 +558,35 @@ impl Profile {
         self.stacks.iter().map(|s| (self.frames_of(s), s.count))
     }
 
+    /// The stacks `range` (by index) as `(frames, count)`.
+    pub fn stacks_in(
+        &self,
+        range: std::ops::Range<usize>,
+    ) -> impl Iterator<Item = (&[FrameId], u64)> {
+        self.stacks[range]
+            .iter()
+            .map(|s| (self.frames_of(s), s.count))
+    }
+
     /// The frames of one stack.
     pub fn frames_of(&self, stack: &StackRef) -> &[FrameId] {
         stack.frames_in(&self.segments)
     }
 
+    /// Whether frame `id` is on some stack twice, below the root label: a
+    /// function that recursed was (engine/recursion.rs). Known for the
+    /// stacks as read; passes that rewrite stacks do not keep it.
+    pub fn on_a_stack_twice(&self, id: FrameId) -> bool {
+        self.recursed
+            .twice
+            .get(id as usize)
+            .copied()
+            .unwrap_or(false)
+    }
+
     /// Every distinct caller→callee pair below the root label.
     pub fn edges(&self) -> impl Iterator<Item = (FrameId, FrameId)> + '_ {
-        self.edges.iter().copied()
+        self.edges.distinct()
     }
 
     /// Splits the profile into its frame table and its stacks, for passes
@@ -462,21 +594,203 @@ impl Profile {
     pub(crate) fn parts_mut(
         &mut self,
     ) -> (&mut Frames, &mut Vec<Vec<FrameId>>, &mut Vec<StackRef>) {
+        self.index.invalidate();
         (&mut self.frames, &mut self.segments, &mut self.stacks)
     }
 }
 
-/// How far back a repeated caller→callee pair is looked for.
-const RECENT_PAIRS: usize = 4;
+/// Where each distinct stack is, by the hash of its frames: a stack added
+/// again is found and only its count grows. Passes that rewrite stacks in
+/// place invalidate it; it is rebuilt when the next stack is added.
+#[derive(Debug, Default, Clone)]
+struct StackIndex {
+    /// (hash, stack index) of every distinct stack: the hash is kept, so
+    /// growing the table never hashes a stack again.
+    table: HashTable<(u64, u32)>,
+    /// Whether `table` is out of date (stacks were rewritten).
+    stale: bool,
+}
 
-/// Whether the pair ending at `callee` already occurred a few frames
-/// earlier in the same stack (as recursion makes it), with no caller before
-/// `first_caller`.
-#[inline]
-fn repeats_earlier_pair(ids: &[FrameId], callee: usize, first_caller: usize) -> bool {
-    (1..=RECENT_PAIRS)
-        .take_while(|&lag| callee >= lag + 1 + first_caller)
-        .any(|lag| ids[callee - lag] == ids[callee] && ids[callee - 1 - lag] == ids[callee - 1])
+impl StackIndex {
+    fn invalidate(&mut self) {
+        self.table.clear();
+        self.stale = true;
+    }
+
+    /// Rebuilds the table from `stacks` if they were rewritten since; stacks
+    /// that became equal stay apart (the fold merges them when it sorts).
+    fn make_valid(&mut self, segments: &[Vec<FrameId>], stacks: &[StackRef]) {
+        if !self.stale {
+            return;
+        }
+        self.stale = false;
+        for (i, &stack) in stacks.iter().enumerate() {
+            self.add(hash_stack(stack, segments), i);
+        }
+    }
+
+    /// Adds stack `index`, whose frames hash to `hash`.
+    fn add(&mut self, hash: u64, index: usize) {
+        self.table
+            .insert_unique(hash, (hash, index as u32), |&(h, _)| h);
+    }
+}
+
+/// The hash of a stack's frames and wholeness.
+fn hash_stack(stack: StackRef, segments: &[Vec<FrameId>]) -> u64 {
+    hash_parts(&[], stack.frames_in(segments), stack.is_whole())
+}
+
+/// The hash of the stack `head` then `rest` (and whether it is whole), the
+/// same as [`hash_stack`] gives it once stored.
+fn hash_parts(head: &[FrameId], rest: &[FrameId], whole: bool) -> u64 {
+    let mut hasher = FxHasher::default();
+    (head.len() + rest.len()).hash(&mut hasher);
+    for &frame in head.iter().chain(rest) {
+        hasher.write_u32(frame);
+    }
+    whole.hash(&mut hasher);
+    hasher.finish()
+}
+
+/// The caller→callee pairs recorded last, one per slot of a small table
+/// indexed by the pair's hash: most pairs of a stack were recorded for an
+/// earlier one, and one look here is far cheaper than one in the edge set.
+#[derive(Debug, Clone, Default)]
+struct RecentEdges {
+    slots: Vec<u64>,
+}
+
+impl RecentEdges {
+    /// Slots in the table (a power of two).
+    const SLOTS: usize = 1 << 12;
+
+    /// Whether `pair` is not in the table (it may still be in the edge
+    /// set); it is there afterwards.
+    #[inline]
+    fn first_sighting(&mut self, (caller, callee): (FrameId, FrameId)) -> bool {
+        if self.slots.is_empty() {
+            self.slots = vec![u64::MAX; Self::SLOTS];
+        }
+        let key = (u64::from(caller) << 32) | u64::from(callee);
+        let slot = (key.wrapping_mul(0x9e37_79b9_7f4a_7c15) >> 52) as usize;
+        let seen = self.slots[slot] == key;
+        self.slots[slot] = key;
+        !seen
+    }
+}
+
+/// The caller→callee pairs seen, in one set per profile merged in (each
+/// parser thread fills its own): merging moves the sets, and a pair in
+/// several sets is given once when they are read.
+#[derive(Debug, Clone, Default)]
+struct Edges {
+    sets: Vec<FxHashSet<(FrameId, FrameId)>>,
+}
+
+impl Edges {
+    fn insert(&mut self, pair: (FrameId, FrameId)) {
+        if self.sets.is_empty() {
+            self.sets.push(FxHashSet::default());
+        }
+        self.sets[0].insert(pair);
+    }
+
+    fn is_empty(&self) -> bool {
+        self.sets.iter().all(FxHashSet::is_empty)
+    }
+
+    fn clear(&mut self) {
+        self.sets.clear();
+    }
+
+    /// Takes `other`'s sets (numbered as these already).
+    fn absorb(&mut self, mut other: Edges) {
+        self.sets.append(&mut other.sets);
+    }
+
+    fn renumber(&mut self, ids: &[FrameId]) {
+        for set in &mut self.sets {
+            *set = set
+                .iter()
+                .map(|&(a, b)| (ids[a as usize], ids[b as usize]))
+                .collect();
+        }
+    }
+
+    /// Every pair once: a pair of a later set is left out where an earlier
+    /// set has it.
+    fn distinct(&self) -> impl Iterator<Item = (FrameId, FrameId)> + '_ {
+        self.sets.iter().enumerate().flat_map(move |(i, set)| {
+            set.iter()
+                .filter(move |pair| !self.sets[..i].iter().any(|s| s.contains(*pair)))
+                .copied()
+        })
+    }
+}
+
+/// Which frames were on one stack twice, noted as stacks are added so that
+/// no pass of its own is needed.
+#[derive(Debug, Clone, Default)]
+struct Recursed {
+    /// By frame id: on some stack twice.
+    twice: Vec<bool>,
+    /// By frame id: the stamp of the stack it was last seen on.
+    seen_on: Vec<u32>,
+    /// The stamp of the stack being noted (0: none yet).
+    stamp: u32,
+}
+
+impl Recursed {
+    /// Notes the frames of one stack (below its label); `frame_count` is at
+    /// least every id plus one.
+    fn note(&mut self, frames: impl Iterator<Item = FrameId>, frame_count: usize) {
+        let stamp = self.next_stack(frame_count);
+        for frame in frames {
+            let f = frame as usize;
+            if self.seen_on[f] == stamp {
+                self.twice[f] = true;
+            }
+            self.seen_on[f] = stamp;
+        }
+    }
+
+    /// Starts noting a new stack: the stamp its frames are marked with; the
+    /// tables cover `frame_count` frames.
+    fn next_stack(&mut self, frame_count: usize) -> u32 {
+        if self.seen_on.len() < frame_count {
+            self.seen_on.resize(frame_count, 0);
+            self.twice.resize(frame_count, false);
+        }
+        self.stamp = self.stamp.wrapping_add(1);
+        if self.stamp == 0 {
+            self.seen_on.fill(0);
+            self.stamp = 1;
+        }
+        self.stamp
+    }
+
+    /// Adds what `other` (numbered as this one) noted.
+    fn merge(&mut self, other: &Recursed) {
+        if self.twice.len() < other.twice.len() {
+            self.twice.resize(other.twice.len(), false);
+        }
+        for (mine, &theirs) in self.twice.iter_mut().zip(&other.twice) {
+            *mine |= theirs;
+        }
+    }
+
+    /// Renumbers frame `f` as `ids[f]`.
+    fn renumber(&mut self, ids: &[FrameId]) {
+        let len = ids.iter().map(|&i| i as usize + 1).max().unwrap_or(0);
+        let mut twice = vec![false; len];
+        for (f, &was) in self.twice.iter().enumerate() {
+            twice[ids[f] as usize] |= was;
+        }
+        self.twice = twice;
+        self.seen_on = Vec::new();
+        self.stamp = 0;
+    }
 }
 
 /// The bit of [`StackRef`]'s length that marks a stack known to be whole.
@@ -559,6 +873,27 @@ mod tests {
         let sources: Vec<&str> = all.inputs.iter().map(|i| i.source.as_str()).collect();
         assert_eq!(sources, ["empty.folded", "b.folded"]);
         assert_eq!(all.total_samples(), 1);
+    }
+
+    #[test]
+    fn origins_follow_their_frames_into_another_table() {
+        let mut first = Profile::of_lines(&["p;x"]);
+        let mut second = Profile::of_lines(&["p;main;walk"]);
+        let walk = second.frames.get("walk").unwrap();
+        second.frames.set_origin(walk, Origin::Author);
+        assert_eq!(second.frames.origin(walk), Origin::Author);
+        assert_eq!(
+            first.frames.origin(first.frames.get("x").unwrap()),
+            Origin::Unknown
+        );
+        first.absorb(second);
+        let walk = first.frames.get("walk").unwrap();
+        assert_eq!(first.frames.origin(walk), Origin::Author);
+        let mut table = Frames::default();
+        table.intern("other");
+        first.move_onto(&mut table);
+        assert_eq!(table.origin(table.get("walk").unwrap()), Origin::Author);
+        assert_eq!(table.origin(table.get("main").unwrap()), Origin::Unknown);
     }
 
     #[test]

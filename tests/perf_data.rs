@@ -240,26 +240,27 @@ fn jit_code_is_unwound_by_frame_pointers() {
     let report: serde_json::Value =
         serde_json::from_slice(&std::fs::read(dir.path().join("r.json")).unwrap()).unwrap();
     // even (line 28) and odd (line 36) of even_odd.js, as V8 names them
-    // (`JS:*even …even_odd.js:28:14` once optimised, `JS:^…` before), in
-    // one cycle. (perf script's unwinding stops
-    // at the first JIT frame: no JS frame reaches a cycle that way.)
-    let js_function = |member: &serde_json::Value, line: &str| {
-        let name = member.as_str().unwrap();
-        name.starts_with("JS:") && name.contains(&format!("even_odd.js:{line}:"))
+    // (`JS:*even …even_odd.js:28:14` once optimised, `JS:^…` before), named
+    // as a .cpuprofile's frames are, every tier of one function one frame,
+    // in one cycle. (perf script's unwinding stops at the first JIT frame:
+    // no JS frame reaches a cycle that way.)
+    let members_of = |c: &serde_json::Value, key: &str| -> Vec<String> {
+        let members = c[key].as_array().unwrap().iter();
+        members.map(|m| m.as_str().unwrap().to_owned()).collect()
     };
+    let (even, odd) = ("even (even_odd.js:28)", "odd (even_odd.js:36)");
     let js = report["cycles"]
         .as_array()
         .unwrap()
         .iter()
-        .find(|c| {
-            let members = c["members"].as_array().unwrap();
-            members.iter().any(|m| js_function(m, "28"))
-                && members.iter().any(|m| js_function(m, "36"))
-        })
+        .find(|c| members_of(c, "members").iter().any(|m| m == even))
         .unwrap_or_else(|| panic!("no cycle through the JS recursion: {report:#}"));
-    // V8 may optimise mid-recursion: the optimised frames then make a cycle
-    // of their own below the interpreter's, 20 levels or more deep.
-    assert!(js["max_depth"].as_u64().unwrap() > 10, "{js:#}");
+    assert_eq!(members_of(js, "members"), [even, odd], "{js:#}");
+    assert_eq!(js["name"], "{even,odd} (even_odd.js)");
+    assert_eq!(members_of(js, "author_members"), [even, odd]);
+    // V8 optimises mid-recursion: its tiers are one frame, so the
+    // recursion is one run from the interpreted levels to the optimised.
+    assert!(js["max_depth"].as_u64().unwrap() > 100, "{js:#}");
 }
 
 #[test]

@@ -149,3 +149,42 @@ proptest! {
         prop_assert_eq!(fold(&input), String::from_utf8(expected).unwrap());
     }
 }
+
+/// A profile read with lines repeated (at once and far apart): what the
+/// reader holds is each distinct stack once, with the counts of all its
+/// lines summed, and the order lines come in changes nothing.
+fn repeated(lines: Vec<String>, order: Vec<usize>) -> String {
+    let mut all: Vec<&String> = lines.iter().chain(&lines).chain(&lines).collect();
+    for (i, &j) in order.iter().enumerate() {
+        let n = all.len();
+        all.swap(i % n, j % n);
+    }
+    all.into_iter().map(|l| format!("{l}\n")).collect()
+}
+
+proptest! {
+    #[test]
+    fn repeated_stacks_are_held_once_with_their_counts_summed(
+        lines in profile(true),
+        order in prop::collection::vec(0usize..120, 0..60),
+    ) {
+        let input = repeated(lines, order);
+        let source = autofold::input::Source::File("p.folded".into());
+        let reader = Box::new(std::io::Cursor::new(input.clone().into_bytes()));
+        let profile = autofold::input::read_from(
+            reader,
+            &source,
+            &autofold::input::ReadOptions::default(),
+            0,
+        )
+        .unwrap();
+        let expected = projected(&input, |_| true);
+        prop_assert_eq!(profile.stack_count(), expected.len());
+        let read = common::printed_stacks(&profile);
+        let expected_text: BTreeMap<String, u64> = expected
+            .into_iter()
+            .map(|(frames, count)| (frames.join(";"), count))
+            .collect();
+        prop_assert_eq!(read, expected_text);
+    }
+}

@@ -41,6 +41,9 @@ pub struct Folded {
 }
 
 /// Folds every cycle run of `profile` into the frame `cycle_frames[cycle]`.
+///
+/// Each arena's stacks are folded on a thread of their own (the folded
+/// reader fills one arena per parser thread), their figures added up after.
 pub fn fold(
     mut profile: Profile,
     cycles: &Cycles,
@@ -48,44 +51,125 @@ pub fn fold(
     options: &FoldOptions,
 ) -> Folded {
     let folder = Folder::new(&profile.frames, cycles, cycle_frames, options);
-    let mut stats = FoldStats::new(cycles.len());
-    let mut sightings = Vec::new();
-    let mut entered_in = vec![usize::MAX; cycles.len()];
-    let mut truncated = Vec::new();
     let (frames, segments, stacks) = profile.parts_mut();
-    // Stacks of one arena are contiguous and in order: each is compacted in
-    // place, from the arena's start.
-    let (mut write, mut segment) = (0, 0);
-    for (index, stack) in stacks.iter_mut().enumerate() {
-        if stack.segment() != segment {
-            (write, segment) = (0, stack.segment());
-        }
-        let arena = &mut segments[stack.segment()];
-        let found = folder.truncation(arena, *stack).filter(|_| options.reroot);
-        let mut pass = StackPass {
-            index,
-            truncated: found.is_some(),
-            whole_path: found.is_none() && folder.unwound_to_the_root(arena, *stack),
-            stats: &mut stats,
-            sightings: &mut sightings,
-            entered_in: &mut entered_in,
-        };
-        let len = folder.fold_stack(arena, *stack, write, &mut pass);
-        *stack = stack.moved(stack.segment(), write, len);
-        write += len;
-        truncated.extend(found.map(|(cycle, skipped)| Truncated {
-            stack: index,
-            cycle,
-            skipped,
-        }));
+    let mut parts = fold_by_arena(&folder, segments, stacks, options).into_iter();
+    let mut all = parts.next().unwrap_or_else(|| Pass::new(cycles.len()));
+    for part in parts {
+        all.add(part);
     }
+    let mut stats = all.stats;
     truncate_to_folded(segments, stacks);
     if options.reroot {
-        reroot(frames, segments, stacks, &sightings, &truncated, &mut stats);
+        reroot(
+            frames,
+            segments,
+            stacks,
+            &all.sightings,
+            &all.truncated,
+            &mut stats,
+        );
     }
     merge_frames_that_print_alike(frames, segments);
     sort_and_merge(stacks, segments, frames);
     Folded { profile, stats }
+}
+
+/// What folding a run of stacks recorded.
+struct Pass {
+    stats: FoldStats,
+    sightings: Vec<EntrySighting>,
+    truncated: Vec<Truncated>,
+}
+
+impl Pass {
+    fn new(cycles: usize) -> Self {
+        Pass {
+            stats: FoldStats::new(cycles),
+            sightings: Vec::new(),
+            truncated: Vec::new(),
+        }
+    }
+
+    /// Adds what a pass over later stacks recorded.
+    fn add(&mut self, later: Pass) {
+        self.stats.add(later.stats);
+        self.sightings.extend(later.sightings);
+        self.truncated.extend(later.truncated);
+    }
+}
+
+/// Folds the stacks of each arena, the arenas side by side on threads;
+/// one [`Pass`] per arena, in stack order. Stacks of one arena are
+/// contiguous and in order (as profiles lay them out).
+fn fold_by_arena(
+    folder: &Folder,
+    segments: &mut [Vec<FrameId>],
+    stacks: &mut [StackRef],
+    options: &FoldOptions,
+) -> Vec<Pass> {
+    let mut runs: Vec<(usize, &mut [StackRef], &mut Vec<FrameId>)> = Vec::new();
+    let mut arenas: Vec<Option<&mut Vec<FrameId>>> = segments.iter_mut().map(Some).collect();
+    let (mut rest, mut first) = (stacks, 0);
+    while let Some(segment) = rest.first().map(StackRef::segment) {
+        let len = rest.iter().take_while(|s| s.segment() == segment).count();
+        let (run, later) = rest.split_at_mut(len);
+        let arena = arenas[segment]
+            .take()
+            .expect("each arena's stacks are contiguous");
+        runs.push((first, run, arena));
+        (rest, first) = (later, first + len);
+    }
+    std::thread::scope(|scope| {
+        let mut runs = runs.into_iter();
+        let last = runs.next_back();
+        let threads: Vec<_> = runs
+            .map(|(first, run, arena)| {
+                scope.spawn(move || fold_run(folder, first, run, arena, options))
+            })
+            .collect();
+        let last = last.map(|(first, run, arena)| fold_run(folder, first, run, arena, options));
+        threads
+            .into_iter()
+            .map(|t| t.join().expect("a fold thread panicked"))
+            .chain(last)
+            .collect()
+    })
+}
+
+/// Folds `run`, the stacks of `arena` (the first of them stack `first` of
+/// the profile), compacting each in place from the arena's start.
+fn fold_run(
+    folder: &Folder,
+    first: usize,
+    run: &mut [StackRef],
+    arena: &mut [FrameId],
+    options: &FoldOptions,
+) -> Pass {
+    let mut pass = Pass::new(folder.cycles.len());
+    let mut entered_in = vec![usize::MAX; folder.cycles.len()];
+    let mut write = 0;
+    for (offset, stack) in run.iter_mut().enumerate() {
+        let index = first + offset;
+        let found = folder.truncation(arena, *stack).filter(|_| options.reroot);
+        let mut stack_pass = StackPass {
+            index,
+            truncated: found.is_some(),
+            whole_path: found.is_none() && folder.unwound_to_the_root(arena, *stack),
+            stats: &mut pass.stats,
+            sightings: &mut pass.sightings,
+            entered_in: &mut entered_in,
+        };
+        let len = folder.fold_stack(arena, *stack, write, &mut stack_pass);
+        *stack = stack.moved(stack.segment(), write, len);
+        write += len;
+        pass.truncated
+            .extend(found.map(|(cycle, skipped)| Truncated {
+                stack: index,
+                cycle,
+                skipped,
+            }));
+    }
+    pass
 }
 
 /// What one stack's fold records besides its frames.
@@ -275,27 +359,109 @@ fn merge_frames_that_print_alike(frames: &mut Frames, segments: &mut [Vec<FrameI
     }
 }
 
-/// Sorts stacks by their folded text and merges equal ones, summing counts.
+/// Sorts stacks by their folded text and merges equal ones, summing counts:
+/// each half sorted on a thread of its own, then the halves merged.
 fn sort_and_merge(stacks: &mut Vec<StackRef>, segments: &[Vec<FrameId>], frames: &Frames) {
-    let frames_of = |s: &StackRef| s.frames_in(segments);
-    stacks.sort_unstable_by(|a, b| compare_stacks(frames_of(a), frames_of(b), frames));
-    stacks.dedup_by(|later, kept| {
-        let same = printed(frames_of(later)) == printed(frames_of(kept));
-        if same {
-            kept.count += later.count;
-        }
-        same
+    let ranks = TextRanks::of(frames);
+    let order = |a: &StackRef, b: &StackRef| {
+        ranks.compare(a.frames_in(segments), b.frames_in(segments), frames)
+    };
+    let mid = stacks.len() / 2;
+    let (left, right) = stacks.split_at_mut(mid);
+    std::thread::scope(|scope| {
+        scope.spawn(|| left.sort_unstable_by(order));
+        right.sort_unstable_by(order);
     });
+    let (left, right) = stacks.split_at(mid);
+    let mut merged: Vec<StackRef> = Vec::with_capacity(stacks.len());
+    let (mut l, mut r) = (left.iter().peekable(), right.iter().peekable());
+    while let Some(next) = match (l.peek(), r.peek()) {
+        (Some(a), Some(b)) if order(a, b) != Ordering::Greater => l.next(),
+        (Some(_), Some(_)) | (None, _) => r.next(),
+        (Some(_), None) => l.next(),
+    } {
+        match merged.last_mut() {
+            Some(kept)
+                if printed(kept.frames_in(segments)) == printed(next.frames_in(segments)) =>
+            {
+                kept.count += next.count;
+            }
+            _ => merged.push(*next),
+        }
+    }
+    *stacks = merged;
 }
 
-/// Orders two stacks as their `a;b;c` text would sort, byte by byte.
-pub fn compare_stacks(a: &[FrameId], b: &[FrameId], frames: &Frames) -> Ordering {
-    let (a, b) = (printed(a), printed(b));
-    let shared = a.iter().zip(b).take_while(|(x, y)| x == y).count();
-    if shared == a.len() || shared == b.len() {
-        return a.len().cmp(&b.len());
+/// Where each frame's name falls in the byte order of folded text, so that
+/// sorting compares integers, not strings. A frame's text is its name
+/// followed by `;` where another frame follows, or by the end of the line:
+/// each frame gets a rank for both (`name` and `name;`), from one sort of
+/// all of them. Two stacks that differ first at frames `x` and `y` sort as
+/// those two texts do: names hold no `;`, so one text can start the other
+/// only where it ends the line, and then it sorts first, as a shorter line
+/// does.
+struct TextRanks {
+    /// Per frame: the rank of its name at the end of a line, and followed
+    /// by `;`.
+    ranks: Vec<[u32; 2]>,
+}
+
+impl TextRanks {
+    fn of(frames: &Frames) -> TextRanks {
+        let mut texts: Vec<(FrameId, bool)> = (0..frames.len() as FrameId)
+            .flat_map(|f| [(f, false), (f, true)])
+            .collect();
+        let bytes = |&(f, more): &(FrameId, bool)| {
+            let name = frames.name(f).as_bytes().iter();
+            name.chain(if more { &b";"[..] } else { &b""[..] })
+        };
+        texts.sort_unstable_by(|a, b| bytes(a).cmp(bytes(b)));
+        let mut ranks = vec![[0; 2]; frames.len()];
+        let mut rank = 0;
+        for (i, text) in texts.iter().enumerate() {
+            if i > 0 && bytes(&texts[i - 1]).ne(bytes(text)) {
+                rank += 1;
+            }
+            ranks[text.0 as usize][usize::from(text.1)] = rank;
+        }
+        TextRanks { ranks }
     }
-    text_bytes(&a[shared..], frames).cmp(text_bytes(&b[shared..], frames))
+
+    /// Orders two stacks as their `a;b;c` text would sort, byte by byte.
+    fn compare(&self, a: &[FrameId], b: &[FrameId], frames: &Frames) -> Ordering {
+        let (a, b) = (printed(a), printed(b));
+        let shared = shared_prefix(a, b);
+        match (a.get(shared), b.get(shared)) {
+            (None, None) => Ordering::Equal,
+            (None, Some(_)) => Ordering::Less,
+            (Some(_), None) => Ordering::Greater,
+            (Some(&x), Some(&y)) => {
+                let rank = |f: FrameId, stack: &[FrameId]| {
+                    self.ranks[f as usize][usize::from(shared + 1 < stack.len())]
+                };
+                match rank(x, a).cmp(&rank(y, b)) {
+                    // Two frames that print alike: byte by byte.
+                    Ordering::Equal => compare_stacks(a, b, frames),
+                    order => order,
+                }
+            }
+        }
+    }
+}
+
+/// How many leading frames two stacks share, compared four at a time
+/// (stacks sorted next to each other share long prefixes).
+fn shared_prefix(a: &[FrameId], b: &[FrameId]) -> usize {
+    let n = a.len().min(b.len());
+    let four = |s: &[FrameId], i: usize| <[FrameId; 4]>::try_from(&s[i..i + 4]).expect("4 frames");
+    let mut i = 0;
+    while i + 4 <= n && four(a, i) == four(b, i) {
+        i += 4;
+    }
+    while i < n && a[i] == b[i] {
+        i += 1;
+    }
+    i
 }
 
 /// The bytes of `frames` joined by `;`, without building the string.
@@ -304,4 +470,98 @@ fn text_bytes<'a>(stack: &'a [FrameId], frames: &'a Frames) -> impl Iterator<Ite
         let separator: &[u8] = if i == 0 { b"" } else { b";" };
         separator.iter().chain(frames.name(f).as_bytes()).copied()
     })
+}
+
+/// Orders two stacks as their `a;b;c` text would sort, byte by byte,
+/// comparing names (where no [`TextRanks`] are at hand).
+pub fn compare_stacks(a: &[FrameId], b: &[FrameId], frames: &Frames) -> Ordering {
+    let (a, b) = (printed(a), printed(b));
+    let shared = shared_prefix(a, b);
+    match (a.get(shared), b.get(shared)) {
+        (None, None) => Ordering::Equal,
+        // A stack that is the start of the other is a prefix of its text.
+        (None, Some(_)) => Ordering::Less,
+        (Some(_), None) => Ordering::Greater,
+        (Some(&x), Some(&y)) if frames.name(x) != frames.name(y) => {
+            let after = |stack: &[FrameId]| (shared + 1 < stack.len()).then_some(b';');
+            compare_frames(frames.name(x), after(a), frames.name(y), after(b))
+        }
+        // Two frames that print alike (an empty name beside an empty
+        // label slot): byte by byte.
+        _ => text_bytes(&a[shared..], frames).cmp(text_bytes(&b[shared..], frames)),
+    }
+}
+
+/// Orders two texts that start with different frame names `x` and `y`,
+/// each followed by `x_next` / `y_next` (`;`, or nothing where the stack
+/// ends): names never hold `;`, so the first byte after the shorter name
+/// decides where one name starts the other.
+fn compare_frames(x: &str, x_next: Option<u8>, y: &str, y_next: Option<u8>) -> Ordering {
+    let (x, y) = (x.as_bytes(), y.as_bytes());
+    let common = x.iter().zip(y).take_while(|(p, q)| p == q).count();
+    match (x.get(common), y.get(common)) {
+        (Some(p), Some(q)) => p.cmp(q),
+        (None, Some(&q)) => x_next.map_or(Ordering::Less, |p| p.cmp(&q)),
+        (Some(&p), None) => y_next.map_or(Ordering::Greater, |q| p.cmp(&q)),
+        (None, None) => x_next.cmp(&y_next),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::profile::NO_LABEL;
+    use proptest::prelude::*;
+
+    /// Names that start one another and hold bytes below and above `;`.
+    const NAMES: &[&str] = &["a", "a.b", "a b", "ab", "a(x)", "b", "b::c", "z", "a:"];
+
+    proptest! {
+        #[test]
+        fn ranked_stacks_sort_as_their_text(
+            a in prop::collection::vec(prop::sample::select(NAMES), 0..6),
+            b in prop::collection::vec(prop::sample::select(NAMES), 0..6),
+        ) {
+            let mut profile = Profile::new();
+            for name in NAMES {
+                profile.frames.intern(name);
+            }
+            let ids = |names: &[&str], p: &Profile| -> Vec<FrameId> {
+                std::iter::once(NO_LABEL)
+                    .chain(names.iter().map(|n| p.frames.get(n).unwrap()))
+                    .collect()
+            };
+            let (x, y) = (ids(&a, &profile), ids(&b, &profile));
+            let ranks = TextRanks::of(&profile.frames);
+            let expected = a.join(";").as_bytes().cmp(b.join(";").as_bytes());
+            prop_assert_eq!(ranks.compare(&x, &y, &profile.frames), expected);
+        }
+
+        #[test]
+        fn stacks_sort_as_their_text(
+            a in prop::collection::vec(prop::sample::select(NAMES), 0..6),
+            b in prop::collection::vec(prop::sample::select(NAMES), 0..6),
+        ) {
+            let mut profile = Profile::new();
+            let ids = |names: &[&str], p: &mut Profile| -> Vec<FrameId> {
+                std::iter::once(NO_LABEL)
+                    .chain(names.iter().map(|n| p.frames.intern(n)))
+                    .collect()
+            };
+            let (x, y) = (ids(&a, &mut profile), ids(&b, &mut profile));
+            let expected = a.join(";").as_bytes().cmp(b.join(";").as_bytes());
+            prop_assert_eq!(compare_stacks(&x, &y, &profile.frames), expected);
+        }
+    }
+
+    #[test]
+    fn shared_prefix_counts_across_groups_of_four() {
+        let a: Vec<FrameId> = (0..11).collect();
+        for cut in 0..11 {
+            let mut b = a.clone();
+            b[cut] = 99;
+            assert_eq!(shared_prefix(&a, &b), cut);
+        }
+        assert_eq!(shared_prefix(&a, &a[..7]), 7);
+    }
 }

@@ -49,10 +49,32 @@ impl Default for FrameFilter {
     }
 }
 
-/// Whether `name` is a pseudo-frame such as `[unknown]` or `[libc.so.6]`:
-/// perf's placeholder for a frame it could not symbolize.
+/// Whether `name` is a pseudo-frame: a frame that stands for code rather
+/// than naming a function. perf's placeholders for frames it could not
+/// symbolize (`[unknown]`, `[libc.so.6]`), and interpreters' entry
+/// trampolines ([`is_interpreter_trampoline`]).
 pub fn is_pseudo_frame(name: &str) -> bool {
-    name.len() >= 2 && name.starts_with('[') && name.ends_with(']')
+    (name.len() >= 2 && name.starts_with('[') && name.ends_with(']'))
+        || is_interpreter_trampoline(name)
+}
+
+/// Frames in which a runtime runs a function it interprets, in place of
+/// that function: HotSpot's template interpreter (`Interpreter` in its perf
+/// map, one frame for every interpreted Java method) and V8's interpreter
+/// entry builtins (one for every interpreted JavaScript function unless
+/// `--interpreted-frames-native-stack`). Each is many functions at once, so
+/// as a cycle member it would join every recursion that passes through
+/// interpreted code, and make a cycle of its own out of the whole program.
+pub fn is_interpreter_trampoline(name: &str) -> bool {
+    const TRAMPOLINES: [&str; 6] = [
+        "Interpreter",
+        "Builtins_InterpreterEntryTrampoline",
+        "Builtins_InterpreterEnterAtBytecode",
+        "Builtins_InterpreterEnterAtNextBytecode",
+        "Builtins_BaselineOrInterpreterEnterAtBytecode",
+        "Builtins_BaselineOrInterpreterEnterAtNextBytecode",
+    ];
+    TRAMPOLINES.contains(&name)
 }
 
 /// Marks a frame that belongs to no cycle.
@@ -123,9 +145,9 @@ impl CallGraph {
         Self::of_edges(&profile.frames, profile.edges(), filter)
     }
 
-    /// Builds one call graph from caller→callee pairs of frames numbered as
-    /// in `frames`: those of several profiles sharing that table make one
-    /// graph (a pair seen in more than one counts once).
+    /// Builds one call graph from distinct caller→callee pairs of frames
+    /// numbered as in `frames` (several profiles sharing that table make
+    /// one graph: give each pair once).
     pub fn of_edges(
         frames: &Frames,
         edges: impl IntoIterator<Item = (FrameId, FrameId)>,
@@ -139,12 +161,9 @@ impl CallGraph {
         for _ in 0..may_recurse.len() {
             graph.add_node(());
         }
-        let mut edges: Vec<(FrameId, FrameId)> = edges
+        let edges = edges
             .into_iter()
-            .filter(|&(a, b)| may_recurse[a as usize] && may_recurse[b as usize])
-            .collect();
-        edges.sort_unstable();
-        edges.dedup();
+            .filter(|&(a, b)| may_recurse[a as usize] && may_recurse[b as usize]);
         graph.extend_with_edges(edges);
         Self { graph }
     }
@@ -152,10 +171,20 @@ impl CallGraph {
     /// Takes the frames marked in `removed` (by id) out of the graph: they
     /// join no cycle.
     pub fn remove_frames(&mut self, removed: &[bool]) {
-        self.graph.retain_edges(|graph, edge| {
-            let (a, b) = graph.edge_endpoints(edge).expect("the edge exists");
-            !removed[a.index()] && !removed[b.index()]
-        });
+        // Rebuilt rather than edited: petgraph removes edges one at a time.
+        let kept: Vec<(u32, u32)> = self
+            .graph
+            .raw_edges()
+            .iter()
+            .map(|e| (e.source().index() as u32, e.target().index() as u32))
+            .filter(|&(a, b)| !removed[a as usize] && !removed[b as usize])
+            .collect();
+        let mut graph = DiGraph::with_capacity(self.graph.node_count(), kept.len());
+        for _ in 0..self.graph.node_count() {
+            graph.add_node(());
+        }
+        graph.extend_with_edges(kept);
+        self.graph = graph;
     }
 
     /// The callees of `frame`.
@@ -276,6 +305,18 @@ mod tests {
     #[test]
     fn pseudo_frames_do_not_link_functions() {
         let p = profile(&["prog;a;[unknown];b;[unknown];a"]);
+        assert!(find(&p, &FrameFilter::default()).is_empty());
+    }
+
+    #[test]
+    fn interpreter_trampolines_never_join_a_cycle() {
+        // Every interpreted method is one `Interpreter` frame: by name it
+        // recurses through everything.
+        let p = profile(&["java;main;Interpreter;a;Interpreter;b;Interpreter"]);
+        assert!(find(&p, &FrameFilter::default()).is_empty());
+        let p = profile(&[
+            "node;Builtins_InterpreterEntryTrampoline;Builtins_ArrayMap;Builtins_InterpreterEntryTrampoline",
+        ]);
         assert!(find(&p, &FrameFilter::default()).is_empty());
     }
 

@@ -4,6 +4,7 @@
 //! engine whatever the front end; `diff` analyses its two sides together
 //! ([`analyse_together`]), through the same steps.
 
+pub mod authors;
 pub mod fold;
 pub mod graph;
 pub mod naming;

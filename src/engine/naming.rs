@@ -5,12 +5,14 @@
 //! - up to [`MAX_LISTED`] members are listed in name order inside braces (a
 //!   name printed by several members once), after
 //!   the `::` path they all share: `even_odd::{even,odd}`, `{expr,factor,term}`;
+//! - where some members are the author's and others are not (see
+//!   `authors.rs`), the author's are listed (at most [`MAX_LISTED`]) and the
+//!   others counted: `{Printer::operator(),+4}`;
 //! - more members: the *main member*, then a count of the other names:
 //!   `vm::{eval,+11}`. The main member is the one the recursion's samples
 //!   leave from to do their work (the most samples of runs that end at it:
-//!   see `recursion.rs`), looked for first among members of the profiled
-//!   program's own crate; ties go to the most callers from outside the
-//!   cycle, then to the first name;
+//!   see `recursion.rs`), looked for first among the author's members; ties
+//!   go to the most callers from outside the cycle, then to the first name;
 //! - a name that would equal another cycle's name or a frame outside the cycle
 //!   gets the first free suffix `#2`, `#3`, ….
 
@@ -28,9 +30,16 @@ pub struct Evidence {
     /// Per frame id, the samples of cycle runs that end at it (empty: none
     /// counted).
     pub work: Vec<u64>,
-    /// The profiled programs' own crates (from their process names,
-    /// `even-odd` → `even_odd`).
-    pub own_crates: FxHashSet<String>,
+    /// Per frame id, whether it is a member the program's author wrote
+    /// (`authors.rs`; empty: none known).
+    pub authors: Vec<bool>,
+}
+
+impl Evidence {
+    /// Whether `frame` is a member the program's author wrote.
+    fn is_author(&self, frame: FrameId) -> bool {
+        self.authors.get(frame as usize).copied().unwrap_or(false)
+    }
 }
 
 /// Names every cycle, interns the names as frames, and returns the frame id
@@ -81,10 +90,24 @@ fn base_name(cycle: &Cycle, frames: &Frames, evidence: &Evidence) -> String {
         .iter()
         .map(|n| strip_segments(n, prefix_len))
         .collect();
-    let listed = if functions.len() <= MAX_LISTED {
+    let authored: Vec<bool> = functions
+        .iter()
+        .map(|&function| {
+            cycle.members.iter().any(|&m| {
+                evidence.is_author(m) && function_of(frames.name(m), location) == function
+            })
+        })
+        .collect();
+    let authors = outermost(&functions, &authored);
+    let listed = if (1..=MAX_LISTED).contains(&authors.len())
+        && authored.iter().filter(|&&a| a).count() < functions.len()
+    {
+        let listed: Vec<&str> = authors.iter().map(|&i| short[i]).collect();
+        format!("{},+{}", listed.join(","), functions.len() - authors.len())
+    } else if functions.len() <= MAX_LISTED {
         short.join(",")
     } else {
-        let main = frames.name(cycle.members[main_member(cycle, frames, evidence)]);
+        let main = frames.name(cycle.members[main_member(cycle, evidence)]);
         let main = function_of(main, location);
         let main = functions
             .iter()
@@ -94,6 +117,23 @@ fn base_name(cycle: &Cycle, frames: &Frames, evidence: &Evidence) -> String {
     };
     let prefix = &functions[0][..functions[0].len() - short[0].len()];
     format!("{prefix}{{{listed}}}{suffix}")
+}
+
+/// The indices of the `authored` functions that are not defined inside
+/// another authored one: `ray::qsort`, not its closure
+/// `ray::qsort::{{closure}}` (a name under another's path).
+fn outermost(functions: &[&str], authored: &[bool]) -> Vec<usize> {
+    let inside = |name: &str| {
+        functions.iter().zip(authored).any(|(outer, &author)| {
+            author
+                && name
+                    .strip_prefix(*outer)
+                    .is_some_and(|rest| rest.starts_with("::"))
+        })
+    };
+    (0..functions.len())
+        .filter(|&i| authored[i] && !inside(functions[i]))
+        .collect()
 }
 
 /// Where every name is `function (file:line)` (py-spy's frames, and
@@ -135,11 +175,11 @@ fn function_of<'a>(name: &'a str, location: Option<&str>) -> &'a str {
 
 /// The index (in `cycle.members`) of the main member (see the module
 /// documentation).
-fn main_member(cycle: &Cycle, frames: &Frames, evidence: &Evidence) -> usize {
+fn main_member(cycle: &Cycle, evidence: &Evidence) -> usize {
     let own: Vec<bool> = cycle
         .members
         .iter()
-        .map(|&m| is_in_own_crate(frames.name(m), &evidence.own_crates))
+        .map(|&m| evidence.is_author(m))
         .collect();
     let candidates = |i: &usize| !own.contains(&true) || own[*i];
     let work = |i: usize| {
@@ -154,22 +194,6 @@ fn main_member(cycle: &Cycle, frames: &Frames, evidence: &Evidence) -> usize {
                 .then(b.cmp(&a))
         })
         .unwrap_or(0)
-}
-
-/// Whether a function's path starts in one of `crates` (`even_odd::even`,
-/// `<even_odd::Tree as core::fmt::Debug>::fmt`).
-fn is_in_own_crate(name: &str, crates: &FxHashSet<String>) -> bool {
-    let path = name
-        .trim_start_matches(['<', '&'])
-        .trim_start_matches("mut ");
-    path.split_once("::")
-        .is_some_and(|(first, _)| crates.contains(first))
-}
-
-/// The crate a process name stands for: `even-odd` → `even_odd` (cargo's
-/// rule for a binary's crate name).
-pub fn crate_of_process(name: &str) -> String {
-    name.replace('-', "_")
 }
 
 /// Appends `#2`, `#3`, … until the name clashes with nothing it must differ
@@ -250,12 +274,74 @@ mod tests {
     use crate::profile::Profile;
 
     fn names_for(lines: &[&str]) -> Vec<String> {
+        names_with_authors(lines, &[])
+    }
+
+    /// The cycles' names when the frames called `authors` are the author's.
+    fn names_with_authors(lines: &[&str], authors: &[&str]) -> Vec<String> {
         let mut p = Profile::of_lines(lines);
         let cycles = cycles_of(&CallGraph::new(&p, &FrameFilter::default()), &p.frames);
-        let ids = name_cycles(&cycles, &mut p.frames, &Evidence::default());
+        let evidence = Evidence {
+            authors: p.frames.iter().map(|(_, n)| authors.contains(&n)).collect(),
+            ..Evidence::default()
+        };
+        let ids = name_cycles(&cycles, &mut p.frames, &evidence);
         ids.iter()
             .map(|&id| p.frames.name(id).to_string())
             .collect()
+    }
+
+    #[test]
+    fn the_authors_members_are_listed_and_the_others_counted() {
+        let line =
+            "p;m;asyncrec::walk::{{closure}};<Pin<P> as Future>::poll;asyncrec::walk::{{closure}}";
+        assert_eq!(
+            names_with_authors(&[line], &["asyncrec::walk::{{closure}}"]),
+            ["{asyncrec::walk::{{closure}},+1}"]
+        );
+        let visit = "p;m;Printer::operator();std::visit;std::__do_visit;std::__invoke;std::__invoke_impl;Printer::operator()";
+        assert_eq!(
+            names_with_authors(&[visit], &["Printer::operator()"]),
+            ["{Printer::operator(),+4}"]
+        );
+        // All members the author's, or none: as before.
+        let even_odd = "p;m;even_odd::even;even_odd::odd;even_odd::even";
+        assert_eq!(
+            names_with_authors(&[even_odd], &["even_odd::even", "even_odd::odd"]),
+            ["even_odd::{even,odd}"]
+        );
+        assert_eq!(
+            names_with_authors(&[even_odd], &[]),
+            ["even_odd::{even,odd}"]
+        );
+    }
+
+    #[test]
+    fn closures_of_a_listed_function_are_counted_not_listed() {
+        let round = "ray::qsort;ray::qsort::{{closure}};rayon_core::join::join_context;rayon_core::join::join";
+        let line = format!("p;m;{round};{round};ray::qsort");
+        let authors = ["ray::qsort", "ray::qsort::{{closure}}"];
+        assert_eq!(
+            names_with_authors(&[line.as_str()], &authors),
+            ["{ray::qsort,+3}"]
+        );
+    }
+
+    #[test]
+    fn the_shared_path_is_written_once_before_the_authors_members() {
+        let line = "p;m;vm::eval;vm::call;vm::apply;vm::eval";
+        assert_eq!(
+            names_with_authors(&[line], &["vm::eval", "vm::apply"]),
+            ["vm::{apply,eval,+1}"]
+        );
+    }
+
+    #[test]
+    fn more_than_four_authors_members_name_the_cycle_by_its_main_one() {
+        let line = "p;m;a::f1;a::f2;a::f3;a::f4;a::f5;lib::g;a::f1";
+        let authors = ["a::f1", "a::f2", "a::f3", "a::f4", "a::f5"];
+        let names = names_with_authors(&[line, "p;x;a::f3", "p;y;a::f3"], &authors);
+        assert_eq!(names, ["{a::f3,+5}"]);
     }
 
     #[test]

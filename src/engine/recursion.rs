@@ -13,44 +13,23 @@
 //!   work or as leaves, from the function its author wrote (`qsort` calling
 //!   `partition`), not from the plumbing it recurses through (`join`,
 //!   `catch_unwind`); the naming rule uses it ([`work_by_member`]).
+//! - **Inside the recursion**: a member that a stack shows between two
+//!   calls of one member of its cycle, with only members between (the
+//!   recursion went around through it), is part of the recursion the
+//!   samples show; excluding it would cut that recursion, so the giant-cycle
+//!   advice never suggests it ([`members_inside_the_recursion`]).
 
-use crate::engine::graph::{Cycles, is_pseudo_frame};
+use crate::engine::graph::{CycleId, Cycles, is_pseudo_frame};
 use crate::profile::{FrameId, Frames, Profile};
 
 /// Which of the `candidates` (by frame id) are on at least one stack of
-/// `profiles` twice, below the root label.
+/// `profiles` twice, below the root label (noted as the stacks were read).
 pub fn frames_on_a_stack_twice(profiles: &[Profile], candidates: &[bool]) -> Vec<bool> {
-    let mut twice = vec![false; candidates.len()];
-    let mut left = candidates.iter().filter(|&&c| c).count();
-    // The stack a frame was last seen on, plus one (0: never).
-    let mut seen_on = vec![0u32; candidates.len()];
-    let mut stamp = 0u32;
-    let stacks = profiles.iter().flat_map(|p| p.stacks());
-    for (frames, _) in stacks {
-        if left == 0 {
-            break;
-        }
-        stamp = stamp.wrapping_add(1);
-        if stamp == 0 {
-            seen_on.fill(0);
-            stamp = 1;
-        }
-        for &frame in frames.iter().skip(1) {
-            let f = frame as usize;
-            if !candidates[f] {
-                continue;
-            }
-            if seen_on[f] == stamp {
-                if !twice[f] {
-                    twice[f] = true;
-                    left -= 1;
-                }
-            } else {
-                seen_on[f] = stamp;
-            }
-        }
-    }
-    twice
+    candidates
+        .iter()
+        .enumerate()
+        .map(|(f, &c)| c && profiles.iter().any(|p| p.on_a_stack_twice(f as u32)))
+        .collect()
 }
 
 /// For every frame (numbered as in `frames`, the table all `profiles`
@@ -68,23 +47,251 @@ pub fn work_by_member(
     if cycles.iter().all(|c| c.members.len() <= min_members) {
         return Vec::new();
     }
-    let pseudo: Vec<bool> = frames.iter().map(|(_, n)| is_pseudo_frame(n)).collect();
-    let counted = |frame: FrameId| {
-        cycles
-            .cycle_of(frame)
-            .filter(|&c| cycles.get(c).members.len() > min_members)
+    // Per frame: the counted cycle it belongs to, or what it is if none.
+    let kind: Vec<u32> = frames
+        .iter()
+        .map(|(id, name)| match cycles.cycle_of(id) {
+            Some(c) if cycles.get(c).members.len() > min_members => c,
+            _ if is_pseudo_frame(name) => PSEUDO,
+            _ => OUTSIDE,
+        })
+        .collect();
+    let (mut work, other) = on_two_halves(profiles, |stacks| {
+        let mut work = vec![0; frames.len()];
+        add_work(stacks, &kind, &mut work);
+        work
+    });
+    for (mine, theirs) in work.iter_mut().zip(other) {
+        *mine += theirs;
+    }
+    work
+}
+
+/// The stacks of one half of `profiles`.
+type Half<'a> = Box<dyn Iterator<Item = (&'a [FrameId], u64)> + 'a>;
+
+/// `pass` over each half of the stacks of `profiles` (each profile cut in
+/// two), the halves on two threads.
+fn on_two_halves<'a, T: Send>(
+    profiles: &'a [Profile],
+    pass: impl Fn(Half<'a>) -> T + Sync,
+) -> (T, T) {
+    let half = |second: bool| -> Half<'a> {
+        Box::new(profiles.iter().flat_map(move |p| {
+            let mid = p.stack_count() / 2;
+            p.stacks_in(if second { mid..p.stack_count() } else { 0..mid })
+        }))
     };
-    let mut work = vec![0; frames.len()];
-    for (stack, count) in profiles.iter().flat_map(|p| p.stacks()) {
-        for (i, &frame) in stack.iter().enumerate().skip(1) {
-            let Some(cycle) = counted(frame) else {
-                continue;
-            };
-            let next = stack[i + 1..].iter().find(|&&f| !pseudo[f as usize]);
-            if next.and_then(|&f| counted(f)) != Some(cycle) {
-                work[frame as usize] += count;
+    std::thread::scope(|scope| {
+        let other = scope.spawn(|| pass(half(true)));
+        let first = pass(half(false));
+        (first, other.join().expect("a pass over stacks panicked"))
+    })
+}
+
+/// A frame of a counted cycle: its cycle's id; other frames are one of
+/// these two.
+const OUTSIDE: u32 = u32::MAX;
+const PSEUDO: u32 = u32::MAX - 1;
+
+/// Adds to `work` the samples of the runs of `stacks` that end at each
+/// member, `kind` saying what each frame is.
+fn add_work<'a>(stacks: impl Iterator<Item = (&'a [u32], u64)>, kind: &[u32], work: &mut [u64]) {
+    for (stack, count) in stacks {
+        // From the leaf up: the cycle of the nearest frame below (called
+        // by) each frame that is not a pseudo-frame.
+        let mut below = OUTSIDE;
+        for &frame in stack.iter().skip(1).rev() {
+            match kind[frame as usize] {
+                PSEUDO => {}
+                OUTSIDE => below = OUTSIDE,
+                cycle => {
+                    if cycle != below {
+                        work[frame as usize] += count;
+                    }
+                    below = cycle;
+                }
             }
         }
     }
-    work
+}
+
+/// For every frame (numbered as in `frames`), whether it is a member of a
+/// cycle of more than `min_members` members that some stack of `profiles`
+/// shows inside the recursion: in one run of the cycle (only members, or
+/// pseudo-frames, between), between two occurrences of one member, or
+/// itself twice. The recursion went around through it once; excluding it
+/// would cut that. Empty when no cycle is that big.
+pub fn members_inside_the_recursion(
+    profiles: &[Profile],
+    frames: &Frames,
+    cycles: &Cycles,
+    min_members: usize,
+) -> Vec<bool> {
+    if cycles.iter().all(|c| c.members.len() <= min_members) {
+        return Vec::new();
+    }
+    // Per frame: its cycle if counted, else whether it is a pseudo-frame.
+    let kind: Vec<FrameKind> = frames
+        .iter()
+        .map(|(id, name)| match cycles.cycle_of(id) {
+            Some(c) if cycles.get(c).members.len() > min_members => FrameKind::Member(c),
+            _ if is_pseudo_frame(name) => FrameKind::Pseudo,
+            _ => FrameKind::Other,
+        })
+        .collect();
+    let members = kind
+        .iter()
+        .filter(|k| matches!(k, FrameKind::Member(_)))
+        .count();
+    let (mut inside, other) = on_two_halves(profiles, |stacks| inside_in(stacks, &kind, members));
+    for (mine, theirs) in inside.iter_mut().zip(other) {
+        *mine |= theirs;
+    }
+    inside
+}
+
+/// Which of the `members` (by `kind`) some of `stacks` shows inside the
+/// recursion.
+fn inside_in<'a>(
+    stacks: impl Iterator<Item = (&'a [FrameId], u64)>,
+    kind: &[FrameKind],
+    members: usize,
+) -> Vec<bool> {
+    let mut left = members;
+    let mut inside = vec![false; kind.len()];
+    let mut last = LastSeen::new(kind.len());
+    let mut run: Vec<FrameId> = Vec::new();
+    for (stack, _) in stacks {
+        // Once every member is inside, there is nothing left to find.
+        if left == 0 {
+            break;
+        }
+        let mut current = None;
+        for &frame in stack.iter().skip(1) {
+            let cycle = match kind[frame as usize] {
+                FrameKind::Pseudo => continue,
+                FrameKind::Member(c) => Some(c),
+                FrameKind::Other => None,
+            };
+            if cycle != current {
+                left -= mark_loops(&run, &mut last, &mut inside);
+                run.clear();
+                current = cycle;
+            }
+            if cycle.is_some() {
+                run.push(frame);
+            }
+        }
+        left -= mark_loops(&run, &mut last, &mut inside);
+        run.clear();
+    }
+    inside
+}
+
+/// What [`members_inside_the_recursion`] needs to know of a frame.
+#[derive(Debug, Clone, Copy)]
+enum FrameKind {
+    /// A member of a counted cycle.
+    Member(CycleId),
+    /// A pseudo-frame: it neither ends a run nor joins one.
+    Pseudo,
+    /// Anything else: it ends a run.
+    Other,
+}
+
+/// Marks in `inside` the frames of one run of a cycle that are between two
+/// occurrences of one frame of it, or that occur twice; returns how many
+/// were newly marked.
+fn mark_loops(run: &[FrameId], last: &mut LastSeen, inside: &mut [bool]) -> usize {
+    if run.len() < 2 {
+        return 0;
+    }
+    last.next_run();
+    for (position, &frame) in run.iter().enumerate() {
+        last.set(frame, position);
+    }
+    let mut marked = 0;
+    // The furthest position a frame seen so far occurs at again.
+    let mut reach = 0;
+    for (position, &frame) in run.iter().enumerate() {
+        let again = last.get(frame) > position;
+        if (again || reach > position) && !inside[frame as usize] {
+            inside[frame as usize] = true;
+            marked += 1;
+        }
+        reach = reach.max(last.get(frame));
+    }
+    marked
+}
+
+/// The last position of each frame in the current run, without clearing a
+/// table the size of the frame table for every run.
+struct LastSeen {
+    position: Vec<usize>,
+    run_of: Vec<u32>,
+    run: u32,
+}
+
+impl LastSeen {
+    fn new(frames: usize) -> Self {
+        Self {
+            position: vec![0; frames],
+            run_of: vec![0; frames],
+            run: 0,
+        }
+    }
+
+    fn next_run(&mut self) {
+        self.run = self.run.wrapping_add(1);
+        if self.run == 0 {
+            self.run_of.fill(0);
+            self.run = 1;
+        }
+    }
+
+    fn set(&mut self, frame: FrameId, position: usize) {
+        self.position[frame as usize] = position;
+        self.run_of[frame as usize] = self.run;
+    }
+
+    fn get(&self, frame: FrameId) -> usize {
+        match self.run_of[frame as usize] == self.run {
+            true => self.position[frame as usize],
+            false => 0,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::graph::{CallGraph, FrameFilter, cycles_of};
+
+    fn inside(lines: &[&str]) -> Vec<String> {
+        let p = Profile::of_lines(lines);
+        let cycles = cycles_of(&CallGraph::new(&p, &FrameFilter::default()), &p.frames);
+        let flags = members_inside_the_recursion(std::slice::from_ref(&p), &p.frames, &cycles, 0);
+        let mut names: Vec<String> = (0..flags.len())
+            .filter(|&f| flags[f])
+            .map(|f| p.frames.name(f as FrameId).to_string())
+            .collect();
+        names.sort();
+        names
+    }
+
+    #[test]
+    fn a_member_on_a_loop_of_one_run_is_inside_the_recursion() {
+        // b goes around through w: w is inside, though once on the stack.
+        assert_eq!(inside(&["p;main;a;b;w;a;b"]), ["a", "b", "w"]);
+        // `w` between one recursion and another: on no loop of one run.
+        let lines = ["p;main;a;b;a;b;w;c;d;c;d", "p;main;c;d;c;d;w;a;b;a;b"];
+        assert_eq!(inside(&lines), ["a", "b", "c", "d"]);
+    }
+
+    #[test]
+    fn pseudo_frames_do_not_end_a_run() {
+        let lines = ["p;m;a;b", "p;m;b;a", "p;m;a;[unknown];b;[unknown];a"];
+        assert_eq!(inside(&lines), ["a", "b"]);
+    }
 }

@@ -65,6 +65,9 @@ pub struct CycleReport {
     /// instances of one generic). Absent when no member has one.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub member_symbols: Option<Vec<Option<String>>>,
+    /// The members the program's author wrote (see `docs/NAMING.md`), in
+    /// `members` order.
+    pub author_members: Vec<String>,
     /// Each member's self samples (samples whose leaf it is), members order.
     pub member_self_samples: Vec<NamedCount>,
     /// The most frames one run of the cycle replaced.
@@ -162,15 +165,30 @@ pub struct GroupReport {
     pub samples: u64,
 }
 
+/// What the engine found before folding: the cycles, their frames, the
+/// split suggestions and the author's members (indexed like the cycles;
+/// `authors` by frame id).
+#[derive(Debug, Clone, Copy)]
+pub struct Found<'a> {
+    /// The cycles.
+    pub cycles: &'a Cycles,
+    /// Each cycle's frame (its name).
+    pub cycle_frames: &'a [FrameId],
+    /// Each cycle's split suggestion.
+    pub splits: &'a [Option<Split>],
+    /// Per frame id, whether it is a member the author wrote.
+    pub authors: &'a [bool],
+}
+
 impl Report {
     /// Builds the report from the fold's figures.
-    pub fn new(
-        folded: &Folded,
-        cycles: &Cycles,
-        cycle_frames: &[FrameId],
-        splits: &[Option<Split>],
-        options: &FoldOptions,
-    ) -> Self {
+    pub fn new(folded: &Folded, found: &Found<'_>, options: &FoldOptions) -> Self {
+        let Found {
+            cycles,
+            cycle_frames,
+            splits,
+            authors,
+        } = *found;
         let frames = &folded.profile.frames;
         let total_samples = folded.profile.total_samples();
         let limit = options.max_cycle_members.unwrap_or(usize::MAX);
@@ -190,6 +208,12 @@ impl Report {
                 percent: percent(stats.samples, total_samples),
                 folded: cycle.members.len() <= limit,
                 member_symbols: member_symbols(&cycle.members, frames),
+                author_members: cycle
+                    .members
+                    .iter()
+                    .filter(|&&m| authors.get(m as usize).copied().unwrap_or(false))
+                    .map(|&m| frames.name(m).to_string())
+                    .collect(),
                 member_self_samples: member_self_samples(&cycle.members, stats, frames),
                 max_depth: stats.max_depth,
                 mean_depth: stats.mean_depth(),

@@ -3,11 +3,21 @@
 //! Interpreters and generic trampolines link unrelated recursions into one
 //! strongly connected component of dozens of members. Folding it is correct
 //! but hides everything, so for every cycle of more than [`GIANT`] members
-//! autofold ranks each member by the largest component left when it alone
-//! is removed (the components recomputed within the cycle), and suggests
-//! the members whose exclusion splits the cycle.
+//! autofold looks for members that weld separate recursions, and suggests
+//! excluding those that split the cycle.
+//!
+//! Only a member that no stack shows inside the recursion may be suggested
+//! (see `recursion.rs`): one that a run of the cycle passes through between
+//! two calls of one member (or that is itself called twice in a run) is
+//! part of the recursion the samples show, and excluding it would cut that
+//! recursion (the rayon quicksort's `qsort`, an interpreter's `eval`, the
+//! match arms of syn's expression parser). Of the others, each is
+//! ranked by the largest component left when it alone is removed (the
+//! components recomputed within the cycle), and the suggestion excludes
+//! them greedily until the cycle splits. A cycle no candidate splits gets
+//! no suggestion: it is one recursion.
 
-use petgraph::algo::kosaraju_scc;
+use petgraph::algo::tarjan_scc;
 use petgraph::graph::{DiGraph, NodeIndex};
 use petgraph::visit::NodeFiltered;
 use rustc_hash::FxHashMap;
@@ -24,6 +34,12 @@ const RANKED: usize = 5;
 /// How many members the suggestion excludes at most.
 const MAX_EXCLUDED: usize = 5;
 
+/// In larger cycles only this many members are tried as bridges: those
+/// with the most callers and callees inside the cycle (a member that links
+/// recursions is called from, and calls into, many). Trying every member of
+/// a cycle of hundreds would cost a component search per member and round.
+const CANDIDATES: usize = 16;
+
 /// A suggestion for splitting one giant cycle.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Split {
@@ -36,22 +52,33 @@ pub struct Split {
     pub ranking: Vec<(FrameId, usize)>,
 }
 
-/// The split suggestion for `cycle`, if it has more than [`GIANT`] members.
-pub fn suggest_split(graph: &CallGraph, cycle: &Cycle) -> Option<Split> {
+/// The split suggestion for `cycle`, if it has more than [`GIANT`] members
+/// and some of them, none marked in `inside` (by frame id: members a stack
+/// shows inside the recursion), split it.
+pub fn suggest_split(graph: &CallGraph, cycle: &Cycle, inside: &[bool]) -> Option<Split> {
     if cycle.members.len() <= GIANT {
         return None;
     }
     let within = subgraph(graph, &cycle.members);
-    let mut ranking: Vec<(usize, usize)> = (0..cycle.members.len())
-        .map(|m| (m, largest_component(&within, &[m])))
+    let outside_the_recursion = |m: usize| {
+        !inside
+            .get(cycle.members[m] as usize)
+            .copied()
+            .unwrap_or(false)
+    };
+    let candidates = bridge_candidates(&within, outside_the_recursion);
+    let mut ranking: Vec<(usize, usize)> = candidates
+        .iter()
+        .map(|&m| (m, largest_component(&within, &[m])))
         .collect();
     ranking.sort_by_key(|&(m, size)| (size, m));
     let mut removed: Vec<usize> = Vec::new();
     let mut largest = cycle.members.len();
     while removed.len() < MAX_EXCLUDED && largest >= cycle.members.len() - removed.len() {
-        let (best, size) = (0..cycle.members.len())
+        let (best, size) = candidates
+            .iter()
             .filter(|m| !removed.contains(m))
-            .map(|m| {
+            .map(|&m| {
                 (
                     m,
                     largest_component(&within, &[removed.as_slice(), &[m]].concat()),
@@ -60,6 +87,9 @@ pub fn suggest_split(graph: &CallGraph, cycle: &Cycle) -> Option<Split> {
             .min_by_key(|&(m, size)| (size, m))?;
         removed.push(best);
         largest = size;
+    }
+    if largest >= cycle.members.len() - removed.len() {
+        return None;
     }
     let member = |m: usize| cycle.members[m];
     Some(Split {
@@ -91,69 +121,105 @@ fn subgraph(graph: &CallGraph, members: &[FrameId]) -> DiGraph<(), ()> {
     within
 }
 
+/// The members (local indices) tried as bridges: of those `allowed`, all
+/// of them when they are at most [`CANDIDATES`], else the [`CANDIDATES`]
+/// with the most neighbours inside the cycle.
+fn bridge_candidates(within: &DiGraph<(), ()>, allowed: impl Fn(usize) -> bool) -> Vec<usize> {
+    let mut members: Vec<usize> = (0..within.node_count()).filter(|&m| allowed(m)).collect();
+    if members.len() > CANDIDATES {
+        let degree = |m: usize| {
+            let n = NodeIndex::new(m);
+            within.neighbors_undirected(n).count()
+        };
+        members.sort_by_key(|&m| (std::cmp::Reverse(degree(m)), m));
+        members.truncate(CANDIDATES);
+        members.sort_unstable();
+    }
+    members
+}
+
 /// The size of the largest strongly connected component once `removed`
 /// members are taken out.
 fn largest_component(within: &DiGraph<(), ()>, removed: &[usize]) -> usize {
     let kept = NodeFiltered::from_fn(within, |n: NodeIndex| !removed.contains(&n.index()));
-    kosaraju_scc(&kept).iter().map(Vec::len).max().unwrap_or(0)
+    tarjan_scc(&kept).iter().map(Vec::len).max().unwrap_or(0)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::engine::graph::{FrameFilter, cycles_of};
+    use crate::engine::report::SplitReport;
+    use crate::engine::{EngineOptions, analyse};
     use crate::profile::Profile;
 
-    /// Two rings of five functions, each passing through `hub`.
-    fn two_rings_through_a_hub() -> Profile {
+    /// The suggestion for the largest cycle of `lines`, as the engine makes
+    /// it (members that never recursed kept out first).
+    fn split_of(lines: &[String]) -> Option<SplitReport> {
         let mut p = Profile::new();
-        p.push_names("p;main;hub;a1;a2;a3;a4;a5;hub".split(';'), 1);
-        p.push_names("p;main;hub;b1;b2;b3;b4;b5;hub".split(';'), 1);
-        p
+        for line in lines {
+            p.push_names(line.split(';'), 1);
+        }
+        let report = analyse(p, &EngineOptions::default()).report;
+        let giant = report.cycles.iter().max_by_key(|c| c.members.len())?;
+        giant.split.clone()
+    }
+
+    /// Two recursions, rings of five (`a1`…`a5`, `b1`…`b5`), welded by `w`,
+    /// which each ring calls on its way into the other: `w` is twice on a
+    /// stack (it also starts the program), but never through the rings.
+    fn two_rings_welded_by_w() -> Vec<String> {
+        let a = "a1;a2;a3;a4;a5";
+        let b = "b1;b2;b3;b4;b5";
+        vec![
+            format!("p;w;main;{a};{a};w;{b};{b};b1"),
+            format!("p;main;{b};{b};w;{a};{a};a1"),
+        ]
     }
 
     #[test]
-    fn the_hub_of_two_rings_is_the_member_to_exclude() {
-        let p = two_rings_through_a_hub();
-        let graph = CallGraph::new(&p, &FrameFilter::default());
-        let cycles = cycles_of(&graph, &p.frames);
-        let split = suggest_split(&graph, cycles.get(0)).unwrap();
-        let hub = p.frames.get("hub").unwrap();
-        assert_eq!(split.exclude, [hub]);
-        assert_eq!(split.largest_after, 1);
-        assert_eq!(split.ranking[0], (hub, 1));
+    fn the_frame_that_welds_two_recursions_is_the_member_to_exclude() {
+        let split = split_of(&two_rings_welded_by_w()).unwrap();
+        assert_eq!(split.exclude, ["w"]);
+        assert_eq!(split.flags, "--exclude '^w$'");
+        assert_eq!(split.largest_component_after, 5);
+        assert_eq!(split.ranking.len(), 1);
     }
 
     #[test]
-    fn excluding_the_suggestion_splits_the_cycle() {
-        let p = two_rings_through_a_hub();
-        let filter = FrameFilter::new(&["^hub$".to_string()]).unwrap();
+    fn excluding_the_suggestion_leaves_both_recursions_whole() {
+        let mut p = Profile::new();
+        for line in two_rings_welded_by_w() {
+            p.push_names(line.split(';'), 1);
+        }
+        let filter = FrameFilter::new(&["^w$".to_string()]).unwrap();
         let cycles = cycles_of(&CallGraph::new(&p, &filter), &p.frames);
-        assert!(cycles.is_empty());
+        let sizes: Vec<usize> = cycles.iter().map(|c| c.members.len()).collect();
+        assert_eq!(sizes, [5, 5]);
     }
 
     #[test]
     fn small_cycles_get_no_suggestion() {
-        let mut p = Profile::new();
-        p.push_names("p;main;a;b;c;a".split(';'), 1);
-        let graph = CallGraph::new(&p, &FrameFilter::default());
-        let cycles = cycles_of(&graph, &p.frames);
-        assert_eq!(suggest_split(&graph, cycles.get(0)), None);
+        assert_eq!(split_of(&["p;main;a;b;c;a;b;c".to_string()]), None);
     }
 
     #[test]
-    fn a_ring_without_a_single_bridge_still_gets_a_split() {
-        // A ring of ten with chords both ways: no single member splits it.
-        let mut p = Profile::new();
+    fn a_member_inside_the_recursion_is_never_suggested() {
+        // Two rings through a hub: the hub is the recursion's heart (as an
+        // interpreter's eval, or qsort through rayon's join), not a weld.
+        let rings = [
+            "p;main;hub;a1;a2;a3;a4;a5;hub;a1;a2;a3;a4;a5;hub".to_string(),
+            "p;main;hub;b1;b2;b3;b4;b5;hub;b1;b2;b3;b4;b5;hub".to_string(),
+        ];
+        assert_eq!(split_of(&rings), None);
+        // A ring of ten with chords both ways: every member re-enters.
         let ring: Vec<String> = (0..10).map(|i| format!("f{i}")).collect();
-        for i in 0..10 {
-            let (a, b) = (&ring[i], &ring[(i + 1) % 10]);
-            p.push_names(["p", "main", a.as_str(), b.as_str(), a.as_str()], 1);
-        }
-        let graph = CallGraph::new(&p, &FrameFilter::default());
-        let cycles = cycles_of(&graph, &p.frames);
-        let split = suggest_split(&graph, cycles.get(0)).unwrap();
-        assert_eq!(split.exclude.len(), 2);
-        assert!(split.largest_after < 10 - 2);
+        let chords: Vec<String> = (0..10)
+            .map(|i| {
+                let (a, b) = (&ring[i], &ring[(i + 1) % 10]);
+                format!("p;main;{a};{b};{a};{b}")
+            })
+            .collect();
+        assert_eq!(split_of(&chords), None);
     }
 }

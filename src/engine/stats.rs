@@ -38,7 +38,26 @@ pub struct CycleStats {
     welded_in: Option<usize>,
 }
 
+/// Adds every count of `from` into `into`.
+fn add_counts<K: std::hash::Hash + Eq>(into: &mut FxHashMap<K, u64>, from: FxHashMap<K, u64>) {
+    for (key, count) in from {
+        *into.entry(key).or_default() += count;
+    }
+}
+
 impl CycleStats {
+    /// Adds the figures of the same cycle from other stacks.
+    fn add(&mut self, other: CycleStats) {
+        self.samples += other.samples;
+        add_counts(&mut self.self_samples, other.self_samples);
+        self.max_depth = self.max_depth.max(other.max_depth);
+        self.depth_sum += other.depth_sum;
+        self.depth_weight += other.depth_weight;
+        add_counts(&mut self.entries, other.entries);
+        add_counts(&mut self.exits, other.exits);
+        add_counts(&mut self.looks_welded, other.looks_welded);
+    }
+
     /// The sample-weighted mean number of frames a run of the cycle replaced.
     pub fn mean_depth(&self) -> f64 {
         if self.depth_weight == 0 {
@@ -108,6 +127,14 @@ impl FoldStats {
         Self {
             cycles: vec![CycleStats::default(); cycles],
             truncation: TruncationStats::default(),
+        }
+    }
+
+    /// Adds the figures of a pass over other stacks (folded apart, on
+    /// another thread).
+    pub fn add(&mut self, other: FoldStats) {
+        for (mine, theirs) in self.cycles.iter_mut().zip(other.cycles) {
+            mine.add(theirs);
         }
     }
 

@@ -10,14 +10,17 @@
 
 use rustc_hash::FxHashSet;
 
+use crate::engine::authors::authors_of;
 use crate::engine::fold::fold;
 use crate::engine::graph::{CallGraph, Cycles, cycles_of};
-use crate::engine::naming::{Evidence, MAX_LISTED, crate_of_process, name_cycles};
-use crate::engine::recursion::{frames_on_a_stack_twice, work_by_member};
-use crate::engine::report::Report;
-use crate::engine::split::suggest_split;
+use crate::engine::naming::{Evidence, MAX_LISTED, name_cycles};
+use crate::engine::recursion::{
+    frames_on_a_stack_twice, members_inside_the_recursion, work_by_member,
+};
+use crate::engine::report::{Found, Report};
+use crate::engine::split::{GIANT, suggest_split};
 use crate::engine::{Analysis, EngineOptions};
-use crate::profile::{FrameId, Frames, NO_LABEL, Profile};
+use crate::profile::{FrameId, Frames, Profile};
 
 /// Finds the cycles of all `profiles` together (one call graph from all
 /// their edges), names them once, and folds each profile with that one set
@@ -32,14 +35,25 @@ pub fn analyse_together(mut profiles: Vec<Profile>, options: &EngineOptions) -> 
     for profile in &mut profiles[1..] {
         profile.move_onto(&mut frames);
     }
-    let edges = profiles.iter().flat_map(Profile::edges);
-    let mut graph = CallGraph::of_edges(&frames, edges, &options.filter);
+    let mut graph = match profiles.as_slice() {
+        [one] => CallGraph::of_edges(&frames, one.edges(), &options.filter),
+        // A pair seen in several profiles counts once.
+        several => {
+            let edges: FxHashSet<(FrameId, FrameId)> =
+                several.iter().flat_map(Profile::edges).collect();
+            CallGraph::of_edges(&frames, edges, &options.filter)
+        }
+    };
     let (cycles, kept_out) = recursing_cycles(&mut graph, &profiles, &frames);
-    let splits: Vec<_> = cycles.iter().map(|c| suggest_split(&graph, c)).collect();
+    let inside = members_inside_the_recursion(&profiles, &frames, &cycles, GIANT);
+    let splits: Vec<_> = cycles
+        .iter()
+        .map(|c| suggest_split(&graph, c, &inside))
+        .collect();
     drop(graph);
     let evidence = Evidence {
         work: work_by_member(&profiles, &frames, &cycles, MAX_LISTED),
-        own_crates: own_crates(&profiles, &frames),
+        authors: authors_of(&profiles, &frames, &cycles),
     };
     let cycle_frames = name_cycles(&cycles, &mut frames, &evidence);
     let last = profiles.len() - 1;
@@ -53,7 +67,13 @@ pub fn analyse_together(mut profiles: Vec<Profile>, options: &EngineOptions) -> 
                 frames.clone()
             };
             let folded = fold(profile, &cycles, &cycle_frames, &options.fold);
-            let mut report = Report::new(&folded, &cycles, &cycle_frames, &splits, &options.fold);
+            let found = Found {
+                cycles: &cycles,
+                cycle_frames: &cycle_frames,
+                splits: &splits,
+                authors: &evidence.authors,
+            };
+            let mut report = Report::new(&folded, &found, &options.fold);
             report.kept_out = kept_out.clone();
             Analysis {
                 folded: folded.profile,
@@ -88,20 +108,6 @@ fn recursing_cycles(
     kept_out.sort();
     kept_out.dedup();
     (cycles_of(graph, frames), kept_out)
-}
-
-/// The crates of the profiled programs: one per distinct root label.
-fn own_crates(profiles: &[Profile], frames: &Frames) -> FxHashSet<String> {
-    let labels: FxHashSet<FrameId> = profiles
-        .iter()
-        .flat_map(|p| p.stacks())
-        .filter_map(|(stack, _)| stack.first().copied())
-        .filter(|&label| label != NO_LABEL)
-        .collect();
-    labels
-        .into_iter()
-        .map(|label| crate_of_process(frames.name(label)))
-        .collect()
 }
 
 #[cfg(test)]

@@ -8,13 +8,15 @@
 //! first line (1-based); `(anonymous)` for a function without a name;
 //! V8's own nodes (`(program)`, `(idle)`, `(garbage collector)`) as they
 //! are. Counts are the number of samples (`samples`), or `hitCount` in
-//! profiles without them.
+//! profiles without them. A function's script says whose code it is
+//! (`origin.rs`): a file is the author's, `node:internal/…` is not.
 
 use anyhow::{Result, bail};
 use rustc_hash::{FxHashMap, FxHashSet};
 use serde::Deserialize;
 
 use crate::input::folded::count_overflow_error;
+use crate::input::origin;
 use crate::input::root_label::Labels;
 use crate::input::{Format, Head, Input, Source, clean, one_line};
 use crate::profile::{FrameId, Frames, Profile};
@@ -229,9 +231,16 @@ impl FrameNames {
         }
         let frames = described
             .iter()
-            .map(|(name, identity)| match identities[name.as_str()].len() {
-                1 => frames.intern(name),
-                _ => frames.intern_symbol(name, identity),
+            .zip(&document.nodes)
+            .map(|((name, identity), node)| {
+                let id = match identities[name.as_str()].len() {
+                    1 => frames.intern(name),
+                    _ => frames.intern_symbol(name, identity),
+                };
+                if !node.call_frame.url.is_empty() {
+                    frames.set_origin(id, origin::of_script(&node.call_frame.url));
+                }
+                id
             })
             .collect();
         Self { frames }

@@ -5,8 +5,9 @@
 //! profiles of their own, then merged: reading a 200 MB file is mostly
 //! parsing, and parsing splits cleanly.
 
+use std::collections::BTreeMap;
 use std::io::{self, Read};
-use std::ops::Range;
+use std::sync::Mutex;
 use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
 use std::thread;
 
@@ -68,7 +69,8 @@ const QUEUE: usize = 1;
 /// `samples_before` counts the samples read from earlier inputs: a total
 /// past `u64::MAX` is an error naming the line where it is crossed.
 pub fn read_folded(reader: impl Read, source: &Source, samples_before: u128) -> Result<Profile> {
-    let (read, parsed) = thread::scope(|scope| {
+    let ledger = Mutex::new(Ledger::new(samples_before));
+    let (read, profiles) = thread::scope(|scope| {
         // Parsed blocks come back for reuse: fresh buffers would cost a page
         // fault every 4 KiB of input.
         let (spare_sender, spares) = sync_channel::<Vec<u8>>(PARSERS * (QUEUE + 1));
@@ -76,9 +78,10 @@ pub fn read_folded(reader: impl Read, source: &Source, samples_before: u128) -> 
             .map(|_| {
                 let (sender, receiver) = sync_channel(QUEUE);
                 let spare_sender = spare_sender.clone();
+                let ledger = &ledger;
                 (
                     sender,
-                    scope.spawn(move || parse_blocks(receiver, spare_sender)),
+                    scope.spawn(move || parse_blocks(receiver, spare_sender, ledger)),
                 )
             })
             .unzip();
@@ -91,19 +94,22 @@ pub fn read_folded(reader: impl Read, source: &Source, samples_before: u128) -> 
             senders[block.index % PARSERS].send(block).is_ok()
         });
         drop(senders);
-        let parsed: Vec<Parsed> = parsers
+        let profiles: Vec<Profile> = parsers
             .into_iter()
             .map(|p| p.join().expect("a parser thread panicked"))
             .collect();
-        (read, parsed)
+        (read, profiles)
     });
     read.with_context(|| format!("{source}: cannot read"))?;
-    if let Some((line, error)) = first_bad_line(&parsed, samples_before) {
+    let ledger = ledger
+        .into_inner()
+        .expect("no parser panicked holding the ledger");
+    if let Some((line, error)) = ledger.verdict {
         bail!("{source}:{line}: {error:#}");
     }
     let mut profile = Profile::new();
-    for part in parsed {
-        profile.absorb(part.parser.profile);
+    for part in profiles {
+        profile.absorb(part);
     }
     Ok(profile)
 }
@@ -114,102 +120,112 @@ struct Block {
     bytes: Vec<u8>,
 }
 
-/// What parsing one block gave.
-struct Parsed {
-    parser: LineParser,
-    /// The blocks parsed, in the order this thread parsed them.
-    blocks: Vec<BlockLines>,
-    /// The first bad line: block index, line in block, what is wrong.
-    error: Option<(usize, usize, anyhow::Error)>,
+/// What a parser saw of one block's lines: their counts (0 for a blank
+/// line) and the first malformed line, if any. The ledger needs no more to
+/// name the line where anything goes wrong.
+struct Tally {
+    /// The count of each line of the block parsed, in order.
+    counts: Vec<u64>,
+    /// A malformed line: its number in the block (from 1), what is wrong.
+    error: Option<(usize, anyhow::Error)>,
 }
 
-/// Where one block's lines went: enough to name the line at which the
-/// sample total crosses `u64::MAX`, found only once all blocks are read.
-struct BlockLines {
-    index: usize,
+/// The blocks' counts added up in file order as parsers finish them (in
+/// any order), so that the first line that is malformed or at which the
+/// sample total passes `u64::MAX` is named exactly, while memory holds only
+/// the few blocks finished ahead of their turn.
+struct Ledger {
+    /// The block whose tally is added next.
+    next: usize,
+    /// Samples of the blocks added so far (and of earlier inputs).
+    total: u128,
+    /// Lines of the blocks added so far.
     lines: usize,
-    /// The block's stacks in the parser thread's profile.
-    stacks: Range<usize>,
-    /// The sum of the block's counts.
-    sum: u128,
-    /// Lines of the block (from 1) that held no stack: blank lines.
-    blank: Vec<usize>,
+    /// Tallies finished ahead of their turn.
+    waiting: BTreeMap<usize, Tally>,
+    /// The first bad line of the input and what is wrong with it.
+    verdict: Option<(usize, anyhow::Error)>,
 }
 
-/// Parses blocks until the channel closes; after a bad line, only drains.
-fn parse_blocks(blocks: Receiver<Block>, spares: SyncSender<Vec<u8>>) -> Parsed {
-    let mut parsed = Parsed {
-        parser: LineParser {
-            last_lag: 1,
-            ..LineParser::default()
-        },
-        blocks: Vec::new(),
-        error: None,
-    };
-    for block in blocks {
-        if parsed.error.is_some() {
-            continue;
+impl Ledger {
+    fn new(samples_before: u128) -> Self {
+        Ledger {
+            next: 0,
+            total: samples_before,
+            lines: 0,
+            waiting: BTreeMap::new(),
+            verdict: None,
         }
-        match parsed.parser.parse_block(block.index, &block.bytes) {
-            Ok(lines) => parsed.blocks.push(lines),
-            Err((line, error)) => parsed.error = Some((block.index, line, error)),
+    }
+
+    /// Takes block `index`'s tally, adds every tally whose turn has come,
+    /// and returns their count buffers for reuse.
+    fn settle(&mut self, index: usize, tally: Tally) -> Vec<Vec<u64>> {
+        self.waiting.insert(index, tally);
+        let mut spent = Vec::new();
+        while let Some(tally) = self.waiting.remove(&self.next) {
+            self.next += 1;
+            if self.verdict.is_none() {
+                self.verdict = self.add(&tally);
+            }
+            spent.push(tally.counts);
+        }
+        spent
+    }
+
+    /// Adds one block's lines; returns the first bad line, if any.
+    fn add(&mut self, tally: &Tally) -> Option<(usize, anyhow::Error)> {
+        for (i, &count) in tally.counts.iter().enumerate() {
+            self.total += u128::from(count);
+            if self.total > u128::from(u64::MAX) {
+                return Some((self.lines + i + 1, count_overflow_error()));
+            }
+        }
+        if let Some((line, error)) = &tally.error {
+            return Some((self.lines + line, anyhow::anyhow!("{error:#}")));
+        }
+        self.lines += tally.counts.len();
+        None
+    }
+
+    /// Whether a bad line was found: parsing further is wasted.
+    fn has_verdict(&self) -> bool {
+        self.verdict.is_some()
+    }
+}
+
+/// Parses blocks until the channel closes, settling each with the ledger;
+/// once a bad line is known, only drains.
+fn parse_blocks(
+    blocks: Receiver<Block>,
+    spares: SyncSender<Vec<u8>>,
+    ledger: &Mutex<Ledger>,
+) -> Profile {
+    let mut parser = LineParser {
+        last_lag: 1,
+        ..LineParser::default()
+    };
+    let mut spare_counts = Vec::new();
+    let mut stop = false;
+    for block in blocks {
+        if !stop {
+            let mut tally = Tally {
+                counts: spare_counts.pop().unwrap_or_default(),
+                error: None,
+            };
+            tally.counts.clear();
+            tally.error = parser.parse_block(&block.bytes, &mut tally.counts).err();
+            let mut ledger = ledger
+                .lock()
+                .expect("no parser panicked holding the ledger");
+            spare_counts.extend(ledger.settle(block.index, tally));
+            stop = ledger.has_verdict();
         }
         let mut buffer = block.bytes;
         buffer.clear();
         let _ = spares.try_send(buffer);
     }
-    parsed
-}
-
-/// The first line, in file order, that is malformed or at which the sample
-/// total (after `samples_before`) passes `u64::MAX`: its number and why.
-fn first_bad_line(parsed: &[Parsed], samples_before: u128) -> Option<(usize, anyhow::Error)> {
-    let malformed = parsed
-        .iter()
-        .filter_map(|p| p.error.as_ref())
-        .min_by_key(|(block, _, _)| *block);
-    let mut blocks: Vec<(&BlockLines, &Profile)> = parsed
-        .iter()
-        .flat_map(|p| p.blocks.iter().map(move |b| (b, &p.parser.profile)))
-        .collect();
-    blocks.sort_unstable_by_key(|(b, _)| b.index);
-    let (mut line_base, mut total) = (0, samples_before);
-    for (block, profile) in blocks {
-        if malformed.is_some_and(|(index, _, _)| *index < block.index) {
-            break;
-        }
-        if total + block.sum > u128::from(u64::MAX) {
-            let line = line_base + overflow_line(block, profile, total);
-            return Some((line, count_overflow_error()));
-        }
-        total += block.sum;
-        line_base += block.lines;
-    }
-    malformed.map(|(_, line, error)| (line_base + line, anyhow::anyhow!("{error:#}")))
-}
-
-/// The line of `block` at which the running total, starting at `total`,
-/// passes `u64::MAX`.
-fn overflow_line(block: &BlockLines, profile: &Profile, mut total: u128) -> usize {
-    let counts = profile
-        .counts()
-        .skip(block.stacks.start)
-        .take(block.stacks.len());
-    let crossing = counts
-        .enumerate()
-        .find(|&(_, count)| {
-            total += u128::from(count);
-            total > u128::from(u64::MAX)
-        })
-        .map_or(0, |(stack, _)| stack);
-    // The n-th stack is on the n-th line that is not blank.
-    let mut line = crossing + 1;
-    for &blank in &block.blank {
-        if blank <= line {
-            line += 1;
-        }
-    }
-    line
+    parser.profile
 }
 
 /// What is wrong when counts add up past what a count can hold.
@@ -275,40 +291,31 @@ struct LineParser {
 }
 
 impl LineParser {
-    /// Parses every line of block `index`; on a bad line, returns its number
+    /// Parses every line of `block`, appending each line's count to
+    /// `counts` (0 for a blank line); on a bad line, returns its number
     /// within the block (from 1) and what is wrong.
     fn parse_block(
         &mut self,
-        index: usize,
         block: &[u8],
-    ) -> Result<BlockLines, (usize, anyhow::Error)> {
-        let first_stack = self.profile.stack_count();
-        let sum_before = self.profile.sample_sum();
-        let mut blank = Vec::new();
-        let mut lines = 0;
+        counts: &mut Vec<u64>,
+    ) -> Result<(), (usize, anyhow::Error)> {
         let mut start = 0;
         let ends = memchr::memchr_iter(b'\n', block)
             .chain((!block.ends_with(b"\n")).then_some(block.len()));
         for end in ends {
-            lines += 1;
             let line = trim_line(&block[start..end]);
-            if line.is_empty() {
-                blank.push(lines);
-            } else {
-                self.add_line(line).map_err(|e| (lines, e))?;
-            }
+            let count = match line.is_empty() {
+                true => 0,
+                false => self.add_line(line).map_err(|e| (counts.len() + 1, e))?,
+            };
+            counts.push(count);
             start = end + 1;
         }
-        Ok(BlockLines {
-            index,
-            lines,
-            stacks: first_stack..self.profile.stack_count(),
-            sum: self.profile.sample_sum() - sum_before,
-            blank,
-        })
+        Ok(())
     }
 
-    fn add_line(&mut self, line: &[u8]) -> Result<()> {
+    /// Adds one line's stack; returns its count.
+    fn add_line(&mut self, line: &[u8]) -> Result<u64> {
         let Some((stack, count)) = split_count(line) else {
             bail!(
                 "expected `frame;frame;... COUNT`, found no sample count: {:?}",
@@ -322,7 +329,12 @@ impl LineParser {
             // A sample with no frames (py-spy writes them): kept and counted.
             self.profile.push_ids(&[NO_LABEL], count, 1);
             self.forget_previous_line();
-            return Ok(());
+            return Ok(count);
+        }
+        if !self.previous.is_empty() && stack == self.previous.as_slice() {
+            // The same stack as the line before (merged runs repeat lines).
+            self.profile.repeat_last(count);
+            return Ok(count);
         }
         let reused = self.reusable_frames(stack);
         self.ids.truncate(reused);
@@ -330,7 +342,7 @@ impl LineParser {
         let from = self.ends.last().map_or(0, |&e| e + 1);
         self.intern_frames(stack, from);
         self.profile.push_ids(&self.ids, count, reused);
-        Ok(())
+        Ok(count)
     }
 
     /// Makes the next line share nothing with the lines before.
@@ -348,62 +360,83 @@ impl LineParser {
         self.ends.partition_point(|&end| end < common)
     }
 
-    /// The id of `name` if it is one of the last few frames of this line:
-    /// recursion repeats a frame every one to four frames, and comparing a
-    /// few bytes is cheaper than hashing them. The lag that matched last is
-    /// tried first, since a recursion keeps its period.
+    /// The id of `name`, frame `k` of this line, if it is one of the few
+    /// frames before it: recursion repeats a frame every one to four frames,
+    /// and comparing a few bytes is cheaper than hashing them. The lag that
+    /// matched last is tried first, since a recursion keeps its period.
     #[inline]
-    fn recent_frame(&mut self, stack: &[u8], name: &[u8]) -> Option<FrameId> {
-        let n = self.ids.len();
+    fn recent_frame(&mut self, stack: &[u8], k: usize, name: &[u8]) -> Option<FrameId> {
+        let matches = |lag: usize| {
+            let j = k - lag;
+            let start = if j == 0 { 0 } else { self.ends[j - 1] + 1 };
+            same_bytes(&stack[start..self.ends[j]], name)
+        };
         let last = self.last_lag;
-        let lags = std::iter::once(last).chain((1..=RECENT).filter(move |&l| l != last));
-        for lag in lags.take_while(|&lag| lag <= n) {
-            let k = n - lag;
-            let start = if k == 0 { 0 } else { self.ends[k - 1] + 1 };
-            if same_bytes(&stack[start..self.ends[k]], name) {
+        if last <= k && matches(last) {
+            return Some(self.ids[k - last]);
+        }
+        for lag in 1..=RECENT.min(k) {
+            if lag != last && matches(lag) {
                 self.last_lag = lag;
-                return Some(self.ids[k]);
+                return Some(self.ids[k - lag]);
             }
         }
         None
     }
 
+    /// Interns the frames of `stack` from byte `from` on (the frames before
+    /// it are `ids` already), recording where each ends.
     fn intern_frames(&mut self, stack: &[u8], from: usize) {
         let rest = &stack[from..];
-        match std::str::from_utf8(rest) {
-            Ok(text) => {
-                let mut start = from;
-                // Frames are short: a plain scan beats a SIMD search per frame.
-                let ends = rest
-                    .iter()
-                    .enumerate()
-                    .filter(|&(_, &b)| b == b';')
-                    .map(|(i, _)| from + i);
-                for end in ends.chain(std::iter::once(stack.len())) {
-                    let name = &text[start - from..end - from];
-                    let id = match self.recent_frame(stack, name.as_bytes()) {
-                        Some(id) => id,
-                        None => self.profile.frames.intern(name),
-                    };
-                    self.ids.push(id);
-                    self.ends.push(end);
-                    start = end + 1;
-                }
-                self.previous.clear();
-                self.previous.extend_from_slice(stack);
+        let Ok(text) = std::str::from_utf8(rest) else {
+            // Lossy text has other byte offsets: intern it, and share
+            // nothing with the next line.
+            let text = String::from_utf8_lossy(rest);
+            for name in text.split(';') {
+                self.ids.push(self.profile.frames.intern(name));
+                self.ends.push(usize::MAX);
             }
-            Err(_) => {
-                // Lossy text has other byte offsets: intern it, and share
-                // nothing with the next line.
-                let text = String::from_utf8_lossy(rest);
-                for name in text.split(';') {
-                    self.ids.push(self.profile.frames.intern(name));
-                    self.ends.push(usize::MAX);
-                }
-                self.previous.clear();
-            }
+            self.previous.clear();
+            return;
+        };
+        let first = self.ends.len();
+        push_separators(rest, from, &mut self.ends);
+        self.ends.push(stack.len());
+        let mut start = from;
+        for k in first..self.ends.len() {
+            let end = self.ends[k];
+            let id = match self.recent_frame(stack, k, &stack[start..end]) {
+                Some(id) => id,
+                None => self.profile.frames.intern(&text[start - from..end - from]),
+            };
+            self.ids.push(id);
+            start = end + 1;
         }
+        self.previous.clear();
+        self.previous.extend_from_slice(stack);
     }
+}
+
+/// Appends to `out` the position (plus `offset`) of every `;` in `bytes`,
+/// eight bytes at a time: a word with no `;` costs a few operations, and
+/// each `;` one more.
+fn push_separators(bytes: &[u8], offset: usize, out: &mut Vec<usize>) {
+    const LOW: u64 = 0x7f7f_7f7f_7f7f_7f7f;
+    const SEMICOLONS: u64 = 0x0101_0101_0101_0101 * b';' as u64;
+    let mut chunks = bytes.chunks_exact(8);
+    let mut base = offset;
+    for chunk in &mut chunks {
+        let word = u64::from_le_bytes(chunk.try_into().expect("8 bytes")) ^ SEMICOLONS;
+        // The high bit of each byte that was a `;` (is zero now), exactly.
+        let mut found = !(((word & LOW).wrapping_add(LOW)) | word) & !LOW;
+        while found != 0 {
+            out.push(base + (found.trailing_zeros() / 8) as usize);
+            found &= found - 1;
+        }
+        base += 8;
+    }
+    let tail = chunks.remainder().iter().enumerate();
+    out.extend(tail.filter(|&(_, &b)| b == b';').map(|(i, _)| base + i));
 }
 
 /// A line without its line ending and trailing blanks.
@@ -431,11 +464,31 @@ pub(crate) fn snippet(bytes: &[u8]) -> String {
     shortened(&String::from_utf8_lossy(bytes), 60)
 }
 
-/// Whether two short byte strings are equal, compared eight bytes at a time
-/// (cheaper than a call to `memcmp` for frame-sized strings).
+/// Whether two short byte strings are equal, compared eight bytes at a
+/// time, the last word overlapping (cheaper than a call to `memcmp` for
+/// frame-sized strings).
 #[inline]
 fn same_bytes(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && common_prefix_len(a, b) == a.len()
+    let n = a.len();
+    if n != b.len() {
+        return false;
+    }
+    let word = |s: &[u8], i: usize| u64::from_le_bytes(s[i..i + 8].try_into().expect("8 bytes"));
+    let half = |s: &[u8], i: usize| u32::from_le_bytes(s[i..i + 4].try_into().expect("4 bytes"));
+    match n {
+        0..4 => a == b,
+        4..8 => half(a, 0) == half(b, 0) && half(a, n - 4) == half(b, n - 4),
+        _ => {
+            let mut i = 0;
+            while i + 8 < n {
+                if word(a, i) != word(b, i) {
+                    return false;
+                }
+                i += 8;
+            }
+            word(a, n - 8) == word(b, n - 8)
+        }
+    }
 }
 
 /// How many leading bytes two slices share.
@@ -545,6 +598,43 @@ mod tests {
         let profile = read(text.as_bytes()).unwrap();
         let lens: Vec<usize> = profile.stacks().map(|(ids, _)| ids.len()).collect();
         assert_eq!(lens, [2, 200_001, 2]);
+    }
+
+    #[test]
+    fn separators_are_found_in_every_position_of_a_word() {
+        for len in 0..40 {
+            for at in 0..len {
+                let mut bytes = vec![b'x'; len];
+                bytes[at] = b';';
+                if at + 3 < len {
+                    bytes[at + 3] = b';';
+                }
+                let mut found = Vec::new();
+                push_separators(&bytes, 100, &mut found);
+                let expected: Vec<usize> = (0..len)
+                    .filter(|&i| bytes[i] == b';')
+                    .map(|i| i + 100)
+                    .collect();
+                assert_eq!(found, expected, "len {len}, at {at}");
+            }
+        }
+        let mut found = Vec::new();
+        push_separators("é;\u{3b};\u{ff1b}".as_bytes(), 0, &mut found);
+        assert_eq!(found, [2, 3, 4]);
+    }
+
+    #[test]
+    fn same_bytes_compares_every_byte_of_every_length() {
+        for len in 0..30 {
+            let a: Vec<u8> = (0..len as u8).collect();
+            assert!(same_bytes(&a, &a.clone()));
+            for i in 0..len {
+                let mut b = a.clone();
+                b[i] ^= 0x40;
+                assert!(!same_bytes(&a, &b), "len {len}, byte {i}");
+            }
+        }
+        assert!(!same_bytes(b"abc", b"abcd"));
     }
 
     #[test]

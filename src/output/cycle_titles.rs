@@ -130,6 +130,7 @@ mod tests {
             percent: 0.0,
             folded: true,
             member_symbols: None,
+            author_members: Vec::new(),
             member_self_samples: Vec::new(),
             max_depth: 0,
             mean_depth: 0.0,

@@ -1,15 +1,51 @@
 //! Folded stacks as text: `frame;frame;... COUNT`, one stack a line.
 
 use std::io::{self, Write};
+use std::ops::Range;
+use std::sync::mpsc::sync_channel;
 
 use crate::profile::{Profile, printed};
 
-/// Writes the profile's stacks as folded lines, `frame;frame;... COUNT`.
+/// Stacks formatted at a time.
+const CHUNK: usize = 4096;
+
+/// Writes the profile's stacks as folded lines, `frame;frame;... COUNT`:
+/// chunks of lines are formatted on two threads, and written in order.
 pub fn write_folded(profile: &Profile, out: &mut dyn Write) -> io::Result<()> {
-    for (ids, count) in profile.stacks() {
-        write_line(profile, ids, count, out)?;
+    let chunks = profile.stack_count().div_ceil(CHUNK);
+    let chunk = |k: usize| k * CHUNK..((k + 1) * CHUNK).min(profile.stack_count());
+    if chunks < 2 {
+        return out.write_all(&formatted(profile, chunk(0)));
     }
-    Ok(())
+    std::thread::scope(|scope| {
+        let (odd_sender, odd) = sync_channel::<Vec<u8>>(2);
+        scope.spawn(move || {
+            for k in (1..chunks).step_by(2) {
+                if odd_sender.send(formatted(profile, chunk(k))).is_err() {
+                    break;
+                }
+            }
+        });
+        for k in 0..chunks {
+            let text = match k % 2 {
+                0 => formatted(profile, chunk(k)),
+                _ => odd
+                    .recv()
+                    .expect("the formatting thread sends every odd chunk"),
+            };
+            out.write_all(&text)?;
+        }
+        Ok(())
+    })
+}
+
+/// The folded lines of stacks `range`.
+fn formatted(profile: &Profile, range: Range<usize>) -> Vec<u8> {
+    let mut text = Vec::with_capacity(range.len() * 64);
+    for (ids, count) in profile.stacks_in(range) {
+        push_line(profile, ids, count, &mut text);
+    }
+    text
 }
 
 /// The frame the flame graph draws for samples with no frames (py-spy's
@@ -27,20 +63,22 @@ pub fn folded_lines(profile: &Profile) -> Vec<String> {
             if printed(ids).is_empty() {
                 line.extend_from_slice(NO_FRAMES.as_bytes());
             }
-            write_line(profile, ids, count, &mut line).expect("writing to a Vec cannot fail");
+            push_line(profile, ids, count, &mut line);
             line.pop(); // the line ending
             String::from_utf8(line).expect("frame names are UTF-8")
         })
         .collect()
 }
 
-/// Writes one `frame;frame;... COUNT` line.
-fn write_line(profile: &Profile, ids: &[u32], count: u64, out: &mut dyn Write) -> io::Result<()> {
+/// Appends one `frame;frame;... COUNT` line to `line`.
+fn push_line(profile: &Profile, ids: &[u32], count: u64, line: &mut Vec<u8>) {
     for (i, &id) in printed(ids).iter().enumerate() {
         if i > 0 {
-            out.write_all(b";")?;
+            line.push(b';');
         }
-        out.write_all(profile.frames.name(id).as_bytes())?;
+        line.extend_from_slice(profile.frames.name(id).as_bytes());
     }
-    writeln!(out, " {count}")
+    line.push(b' ');
+    line.extend_from_slice(itoa::Buffer::new().format(count).as_bytes());
+    line.push(b'\n');
 }

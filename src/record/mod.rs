@@ -9,6 +9,8 @@
 //! This is a thin front end: what it produces is an ordinary [`Profile`] for
 //! the same engine that `fold` and `report` use.
 
+pub mod jit_setup;
+pub mod jvm;
 pub mod perf;
 pub mod perf_script;
 pub mod sampler;
@@ -19,6 +21,7 @@ use std::process::ExitStatus;
 
 use anyhow::{Context, Result, bail};
 
+use crate::console::note;
 use crate::files::move_output;
 use crate::input::perf_data::{self, read_in_process};
 use crate::profile::{InputInfo, Profile};
@@ -83,6 +86,10 @@ pub struct RecordOptions {
     pub perf_script: bool,
     /// Where to keep the recording; removed after use when `None`.
     pub keep_perf_data: Option<PathBuf>,
+    /// Set the switches a JIT runtime (node, java, python3) needs to be
+    /// seen by perf in the command's environment, and ask a running JVM
+    /// for its perf map (`jit_setup.rs`, `jvm.rs`).
+    pub jit_setup: bool,
 }
 
 impl Default for RecordOptions {
@@ -97,6 +104,7 @@ impl Default for RecordOptions {
             no_inline: false,
             perf_script: false,
             keep_perf_data: None,
+            jit_setup: true,
         }
     }
 }
@@ -139,7 +147,8 @@ pub fn record(target: &Target, options: &RecordOptions) -> Result<Recording> {
     let recording = match target {
         Target::Command(command) if !options.records_with_perf() => {
             check_command(&command[0])?;
-            sampler::record_command(command, options)?
+            let env = jit_environment(command, options);
+            sampler::record_command(command, &env, options)?
         }
         Target::Pid(pid) if !options.records_with_perf() => {
             check_pid(*pid)?;
@@ -179,14 +188,19 @@ fn record_with_perf(target: &Target, options: &RecordOptions) -> Result<Recordin
         Target::Command(command) => {
             check_command(&command[0])?;
             let data = temp.path().join("perf.data");
-            let status = perf_record(options, &data, command_args(command))?;
+            let env = jit_environment(command, options);
+            let status = perf_record(options, &data, command_args(command), &env)?;
             (data, Some(status))
         }
         Target::Pid(pid) => {
             check_pid(*pid)?;
             let data = temp.path().join("perf.data");
             eprintln!("autofold: recording process {pid}; press Ctrl-C to stop");
-            perf_record(options, &data, vec!["--pid".into(), pid.to_string().into()])?;
+            let pid_args = vec!["--pid".into(), pid.to_string().into()];
+            perf_record(options, &data, pid_args, &[])?;
+            if options.jit_setup {
+                jvm::write_perf_map(*pid);
+            }
             (data, None)
         }
     };
@@ -227,6 +241,22 @@ pub fn profile_of_recording(data: &Path, name: &str, options: &RecordOptions) ->
         root_labels: true,
     });
     Ok(profile)
+}
+
+/// The variables to add to `command`'s environment for its JIT runtime,
+/// said in a note; none with `--no-jit-setup`.
+fn jit_environment(command: &[OsString], options: &RecordOptions) -> Vec<(OsString, OsString)> {
+    if !options.jit_setup {
+        return Vec::new();
+    }
+    let lookup = |name: &str| std::env::var_os(name);
+    match jit_setup::jit_setup(command, &lookup) {
+        Some(setup) => {
+            note(setup.note);
+            setup.env
+        }
+        None => Vec::new(),
+    }
 }
 
 fn command_args(command: &[OsString]) -> Vec<OsString> {

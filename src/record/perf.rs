@@ -45,12 +45,15 @@ pub fn check_command(program: &OsStr) -> Result<()> {
     Ok(())
 }
 
-/// Runs `perf record` to completion; Ctrl-C reaches perf and the command,
-/// not autofold, so perf finishes writing and autofold goes on to render.
+/// Runs `perf record` to completion, with `env` added to the environment
+/// perf and the command it runs inherit; Ctrl-C reaches perf and the
+/// command, not autofold, so perf finishes writing and autofold goes on to
+/// render.
 pub fn perf_record(
     options: &RecordOptions,
     data: &Path,
     target_args: Vec<OsString>,
+    env: &[(OsString, OsString)],
 ) -> Result<ExitStatus> {
     let interrupted = interrupted();
     let mut child = Command::new(&options.perf)
@@ -62,6 +65,7 @@ pub fn perf_record(
         .arg("-o")
         .arg(data)
         .args(target_args)
+        .envs(env.iter().map(|(k, v)| (k, v)))
         .stderr(Stdio::piped())
         .spawn()
         .with_context(|| format!("cannot run {}", options.perf.to_string_lossy()))?;

@@ -18,6 +18,7 @@ pub fn assemble(recording: Recording, mut symbolized: Symbolized) -> PerfStacks 
             symbolized.intern(Frame {
                 name: comm_label(comm),
                 identity: None,
+                origin: crate::profile::Origin::Unknown,
             })
         })
         .collect();

@@ -42,7 +42,7 @@ use linux_perf_event_reader::{EventRecord, RawEventRecord};
 
 use crate::console::{note, progress};
 pub use crate::input::perf_data::format::PerfData;
-use crate::profile::Profile;
+use crate::profile::{Origin, Profile};
 
 /// How a recording is turned into stacks.
 #[derive(Debug, Clone)]
@@ -82,6 +82,9 @@ pub struct Frame {
     /// pseudo-frames, command names, kernel and JIT frames, whose names are
     /// their identity.
     pub identity: Option<String>,
+    /// Whose code it is, from where it came from (its source file, its
+    /// script): see `docs/NAMING.md`.
+    pub origin: Origin,
 }
 
 /// Index of a frame in [`Profile::frames`].
@@ -234,7 +237,9 @@ impl RecordStream {
     /// The stacks of every sample: each distinct address symbolized once
     /// (with inline frames, as options say), then assembled.
     pub fn finish(self) -> PerfStacks {
-        stacks_of(self.reader.finish(), &self.options)
+        let mut recording = self.reader.finish();
+        recording.modules.find_late_perf_maps();
+        stacks_of(recording, &self.options)
     }
 }
 
@@ -246,9 +251,15 @@ impl PerfStacks {
         let ids: Vec<crate::profile::FrameId> = self
             .frames
             .iter()
-            .map(|frame| match &frame.identity {
-                Some(identity) => profile.frames.intern_symbol(&frame.name, identity),
-                None => profile.frames.intern(&frame.name),
+            .map(|frame| {
+                let id = match &frame.identity {
+                    Some(identity) => profile.frames.intern_symbol(&frame.name, identity),
+                    None => profile.frames.intern(&frame.name),
+                };
+                if frame.origin != Origin::Unknown {
+                    profile.frames.set_origin(id, frame.origin);
+                }
+                id
             })
             .collect();
         let mut stack = Vec::new();

@@ -181,6 +181,21 @@ impl Modules {
         id
     }
 
+    /// Looks again for the perf map of each JIT module that had none when
+    /// its code was mapped: a runtime may write it only at exit (a JVM), or
+    /// when asked after recording (`jcmd PID Compiler.perfmap`). For a
+    /// recording read while it is made.
+    pub fn find_late_perf_maps(&mut self) {
+        for module in &mut self.list {
+            if let ModuleKind::Jit { pid } = module.kind {
+                let map = format!("/tmp/perf-{pid}.map");
+                if module.path == "//anon" && Path::new(&map).exists() {
+                    module.path = map;
+                }
+            }
+        }
+    }
+
     /// Notes that process `pid` mapped the jitdump file at `path` (JIT
     /// runtimes map it so that the recording names it).
     pub fn add_jitdump(&mut self, pid: i32, path: &Path) {

@@ -22,11 +22,21 @@ pub fn function_label(name: &str) -> Option<String> {
     Some(name[..end].to_owned())
 }
 
-/// Where a top-level `(` opens a parameter list, if one does.
+/// Where a top-level `(` opens a parameter list, if one does. A C++
+/// operator's own symbol (`operator()`, `operator<<`, `operator->`) is part
+/// of its name, as perf prints it: it opens nothing.
 fn parameter_list_start(name: &str) -> Option<usize> {
     let mut depth = 0i32;
     let mut after_dot = None;
+    let mut skip_to = 0;
     for (index, c) in name.char_indices() {
+        if index < skip_to {
+            continue;
+        }
+        if let Some(len) = operator_symbol_len(name, index) {
+            skip_to = index + len;
+            continue;
+        }
         match c {
             '<' | '{' | '[' => depth += 1,
             '>' | '}' | ']' | ')' => depth -= 1,
@@ -43,6 +53,25 @@ fn parameter_list_start(name: &str) -> Option<usize> {
         }
     }
     None
+}
+
+/// The length of the operator symbol at `index` if `name` there follows the
+/// keyword `operator` (`()`, `<<=`, `->*`, `[]`, …).
+fn operator_symbol_len(name: &str, index: usize) -> Option<usize> {
+    const SYMBOLS: [&str; 12] = [
+        "()", "[]", "<=>", "<<=", ">>=", "->*", "<<", ">>", "<=", ">=", "->", "<",
+    ];
+    let before = name[..index].strip_suffix("operator")?;
+    let keyword = before.is_empty() || before.ends_with([':', ' ', '~']);
+    if !keyword {
+        return None;
+    }
+    let rest = &name[index..];
+    SYMBOLS
+        .iter()
+        .chain(&[">"])
+        .find(|symbol| rest.starts_with(**symbol))
+        .map(|symbol| symbol.len())
 }
 
 #[cfg(test)]
@@ -67,7 +96,38 @@ mod tests {
     }
 
     #[test]
+    fn cpp_operators_keep_their_symbol() {
+        let label = |name| function_label(name).unwrap();
+        assert_eq!(label("Printer::operator()"), "Printer::operator()");
+        assert_eq!(
+            label("Printer::operator()(long) const"),
+            "Printer::operator()"
+        );
+        assert_eq!(
+            label("std::operator<< <std::char_traits<char> >(std::ostream&, char const*)"),
+            "std::operator<< <std::char_traits<char> >"
+        );
+        assert_eq!(label("Vec::operator[](int)"), "Vec::operator[]");
+        assert_eq!(label("Ptr::operator->() const"), "Ptr::operator->");
+        assert_eq!(label("a::operator<(a const&)"), "a::operator<");
+        assert_eq!(label("cooperator(int)"), "cooperator");
+    }
+
+    #[test]
     fn comm_spaces_become_underscores() {
         assert_eq!(comm_label("V8 Worker"), "V8_Worker");
+    }
+
+    proptest::proptest! {
+        /// Symbol names come from the profiled program's files: any text
+        /// gets a label (or is dropped) without a panic, never longer than
+        /// it was, and without `;`.
+        #[test]
+        fn any_name_gets_a_label(name in ".{0,60}") {
+            if let Some(label) = function_label(&name) {
+                proptest::prop_assert!(label.len() <= name.len());
+                proptest::prop_assert!(!label.contains(';'));
+            }
+        }
     }
 }

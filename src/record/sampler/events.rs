@@ -228,6 +228,5 @@ mod sampling_itself {
         // 300 ms at 2000 Hz is 600 samples; the machine may be busy.
         assert!((100..=700).contains(&samples), "{samples} samples");
         assert!(times.windows(2).all(|w| w[0] <= w[1]), "in time order");
-        assert!(events.rings().iter().all(|ring| ring.pending() == 0));
     }
 }

@@ -28,12 +28,15 @@ pub struct Held {
     program: OsString,
 }
 
-/// Starts `command` (program, then arguments) held before its `exec`.
-pub fn hold(command: &[OsString]) -> Result<Held> {
+/// Starts `command` (program, then arguments), with `env` added to its
+/// environment, held before its `exec`.
+pub fn hold(command: &[OsString], env: &[(OsString, OsString)]) -> Result<Held> {
     let (pid_read, pid_write) = pipe()?;
     let (go_read, go_write) = pipe()?;
     let mut child = Command::new(&command[0]);
-    child.args(&command[1..]);
+    child
+        .args(&command[1..])
+        .envs(env.iter().map(|(k, v)| (k, v)));
     // The child's copy of the write end must be closed, or it would wait
     // on itself when autofold gives up before releasing it.
     let go_write_in_child = go_write.as_raw_fd();

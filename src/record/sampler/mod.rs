@@ -35,7 +35,7 @@ use crate::console::note;
 use crate::input::perf_data::RecordStream;
 use crate::profile::{InputInfo, Profile};
 use crate::record::perf::interrupted;
-use crate::record::{CallGraph, RecordOptions, Recording};
+use crate::record::{CallGraph, RecordOptions, Recording, jvm};
 use event::Sampling;
 use events::Events;
 use refused::Permissions;
@@ -44,13 +44,18 @@ use refused::Permissions;
 /// `perf record` sends it at once).
 const GRACE_AFTER_CTRL_C: Duration = Duration::from_secs(2);
 
-/// Runs `command` (program, then arguments) and records it, with every
-/// thread and child process it starts, until it exits.
-pub fn record_command(command: &[OsString], options: &RecordOptions) -> Result<Recording> {
+/// Runs `command` (program, then arguments) with `env` added to its
+/// environment and records it, with every thread and child process it
+/// starts, until it exits.
+pub fn record_command(
+    command: &[OsString],
+    env: &[(OsString, OsString)],
+    options: &RecordOptions,
+) -> Result<Recording> {
     // Ctrl-C from here on is noted, not fatal: the command stops, autofold
     // renders.
     interrupted();
-    let held = launch::hold(command)?;
+    let held = launch::hold(command, env)?;
     let mut events = open(options, held.pid(), true)?;
     let mut stream = RecordStream::live(&options.read_options());
     let mut child = held.release()?;
@@ -90,6 +95,10 @@ pub fn record_pid(pid: u32, options: &RecordOptions) -> Result<Recording> {
     })
     .context("reading the kernel's records")?;
     say_if_interrupted(false);
+    if options.jit_setup {
+        // Before symbols are looked up: a JVM's JIT code is named there.
+        jvm::write_perf_map(pid as u32);
+    }
     Ok(Recording {
         profile: profile_of(stream, &format!("pid {pid}")),
         status: None,

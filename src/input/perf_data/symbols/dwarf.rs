@@ -65,20 +65,38 @@ impl<'a> DwarfSections<'a> {
     }
 }
 
-/// The linkage (mangled) names — the plain names where there is none — of
-/// the functions at `address`, innermost (most deeply inlined) first.
+/// A function at an address, as DWARF names it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Function {
+    /// The linkage (mangled) name, the plain name where there is none.
+    pub name: String,
+    /// The source file of the function's code at that address (for an
+    /// outer function of an inline chain: where it calls the inner one).
+    pub file: Option<String>,
+}
+
+/// The functions at `address`, innermost (most deeply inlined) first.
 /// Empty when DWARF knows no function there, or one of them has no name.
-pub fn function_names(context: &Context<'_>, address: u64) -> Vec<String> {
-    let mut names = Vec::new();
+pub fn functions_at(context: &Context<'_>, address: u64) -> Vec<Function> {
+    let mut functions = Vec::new();
     let Ok(mut frames) = context.find_frames(address).skip_all_loads() else {
-        return names;
+        return functions;
     };
     while let Ok(Some(frame)) = frames.next() {
         let Some(name) = frame.function.as_ref().and_then(|f| f.raw_name().ok()) else {
-            names.clear();
-            return names;
+            functions.clear();
+            return functions;
         };
-        names.push(name.into_owned());
+        functions.push(Function {
+            name: name.into_owned(),
+            file: frame.location.and_then(|l| l.file).map(str::to_owned),
+        });
     }
-    names
+    functions
+}
+
+/// The source file of the code at `address`, if DWARF has a line for it.
+pub fn file_at(context: &Context<'_>, address: u64) -> Option<String> {
+    let location = context.find_location(address).ok()??;
+    location.file.map(str::to_owned)
 }

@@ -2,15 +2,18 @@
 //! table (of the debug file if one is installed), and with inline frames,
 //! the chain of inlined functions from DWARF — both as perf finds them.
 
+use object::Object;
 use rustc_hash::FxHashMap;
 
 use super::super::elf::ElfImage;
 use super::super::modules::Module;
 use super::debug_file;
 use super::demangle::{demangle, is_mangled};
-use super::dwarf::{self, DwarfSections};
+use super::dwarf::{self, DwarfSections, Function};
 use super::symtab::SymbolTable;
 use super::{Lookup, SymbolFrame};
+use crate::input::origin;
+use crate::profile::Origin;
 
 /// The frames at each lookup (module addresses) of `module`, whose file is
 /// `image`: outermost first; empty where no symbol holds the address.
@@ -25,7 +28,11 @@ pub fn symbolize(image: &ElfImage, module: &Module, lookups: &[Lookup]) -> Vec<V
         .filter(|table| !table.is_empty())
         .or_else(|| binary.as_ref().map(SymbolTable::new))
         .unwrap_or_default();
-    let sections = if lookups.iter().any(|lookup| lookup.inline) {
+    let module_origin = origin::of_module(&module.path, binary.as_ref().is_some_and(is_executable));
+    // DWARF for inline frames, and for the source files that tell whose
+    // code a function is (only an executable's can be the author's).
+    let wants_dwarf = lookups.iter().any(|lookup| lookup.inline) || module_origin != Origin::Other;
+    let sections = if wants_dwarf {
         debug
             .as_ref()
             .and_then(DwarfSections::load)
@@ -34,7 +41,7 @@ pub fn symbolize(image: &ElfImage, module: &Module, lookups: &[Lookup]) -> Vec<V
         None
     };
     let context = sections.as_ref().and_then(DwarfSections::context);
-    let mut namer = Namer::new(module);
+    let mut namer = Namer::new(module, module_origin);
     lookups
         .iter()
         .map(|lookup| {
@@ -42,35 +49,57 @@ pub fn symbolize(image: &ElfImage, module: &Module, lookups: &[Lookup]) -> Vec<V
                 return Vec::new();
             };
             let inlined = match &context {
-                Some(context) if lookup.inline => dwarf::function_names(context, lookup.address),
+                Some(context) if lookup.inline => dwarf::functions_at(context, lookup.address),
                 _ => Vec::new(),
             };
             if inlined.is_empty() {
-                vec![namer.frame(&symbol.name())]
+                let file = match &context {
+                    Some(context) if module_origin != Origin::Other => {
+                        dwarf::file_at(context, lookup.address)
+                    }
+                    _ => None,
+                };
+                let function = Function {
+                    name: symbol.name().into_owned(),
+                    file,
+                };
+                vec![namer.frame(&function)]
             } else {
-                inlined.iter().rev().map(|raw| namer.frame(raw)).collect()
+                inlined.iter().rev().map(|f| namer.frame(f)).collect()
             }
         })
         .collect()
 }
 
+/// Whether `file` is a program (it names an ELF interpreter), not a shared
+/// library.
+fn is_executable(file: &object::File<'_>) -> bool {
+    file.section_by_name(".interp").is_some()
+}
+
 /// Names and identities of one module's functions, demangled once each.
 struct Namer<'m> {
     module: &'m Module,
+    origin: Origin,
     cache: FxHashMap<String, SymbolFrame>,
 }
 
 impl<'m> Namer<'m> {
-    fn new(module: &'m Module) -> Self {
+    fn new(module: &'m Module, origin: Origin) -> Self {
         Self {
             module,
+            origin,
             cache: FxHashMap::default(),
         }
     }
 
-    /// The frame of the function whose stored name is `raw`.
-    fn frame(&mut self, raw: &str) -> SymbolFrame {
-        if let Some(frame) = self.cache.get(raw) {
+    /// The frame of `function` (its stored name and source file): a
+    /// function's first source file found decides whose code it is.
+    fn frame(&mut self, function: &Function) -> SymbolFrame {
+        let raw = function.name.as_str();
+        if let Some(frame) = self.cache.get(raw)
+            && (frame.origin != Origin::Unknown || function.file.is_none())
+        {
             return frame.clone();
         }
         let identity = if is_mangled(raw) {
@@ -81,6 +110,7 @@ impl<'m> Namer<'m> {
         let frame = SymbolFrame {
             name: demangle(raw),
             identity: Some(identity),
+            origin: origin::of_function(self.origin, function.file.as_deref()),
         };
         self.cache.insert(raw.to_owned(), frame.clone());
         frame

@@ -7,6 +7,7 @@ mod debug_file;
 mod demangle;
 mod dwarf;
 mod elf;
+mod jit_names;
 mod jitdump;
 mod kallsyms;
 mod perf_map;
@@ -21,14 +22,16 @@ use super::modules::{ModuleId, ModuleKind, Modules};
 use super::names::function_label;
 use super::raw_stacks::RawFrame;
 use super::{Frame, FrameId, Options};
+use crate::profile::Origin;
 use address_table::AddressTable;
 
-/// A function frame before it is interned: printed name (demangled) and
-/// identity (see [`Frame::identity`]).
+/// A function frame before it is interned: printed name (demangled),
+/// identity (see [`Frame::identity`]) and whose code it is.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct SymbolFrame {
     pub name: String,
     pub identity: Option<String>,
+    pub origin: Origin,
 }
 
 /// The frames of every raw frame.
@@ -87,7 +90,10 @@ pub fn symbolize(modules: &Modules, raw_frames: &[RawFrame], options: &Options) 
                 frames.push(SymbolFrame {
                     name: module.pseudo_frame(),
                     identity: None,
+                    origin: Origin::Unknown,
                 });
+            } else if !matches!(module.kind, ModuleKind::Jit { .. }) {
+                frames = frames.into_iter().filter_map(labelled).collect();
             }
             expanded[index] = frames;
         }
@@ -98,17 +104,27 @@ pub fn symbolize(modules: &Modules, raw_frames: &[RawFrame], options: &Options) 
         .map(|frames| {
             frames
                 .into_iter()
-                .filter_map(|frame| {
-                    let name = function_label(&frame.name)?;
-                    Some(symbolized.intern(Frame {
-                        name,
+                .map(|frame| {
+                    symbolized.intern(Frame {
+                        name: frame.name,
                         identity: frame.identity,
-                    }))
+                        origin: frame.origin,
+                    })
                 })
                 .collect()
         })
         .collect();
     symbolized
+}
+
+/// A native function's frame with its name as `perf script` output
+/// collapses to (see [`function_label`]); `None` for one it drops. JIT
+/// names are made by [`jit_names`] and left alone.
+fn labelled(frame: SymbolFrame) -> Option<SymbolFrame> {
+    Some(SymbolFrame {
+        name: function_label(&frame.name)?,
+        ..frame
+    })
 }
 
 /// `f` of each job, on as many threads as there are cores; results in the
@@ -177,21 +193,27 @@ fn module_frames(modules: &Modules, id: ModuleId, lookups: &[Lookup]) -> Vec<Vec
         ModuleKind::File(None) | ModuleKind::Unknown => None,
     };
     let table = table.unwrap_or_default();
+    let named = match module.kind {
+        ModuleKind::Jit { .. } => jit_names::jit_frame,
+        _ => kernel_frame,
+    };
     lookups
         .iter()
-        .map(|lookup| named_frames(&table, lookup.address))
+        .map(|lookup| {
+            table
+                .lookup(lookup.address)
+                .map(named)
+                .into_iter()
+                .collect()
+        })
         .collect()
 }
 
-/// The frame an address table gives `address` (none if it names none).
-/// Kernel and JIT names are their own identity.
-fn named_frames(table: &AddressTable, address: u64) -> Vec<SymbolFrame> {
-    table
-        .lookup(address)
-        .map(|name| SymbolFrame {
-            name: name.to_owned(),
-            identity: None,
-        })
-        .into_iter()
-        .collect()
+/// A kernel function's frame: its name is its identity.
+fn kernel_frame(name: &str) -> SymbolFrame {
+    SymbolFrame {
+        name: name.to_owned(),
+        identity: None,
+        origin: Origin::Other,
+    }
 }
