@@ -1,4 +1,7 @@
-//! How long a recording takes to become a flame graph: `autofold record
+//! Two halves. Recording: a program of two busy threads recorded by
+//! `autofold record`'s own sampler against `samply record` and `autofold
+//! record --perf`, time, memory and temporary disk ([`sampling`]).
+//! Reading: how long a recording takes to become a flame graph: `autofold record
 //! --perf-data` reading perf.data in-process, against the same command
 //! through `perf script` (`--perf-script`, what autofold did before),
 //! cargo-flamegraph's `flamegraph --perfdata` and `samply import` (which
@@ -23,10 +26,14 @@
 //! took through perf script).
 //!
 //! Environment: `AUTOFOLD_BENCH_RUNS` (default 5; 1 as a smoke test under
-//! `cargo test --benches`), `AUTOFOLD_BENCH_RUSTC=1`. Tools that are not
+//! `cargo test --benches`), `AUTOFOLD_BENCH_RUSTC=1`,
+//! `AUTOFOLD_BENCH_PART=record|read` (one half only). Tools that are not
 //! installed (`cargo install flamegraph samply`) are left out, said so.
+//! The tools' `$TMPDIR` is a directory of the bench's own, so that what
+//! they write there is measured.
 
 mod runner;
+mod sampling;
 
 use std::env;
 use std::ffi::OsString;
@@ -63,6 +70,15 @@ fn run() -> io::Result<()> {
     )?
     .max(1);
     let dir = tempfile::tempdir()?;
+    let part = env::var("AUTOFOLD_BENCH_PART").unwrap_or_default();
+    if part != "read" {
+        // SAFETY: no other thread runs yet; the tools inherit it.
+        unsafe { env::set_var("TMPDIR", dir.path()) };
+        sampling::run(runs, benching)?;
+    }
+    if part == "record" {
+        return Ok(());
+    }
     let recordings = recordings(dir.path(), benching)?;
     for recording in &recordings {
         let size = fs::metadata(&recording.data)?.len();

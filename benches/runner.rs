@@ -29,6 +29,8 @@ pub struct Tool {
 pub struct Sample {
     pub seconds: f64,
     pub max_rss_bytes: u64,
+    /// User and system CPU time of the tool and the children it waited for.
+    pub cpu_seconds: f64,
 }
 
 /// The number in environment variable `name`, or `default` when unset.
@@ -63,7 +65,7 @@ pub fn measure(tools: &[Tool], runs: usize) -> io::Result<Vec<Vec<Sample>>> {
 }
 
 /// Runs `tool` once; its wall time and peak RSS.
-fn run_once(tool: &Tool) -> io::Result<Sample> {
+pub fn run_once(tool: &Tool) -> io::Result<Sample> {
     let stdout = match &tool.stdout {
         Some(path) => Stdio::from(File::create(path)?),
         None => Stdio::null(),
@@ -78,7 +80,7 @@ fn run_once(tool: &Tool) -> io::Result<Sample> {
     force_fork(&mut command);
     let started = Instant::now();
     let child = command.spawn().map_err(|err| describe(tool, err))?;
-    let (status, max_rss_bytes) = wait_with_rusage(child.id())?;
+    let (status, max_rss_bytes, cpu_seconds) = wait_with_rusage(child.id())?;
     let seconds = started.elapsed().as_secs_f64();
     if !exited_ok(status) {
         let errors = fs::read_to_string(&tool.stderr).unwrap_or_default();
@@ -90,6 +92,7 @@ fn run_once(tool: &Tool) -> io::Result<Sample> {
     Ok(Sample {
         seconds,
         max_rss_bytes,
+        cpu_seconds,
     })
 }
 
@@ -115,11 +118,12 @@ fn describe(tool: &Tool, err: io::Error) -> io::Error {
     )
 }
 
-/// Waits for child `pid`; its wait status and peak RSS in bytes.
+/// Waits for child `pid`; its wait status, peak RSS in bytes and CPU
+/// seconds (its own and its waited-for children's).
 ///
 /// Reaps the child with `wait4`, so the `Child` handle must not be waited on
 /// afterwards.
-fn wait_with_rusage(pid: u32) -> io::Result<(i32, u64)> {
+fn wait_with_rusage(pid: u32) -> io::Result<(i32, u64, f64)> {
     let mut status = 0;
     // SAFETY: rusage is plain old data; all zeroes is a valid value.
     let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
@@ -134,8 +138,10 @@ fn wait_with_rusage(pid: u32) -> io::Result<(i32, u64)> {
             return Err(err);
         }
     }
+    let seconds = |t: libc::timeval| t.tv_sec as f64 + t.tv_usec as f64 / 1e6;
+    let cpu = seconds(usage.ru_utime) + seconds(usage.ru_stime);
     // Linux reports ru_maxrss in KiB.
-    Ok((status, usage.ru_maxrss.max(0) as u64 * 1024))
+    Ok((status, usage.ru_maxrss.max(0) as u64 * 1024, cpu))
 }
 
 /// Whether a wait status is a normal exit with code 0.
@@ -158,6 +164,7 @@ pub fn median(samples: &[Sample]) -> Sample {
     Sample {
         seconds: median_of(samples.iter().map(|s| s.seconds).collect()),
         max_rss_bytes: median_of(samples.iter().map(|s| s.max_rss_bytes as f64).collect()) as u64,
+        cpu_seconds: median_of(samples.iter().map(|s| s.cpu_seconds).collect()),
     }
 }
 

@@ -50,14 +50,17 @@ pub enum Command {
     ///
     /// Example: autofold report stacks.folded --format json
     Report(ReportArgs),
-    /// Profile a command with perf and write its folded flame graph.
+    /// Profile a command and write its folded flame graph.
     ///
-    /// Runs CMD under `perf record` (DWARF call graphs, stacks kept far past
-    /// perf's default of 127 frames), reads the recording in-process (user
-    /// stacks unwound, JIT code included; symbols and inline frames resolved
-    /// once per address), folds the recursion cycles, writes the flame graph
-    /// (-o, default flamegraph.svg) and prints the cycle report to standard
-    /// error. Exits with the command's exit code.
+    /// Runs CMD and samples it, with every thread and child process it
+    /// starts, through the kernel's perf events (no perf binary needed, no
+    /// file written; --perf records with `perf record` instead): each
+    /// sample's stack copied and unwound as it arrives (DWARF, JIT code
+    /// included, stacks kept far past perf's default of 127 frames),
+    /// symbols and inline frames resolved once per address at the end. Then
+    /// folds the recursion cycles, writes the flame graph (-o, default
+    /// flamegraph.svg) and prints the cycle report to standard error. Exits
+    /// with the command's exit code.
     ///
     /// Example: autofold record -- ./target/debug/even-odd 200
     Record(RecordArgs),
@@ -329,9 +332,16 @@ impl RecordArgs {
 /// struct, so the two commands take the same flags.
 #[derive(Debug, Args)]
 pub struct ProfilingArgs {
-    /// Keep the recording in FILE (by default it lives in a temporary
-    /// directory and is removed; with DWARF call graphs it grows by about
-    /// 64 KB a sample).
+    /// Record with the perf binary (`perf record`, writing a perf.data to a
+    /// temporary directory, about 64 KB a sample with DWARF call graphs)
+    /// instead of autofold's own sampler. The perf binary is $PERF if set,
+    /// else `perf` on PATH.
+    #[arg(long)]
+    pub perf: bool,
+
+    /// Record with the perf binary (as --perf) and keep its perf.data in
+    /// FILE, for `perf script` or `perf report` (it grows by about 64 KB a
+    /// sample with DWARF call graphs).
     #[arg(long, value_name = "FILE")]
     pub keep_perf_data: Option<PathBuf>,
 
@@ -363,7 +373,9 @@ pub struct ProfilingArgs {
     #[arg(short = 'F', long, default_value_t = 997)]
     pub freq: u32,
 
-    /// How perf collects call chains.
+    /// How call chains are collected: a copy of each sample's stack
+    /// unwound by DWARF, frame pointers walked by the kernel, or Intel's LBR
+    /// (through the perf binary, as --perf).
     #[arg(long, value_enum, default_value_t = CallGraph::Dwarf)]
     pub call_graph: CallGraph,
 
@@ -376,7 +388,8 @@ pub struct ProfilingArgs {
     /// Turn the recording into stacks with `perf script` (and inferno's
     /// perf collapser), as autofold did before it read perf.data itself:
     /// slower (minutes on big binaries, for inline frames), and blind to
-    /// JIT code, but perf's own names.
+    /// JIT code, but perf's own names. Records with the perf binary (implies
+    /// --perf).
     #[arg(long)]
     pub perf_script: bool,
 
@@ -407,6 +420,7 @@ impl ProfilingArgs {
     /// How to record.
     pub fn record_options(&self) -> RecordOptions {
         RecordOptions {
+            with_perf: self.perf,
             perf: perf_binary(),
             freq: self.freq,
             call_graph: self.call_graph,

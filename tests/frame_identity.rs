@@ -1,5 +1,6 @@
 //! Frames told apart by what function they are, not by what they print:
-//! real perf recording `fixtures/plumbing`, whose `qsort` recurses through a
+//! autofold's sampler (and perf, for perf's own names) recording
+//! `fixtures/plumbing`, whose `qsort` recurses through a
 //! generic `through` that `main` also runs its job through (one name,
 //! several instances).
 
@@ -46,8 +47,6 @@ fn generic_plumbing_above_a_recursion_stays_out_of_it() {
     let program = plumbing().to_str().unwrap();
     let args = [
         "record",
-        "--keep-perf-data",
-        "perf.data",
         "--folded",
         "id.folded",
         "--report",

@@ -1,5 +1,7 @@
-//! `autofold record` error paths, with a stand-in perf set through `$PERF`.
-//! (The success paths run real perf: see tests/record.rs.)
+//! `autofold record` error paths, with a stand-in perf set through `$PERF`
+//! for `--perf`. (The success paths run the real sampler and real perf: see
+//! tests/record.rs and tests/sampler.rs, which also has the kernel refusing
+//! perf events.)
 
 use std::fs;
 use std::os::unix::fs::PermissionsExt;
@@ -35,7 +37,11 @@ fn record_with(perf: &Path, dir: &Path, args: &[&str]) -> (bool, String) {
 #[test]
 fn missing_perf_names_the_packages_to_install() {
     let dir = TempDir::new().unwrap();
-    let (ok, stderr) = record_with(&dir.path().join("no-perf"), dir.path(), &["--", "true"]);
+    let (ok, stderr) = record_with(
+        &dir.path().join("no-perf"),
+        dir.path(),
+        &["--perf", "--", "true"],
+    );
     assert!(!ok);
     assert_eq!(stderr.lines().count(), 1, "{stderr}");
     assert!(stderr.contains("perf not found"), "{stderr}");
@@ -52,7 +58,7 @@ echo "Error: Access to performance monitoring and observability operations is li
 echo "Consider adjusting /proc/sys/kernel/perf_event_paranoid setting" >&2
 exit 255"#,
     );
-    let (ok, stderr) = record_with(&perf, dir.path(), &["--", "true"]);
+    let (ok, stderr) = record_with(&perf, dir.path(), &["--perf", "--", "true"]);
     assert!(!ok);
     let last = stderr.lines().last().unwrap();
     assert!(
@@ -75,6 +81,19 @@ fn a_command_that_does_not_exist_is_named() {
         stderr,
         "autofold: error: command not found: ./no-such-program\n"
     );
+}
+
+#[test]
+fn keeping_a_perf_data_records_with_perf() {
+    let dir = TempDir::new().unwrap();
+    let (ok, stderr) = record_with(
+        &dir.path().join("no-perf"),
+        dir.path(),
+        &["--keep-perf-data", "kept.data", "--", "true"],
+    );
+    assert!(!ok);
+    assert!(stderr.contains("perf not found"), "{stderr}");
+    assert!(!dir.path().join("kept.data").exists());
 }
 
 #[test]

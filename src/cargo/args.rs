@@ -17,8 +17,8 @@ pub enum CargoCli {
     ///
     /// Builds the release profile with debug info switched on for this build
     /// only (through cargo's environment; Cargo.toml is left alone), or the
-    /// dev profile with --dev, then runs the program under perf with the
-    /// arguments after `--`, writes the flame graph (-o, default
+    /// dev profile with --dev, then runs and samples the program (as
+    /// `autofold record` does) with the arguments after `--`, writes the flame graph (-o, default
     /// flamegraph.svg), prints the cycle report to standard error and exits
     /// with the program's exit code.
     ///

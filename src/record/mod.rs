@@ -1,6 +1,10 @@
-//! `autofold record`: run a command (or attach to a process) under `perf
-//! record`, then turn the recording into a profile with `perf script` and
-//! inferno's perf collapser, in-process.
+//! `autofold record`: three ways in, one way out. A command or a running
+//! process is sampled by autofold's own sampler ([`sampler`]: the kernel's
+//! perf events, no perf binary, no file), or recorded by `perf record`
+//! ([`perf`], with `--perf`); an existing perf.data is read as it is. Both
+//! the sampler's records and a perf.data file's go through the same reader
+//! (`input::perf_data`: processes, mappings, unwinding, symbols), or with
+//! `--perf-script` through `perf script` ([`perf_script`]).
 //!
 //! This is a thin front end: what it produces is an ordinary [`Profile`] for
 //! the same engine that `fold` and `report` use.
@@ -9,6 +13,7 @@ pub mod jit_setup;
 pub mod jvm;
 pub mod perf;
 pub mod perf_script;
+pub mod sampler;
 
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
@@ -64,6 +69,9 @@ pub enum Target {
 /// How to record.
 #[derive(Debug, Clone)]
 pub struct RecordOptions {
+    /// Record with the perf binary (`perf record`) rather than autofold's
+    /// own sampler.
+    pub with_perf: bool,
     /// The perf binary.
     pub perf: OsString,
     /// Samples per second.
@@ -86,9 +94,10 @@ pub struct RecordOptions {
 
 impl Default for RecordOptions {
     /// perf from `$PERF` or `PATH`, 997 Hz, DWARF call graphs, inline frames
-    /// resolved, the recording not kept.
+    /// resolved, the recording not kept; recorded by autofold's sampler.
     fn default() -> Self {
         Self {
+            with_perf: false,
             perf: perf_binary(),
             freq: 997,
             call_graph: CallGraph::Dwarf,
@@ -96,6 +105,25 @@ impl Default for RecordOptions {
             perf_script: false,
             keep_perf_data: None,
             jit_setup: true,
+        }
+    }
+}
+
+impl RecordOptions {
+    /// Whether `perf record` records: when asked, and for what only perf
+    /// can do (a perf.data to keep, `perf script`, LBR call chains).
+    pub fn records_with_perf(&self) -> bool {
+        self.with_perf
+            || self.perf_script
+            || self.keep_perf_data.is_some()
+            || self.call_graph == CallGraph::Lbr
+    }
+
+    /// How the records are turned into stacks.
+    pub fn read_options(&self) -> perf_data::Options {
+        perf_data::Options {
+            inline: !self.no_inline,
+            perf_compat: false,
         }
     }
 }
@@ -116,7 +144,40 @@ pub fn perf_binary() -> OsString {
 
 /// Records `target` and collapses the recording into a profile.
 pub fn record(target: &Target, options: &RecordOptions) -> Result<Recording> {
-    check_perf(&options.perf)?;
+    let recording = match target {
+        Target::Command(command) if !options.records_with_perf() => {
+            check_command(&command[0])?;
+            let env = jit_environment(command, options);
+            sampler::record_command(command, &env, options)?
+        }
+        Target::Pid(pid) if !options.records_with_perf() => {
+            check_pid(*pid)?;
+            sampler::record_pid(*pid, options)?
+        }
+        _ => return record_with_perf(target, options),
+    };
+    if recording.profile.total_samples() == 0 {
+        bail!(
+            "recorded no samples: the command probably ran too briefly for -F (try a longer run or a higher --freq), or the process was idle"
+        );
+    }
+    Ok(recording)
+}
+
+/// Fails when there is no process `pid`.
+fn check_pid(pid: u32) -> Result<()> {
+    if !Path::new(&format!("/proc/{pid}")).exists() {
+        bail!("no process with pid {pid} is running");
+    }
+    Ok(())
+}
+
+/// Records `target` with `perf record` (or takes its perf.data), and reads
+/// the recording.
+fn record_with_perf(target: &Target, options: &RecordOptions) -> Result<Recording> {
+    if !matches!(target, Target::PerfData(_)) {
+        check_perf(&options.perf)?;
+    }
     let temp = tempfile::tempdir().context("cannot create a temporary directory for perf.data")?;
     let (data, status) = match target {
         Target::PerfData(path) => {
@@ -132,9 +193,7 @@ pub fn record(target: &Target, options: &RecordOptions) -> Result<Recording> {
             (data, Some(status))
         }
         Target::Pid(pid) => {
-            if !Path::new(&format!("/proc/{pid}")).exists() {
-                bail!("no process with pid {pid} is running");
-            }
+            check_pid(*pid)?;
             let data = temp.path().join("perf.data");
             eprintln!("autofold: recording process {pid}; press Ctrl-C to stop");
             let pid_args = vec!["--pid".into(), pid.to_string().into()];
@@ -174,11 +233,7 @@ pub fn profile_of_recording(data: &Path, name: &str, options: &RecordOptions) ->
         check_perf(&options.perf)?;
         perf_script(options, data)?
     } else {
-        let read_options = perf_data::Options {
-            inline: !options.no_inline,
-            perf_compat: false,
-        };
-        read_in_process(data, name, &read_options).with_context(|| name.to_string())?
+        read_in_process(data, name, &options.read_options()).with_context(|| name.to_string())?
     };
     profile.inputs.push(InputInfo {
         source: name.to_string(),

@@ -29,6 +29,12 @@ pub fn plumbing() -> &'static Path {
     BUILT.get_or_init(|| debug_build("plumbing", "plumbing"))
 }
 
+/// The debug build of `fixtures/busy-threads`, built once per test run.
+pub fn busy_threads() -> &'static Path {
+    static BUILT: OnceLock<PathBuf> = OnceLock::new();
+    BUILT.get_or_init(|| debug_build("busy-threads", "busy-threads"))
+}
+
 /// Builds the crate `fixtures/CRATE` (debug) in its own target directory;
 /// returns the path of its binary `bin`.
 fn debug_build(krate: &str, bin: &str) -> PathBuf {
@@ -70,4 +76,26 @@ pub fn samples_in(data: &Path) -> u64 {
         .lines()
         .filter(|l| !l.trim().is_empty())
         .count() as u64
+}
+
+/// Runs `autofold record ARGS` in `dir` as its own process group, and
+/// after two seconds sends SIGINT to the group, as Ctrl-C in a terminal does.
+pub fn interrupted_record(dir: &Path, args: &[&std::ffi::OsStr]) -> std::process::Output {
+    use std::os::unix::process::CommandExt;
+    let child = Command::new(env!("CARGO_BIN_EXE_autofold"))
+        .current_dir(dir)
+        .arg("record")
+        .args(args)
+        .process_group(0)
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(std::time::Duration::from_secs(2));
+    let group = format!("-{}", child.id());
+    let kill = Command::new("kill")
+        .args(["-INT", "--", &group])
+        .status()
+        .unwrap();
+    assert!(kill.success());
+    child.wait_with_output().unwrap()
 }

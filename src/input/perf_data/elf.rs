@@ -37,6 +37,18 @@ impl ElfImage {
         Some(Arc::new(image))
     }
 
+    /// An image of `bytes` (an ELF file that is not on disk: the vdso),
+    /// called `path`; `None` if they are not an ELF file.
+    pub fn from_bytes(path: &Path, bytes: &[u8]) -> Option<Arc<Self>> {
+        let mut copy = memmap2::MmapMut::map_anon(bytes.len().max(1)).ok()?;
+        copy[..bytes.len()].copy_from_slice(bytes);
+        let image = Self {
+            path: path.to_owned(),
+            data: Arc::new(copy.make_read_only().ok()?),
+        };
+        (bytes.starts_with(b"\x7fELF") && image.parse().is_some()).then(|| Arc::new(image))
+    }
+
     /// Where the file was found.
     pub fn path(&self) -> &Path {
         &self.path

@@ -3,7 +3,9 @@
 //! running `perf script` (whose binutils `addr2line` takes minutes on big
 //! binaries) and unwinding what perf cannot (JIT code, by frame pointers).
 //!
-//! Three phases:
+//! The records come from a perf.data file ([`read`]), or from the kernel as
+//! autofold's sampler reads them ([`RecordStream`]); both go through the
+//! same three phases:
 //! 1. **read** ([`records`]): the records, in time order; processes, threads,
 //!    names and memory mappings are tracked ([`processes`]), and each sample
 //!    becomes a stack of raw frames (module, address) — kernel frames from
@@ -30,11 +32,13 @@ mod raw_stacks;
 mod records;
 mod symbols;
 mod unwind;
+mod vdso;
 
 use std::path::Path;
 
 use anyhow::Result;
 use indicatif::ProgressBar;
+use linux_perf_event_reader::{EventRecord, RawEventRecord};
 
 use crate::console::{note, progress};
 pub use crate::input::perf_data::format::PerfData;
@@ -117,10 +121,16 @@ impl Stats {
     /// One line about what perf lost or autofold skipped, or `None` when
     /// every event perf saw is in the stacks.
     pub fn loss_line(&self) -> Option<String> {
+        self.loss_line_of("perf")
+    }
+
+    /// [`Stats::loss_line`] of a recording made by `recorder` ("perf",
+    /// "the sampler").
+    pub fn loss_line_of(&self, recorder: &str) -> Option<String> {
         let mut parts = Vec::new();
         if self.lost_events > 0 || self.lost_records > 0 {
             parts.push(format!(
-                "perf lost {} events ({} LOST records)",
+                "{recorder} lost {} events ({} LOST records)",
                 self.lost_events, self.lost_records
             ));
         }
@@ -141,7 +151,7 @@ impl Stats {
         }
         (!parts.is_empty()).then(|| {
             format!(
-                "{}; the profile has the {} samples perf kept",
+                "{}; the profile has the {} samples {recorder} kept",
                 parts.join(", "),
                 self.samples
             )
@@ -177,8 +187,60 @@ pub fn read(
     progress: &ProgressBar,
 ) -> Result<PerfStacks> {
     let recording = records::read(path, name, options, progress)?;
+    Ok(stacks_of(recording, options))
+}
+
+/// The stacks of what the read phase found: each distinct address
+/// symbolized once, then the stacks assembled.
+fn stacks_of(recording: records::Recording, options: &Options) -> PerfStacks {
     let symbolized = symbols::symbolize(&recording.modules, recording.raw.frames(), options);
-    Ok(assemble::assemble(recording, symbolized))
+    assemble::assemble(recording, symbolized)
+}
+
+/// Records turned into raw stacks one at a time as they arrive, the way a
+/// perf.data file's are, but with no file: autofold's sampler feeds it the
+/// kernel's records while it records, so each sample's stack copy is
+/// unwound and dropped at once, and memory grows with the distinct stacks,
+/// not with time.
+pub struct RecordStream {
+    reader: records::Reader,
+    options: Options,
+}
+
+impl RecordStream {
+    /// A stream of records made on this machine now: modules are the files
+    /// on disk (and the running kernel's vdso), and a process is forgotten
+    /// once its last thread has exited.
+    pub fn live(options: &Options) -> Self {
+        Self {
+            reader: records::Reader::new(modules::Modules::live(), options).forgetting_exited(),
+            options: options.clone(),
+        }
+    }
+
+    /// One record the kernel wrote (of the one event sampled).
+    pub fn record(&mut self, record: &RawEventRecord<'_>) {
+        self.reader.record(0, record);
+    }
+
+    /// One record made to describe what existed before the recording began
+    /// (a thread's name, a mapping read from `/proc`).
+    pub fn event(&mut self, record: EventRecord<'_>) {
+        self.reader.event(0, record);
+    }
+
+    /// What the records so far held besides stacks.
+    pub fn stats(&self) -> &Stats {
+        self.reader.stats()
+    }
+
+    /// The stacks of every sample: each distinct address symbolized once
+    /// (with inline frames, as options say), then assembled.
+    pub fn finish(self) -> PerfStacks {
+        let mut recording = self.reader.finish();
+        recording.modules.find_late_perf_maps();
+        stacks_of(recording, &self.options)
+    }
 }
 
 impl PerfStacks {

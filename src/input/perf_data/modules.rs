@@ -75,6 +75,9 @@ pub struct Modules {
     header_build_ids: HashMap<String, Vec<u8>>,
     /// perf's build-id cache, `~/.debug`.
     cache_dir: Option<PathBuf>,
+    /// The vdso of this machine's running kernel, for a recording made here
+    /// and now: the kernel names the vdso's mapping but gives no file.
+    own_vdso: Option<Arc<ElfImage>>,
 }
 
 impl Modules {
@@ -93,6 +96,17 @@ impl Modules {
             jitdumps: HashMap::new(),
             header_build_ids,
             cache_dir: std::env::var_os("HOME").map(|home| Path::new(&home).join(".debug")),
+            own_vdso: None,
+        }
+    }
+
+    /// The modules of a recording being made on this machine: no header
+    /// build ids; the vdso is the running kernel's, read from autofold's own
+    /// address space.
+    pub fn live() -> Self {
+        Self {
+            own_vdso: super::vdso::this_kernels(),
+            ..Self::new(HashMap::new())
         }
     }
 
@@ -114,7 +128,8 @@ impl Modules {
         }
         let (path, build_id) = key.clone();
         let kind = if path == "[vdso]" {
-            ModuleKind::File(self.cached_file(build_id.as_deref(), "vdso"))
+            let cached = self.cached_file(build_id.as_deref(), "vdso");
+            ModuleKind::File(cached.or_else(|| self.own_vdso.clone()))
         } else if path.starts_with('[') {
             ModuleKind::File(None)
         } else {
@@ -164,6 +179,21 @@ impl Modules {
         });
         self.jit_modules.insert(pid, id);
         id
+    }
+
+    /// Looks again for the perf map of each JIT module that had none when
+    /// its code was mapped: a runtime may write it only at exit (a JVM), or
+    /// when asked after recording (`jcmd PID Compiler.perfmap`). For a
+    /// recording read while it is made.
+    pub fn find_late_perf_maps(&mut self) {
+        for module in &mut self.list {
+            if let ModuleKind::Jit { pid } = module.kind {
+                let map = format!("/tmp/perf-{pid}.map");
+                if module.path == "//anon" && Path::new(&map).exists() {
+                    module.path = map;
+                }
+            }
+        }
     }
 
     /// Notes that process `pid` mapped the jitdump file at `path` (JIT

@@ -53,6 +53,8 @@ pub struct MapEvent<'a> {
 pub struct Processes {
     /// tid → (pid, name).
     threads: FxHashMap<i32, (i32, String)>,
+    /// pid → how many of `threads` belong to it.
+    thread_counts: FxHashMap<i32, usize>,
     processes: FxHashMap<i32, Process>,
     empty: Process,
 }
@@ -75,7 +77,7 @@ impl Processes {
     /// A COMM record: thread `tid` is now called `name`; after an `exec`
     /// its process's address space starts empty.
     pub fn set_comm(&mut self, pid: i32, tid: i32, name: &str, exec: bool) {
-        self.threads.insert(tid, (pid, name.to_owned()));
+        self.add_thread(tid, pid, name.to_owned());
         if exec {
             self.processes.insert(pid, Process::default());
         }
@@ -87,10 +89,43 @@ impl Processes {
     pub fn fork(&mut self, pid: i32, ppid: i32, tid: i32, ptid: i32) {
         let comm = self.threads.get(&ptid).map(|(_, comm)| comm.clone());
         let comm = comm.unwrap_or_else(|| format!(":{tid}"));
-        self.threads.insert(tid, (pid, comm));
+        self.add_thread(tid, pid, comm);
         if pid != ppid {
             let parent = self.processes.get(&ppid).cloned().unwrap_or_default();
             self.processes.insert(pid, parent);
+        }
+    }
+
+    /// An EXIT record: thread `tid` of process `pid` is gone; so is the
+    /// process once it has no thread left.
+    pub fn exit(&mut self, pid: i32, tid: i32) {
+        let Some((owner, _)) = self.threads.remove(&tid) else {
+            return;
+        };
+        self.count_thread(owner, false);
+        if !self.thread_counts.contains_key(&pid) {
+            self.processes.remove(&pid);
+        }
+    }
+
+    /// Notes thread `tid` of process `pid`, called `name`.
+    fn add_thread(&mut self, tid: i32, pid: i32, name: String) {
+        if let Some((owner, _)) = self.threads.insert(tid, (pid, name)) {
+            self.count_thread(owner, false);
+        }
+        self.count_thread(pid, true);
+    }
+
+    /// One more (`added`) or one fewer thread of process `pid`.
+    fn count_thread(&mut self, pid: i32, added: bool) {
+        let count = self.thread_counts.entry(pid).or_default();
+        if added {
+            *count += 1;
+        } else {
+            *count = count.saturating_sub(1);
+            if *count == 0 {
+                self.thread_counts.remove(&pid);
+            }
         }
     }
 
@@ -150,5 +185,52 @@ fn module_of(modules: &mut Modules, event: MapEvent<'_>) -> ModuleId {
         modules.jit(event.pid)
     } else {
         modules.file(event.path, event.build_id)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn with_mapping(processes: &mut Processes, pid: i32) {
+        let mut modules = Modules::new(Default::default());
+        processes.map(
+            &mut modules,
+            MapEvent {
+                pid,
+                start: 0x1000,
+                len: 0x1000,
+                file_offset: 0,
+                path: "//anon",
+                build_id: None,
+            },
+        );
+    }
+
+    #[test]
+    fn a_process_is_forgotten_when_its_last_thread_exits() {
+        let mut processes = Processes::default();
+        processes.set_comm(10, 10, "main", true);
+        processes.fork(10, 10, 11, 10);
+        with_mapping(&mut processes, 10);
+        processes.exit(10, 10);
+        assert!(
+            processes.process(10).mappings.find(0x1800).is_some(),
+            "thread 11 still runs"
+        );
+        assert_eq!(processes.comm(11), "main");
+        processes.exit(10, 11);
+        assert!(processes.process(10).mappings.find(0x1800).is_none());
+        assert_eq!(processes.comm(11), ":11");
+    }
+
+    #[test]
+    fn a_thread_renamed_is_counted_once() {
+        let mut processes = Processes::default();
+        processes.set_comm(20, 20, "a", true);
+        processes.set_comm(20, 20, "b", false);
+        with_mapping(&mut processes, 20);
+        processes.exit(20, 20);
+        assert!(processes.process(20).mappings.find(0x1800).is_none());
     }
 }

@@ -1,5 +1,6 @@
-//! The read phase: every record of a perf.data file, in time order, turned
-//! into process state and raw stacks.
+//! The read phase: records in time order turned into process state and raw
+//! stacks, one at a time ([`Reader`]), whether they come from a perf.data
+//! file ([`read`]) or from the kernel as autofold's sampler reads them.
 
 use std::borrow::Cow;
 use std::collections::HashMap;
@@ -86,7 +87,7 @@ pub fn read(
             )
         })
         .collect();
-    let mut reader = Reader::new(Modules::new(build_ids), options.perf_compat);
+    let mut reader = Reader::new(Modules::new(build_ids), options);
     loop {
         match record_iter.next_record(&mut perf_file) {
             Ok(Some(PerfFileRecord::EventRecord { attr_index, record })) => {
@@ -104,8 +105,10 @@ pub fn read(
     Ok(reader.finish())
 }
 
-/// The state of the read phase.
-struct Reader {
+/// The state of the read phase: what the records so far said about
+/// processes and modules, and the raw stacks of the samples so far. Fed one
+/// record at a time, in time order.
+pub struct Reader {
     modules: Modules,
     processes: Processes,
     raw: RawStacks,
@@ -116,10 +119,16 @@ struct Reader {
     user_frames: Vec<UserFrame>,
     /// Look recorded return addresses up as they are (`perf script` 6.1).
     raw_return_addresses: bool,
+    /// Forget a process (its mappings, its unwinder) once its last thread
+    /// has exited, so that a long recording of many short processes does
+    /// not keep them all. Only where records are strictly in time order (as
+    /// the sampler delivers them): a perf.data file keeps every process.
+    forget_exited: bool,
 }
 
 impl Reader {
-    fn new(modules: Modules, raw_return_addresses: bool) -> Self {
+    /// A reader of records whose modules are looked up in `modules`.
+    pub fn new(modules: Modules, options: &Options) -> Self {
         Self {
             modules,
             processes: Processes::default(),
@@ -128,11 +137,26 @@ impl Reader {
             cache: Box::new(UnwindCache::new()),
             main_attr: None,
             user_frames: Vec::new(),
-            raw_return_addresses,
+            raw_return_addresses: options.perf_compat,
+            forget_exited: false,
         }
     }
 
-    fn finish(self) -> Recording {
+    /// This reader, forgetting each process once its last thread exited.
+    pub fn forgetting_exited(self) -> Self {
+        Self {
+            forget_exited: true,
+            ..self
+        }
+    }
+
+    /// What the records so far held besides stacks.
+    pub fn stats(&self) -> &Stats {
+        &self.stats
+    }
+
+    /// The modules, processes' state dropped, and the raw stacks.
+    pub fn finish(self) -> Recording {
         Recording {
             modules: self.modules,
             raw: self.raw,
@@ -140,16 +164,22 @@ impl Reader {
         }
     }
 
-    /// Handles one kernel record.
-    fn record(&mut self, attr_index: usize, record: &RawEventRecord<'_>) {
+    /// Handles one kernel record of the event with index `attr_index`.
+    pub fn record(&mut self, attr_index: usize, record: &RawEventRecord<'_>) {
         if record.record_type == RecordType::LOST_SAMPLES {
             self.stats.lost_samples += lost_samples(record);
             return;
         }
-        let Ok(parsed) = record.parse() else {
-            self.stats.bad_records += 1;
-            return;
-        };
+        match record.parse() {
+            Ok(parsed) => self.event(attr_index, parsed),
+            Err(_) => self.stats.bad_records += 1,
+        }
+    }
+
+    /// Handles one parsed record of the event with index `attr_index`: one
+    /// the kernel wrote, or one made to describe what was there before
+    /// recording began (a process's threads and mappings).
+    pub fn event(&mut self, attr_index: usize, parsed: EventRecord<'_>) {
         match parsed {
             EventRecord::Sample(sample) => {
                 let main = *self.main_attr.get_or_insert(attr_index);
@@ -197,6 +227,9 @@ impl Reader {
             EventRecord::Lost(lost) => {
                 self.stats.lost_records += 1;
                 self.stats.lost_events += lost.count;
+            }
+            EventRecord::Exit(exit) if self.forget_exited => {
+                self.processes.exit(exit.pid, exit.tid);
             }
             _ => {}
         }
