@@ -247,6 +247,21 @@ pub fn printed(stack: &[FrameId]) -> &[FrameId] {
     }
 }
 
+/// How many leading frames two stacks share, compared four at a time
+/// (stacks sorted next to each other share long prefixes).
+pub fn shared_prefix(a: &[FrameId], b: &[FrameId]) -> usize {
+    let n = a.len().min(b.len());
+    let four = |s: &[FrameId], i: usize| <[FrameId; 4]>::try_from(&s[i..i + 4]).expect("4 frames");
+    let mut i = 0;
+    while i + 4 <= n && four(a, i) == four(b, i) {
+        i += 4;
+    }
+    while i < n && a[i] == b[i] {
+        i += 1;
+    }
+    i
+}
+
 /// Where one stack lives in the frame arena, and how many samples it has.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct StackRef {
@@ -589,6 +604,15 @@ impl Profile {
         self.edges.distinct()
     }
 
+    /// Frees what only reading needed, once the call graph is built: the
+    /// caller→callee pairs, which frames recurred, the stack index.
+    pub fn forget_reading(&mut self) {
+        self.edges = Edges::default();
+        self.recent_edges = RecentEdges::default();
+        self.recursed.seen_on = Vec::new();
+        self.index.invalidate();
+    }
+
     /// Splits the profile into its frame table and its stacks, for passes
     /// that rewrite stacks in place.
     pub(crate) fn parts_mut(
@@ -613,7 +637,8 @@ struct StackIndex {
 
 impl StackIndex {
     fn invalidate(&mut self) {
-        self.table.clear();
+        // Freed, not only emptied: it is rebuilt only if stacks are added.
+        self.table = HashTable::new();
         self.stale = true;
     }
 

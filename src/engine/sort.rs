@@ -9,7 +9,7 @@
 
 use std::cmp::Ordering;
 
-use crate::profile::{FrameId, Frames, StackRef, printed};
+use crate::profile::{FrameId, Frames, StackRef, printed, shared_prefix};
 
 /// Parts this small are sorted by insertion.
 const SMALL: usize = 16;
@@ -89,21 +89,6 @@ impl Keys<'_> {
             depth += 1;
         }
     }
-}
-
-/// How many leading frames two stacks share, compared four at a time
-/// (stacks sorted next to each other share long prefixes).
-fn shared_prefix(a: &[FrameId], b: &[FrameId]) -> usize {
-    let n = a.len().min(b.len());
-    let four = |s: &[FrameId], i: usize| <[FrameId; 4]>::try_from(&s[i..i + 4]).expect("4 frames");
-    let mut i = 0;
-    while i + 4 <= n && four(a, i) == four(b, i) {
-        i += 4;
-    }
-    while i < n && a[i] == b[i] {
-        i += 1;
-    }
-    i
 }
 
 /// Orders the texts `a` and `b`, each followed by `;` where `more`: names

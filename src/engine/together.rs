@@ -46,6 +46,9 @@ pub fn analyse_together(mut profiles: Vec<Profile>, options: &EngineOptions) -> 
         }
     };
     let (cycles, kept_out) = recursing_cycles(&mut graph, &profiles, &frames);
+    for profile in &mut profiles {
+        profile.forget_reading();
+    }
     let inside = members_inside_the_recursion(&profiles, &frames, &cycles, GIANT);
     let splits: Vec<_> = cycles
         .iter()

@@ -4,7 +4,7 @@ use std::io::{self, Write};
 use std::ops::Range;
 use std::sync::mpsc::sync_channel;
 
-use crate::profile::{Profile, printed};
+use crate::profile::{FrameId, Profile, printed, shared_prefix};
 
 /// Stacks formatted at a time.
 const CHUNK: usize = 4096;
@@ -39,13 +39,42 @@ pub fn write_folded(profile: &Profile, out: &mut dyn Write) -> io::Result<()> {
     })
 }
 
-/// The folded lines of stacks `range`.
+/// The folded lines of stacks `range`: where a line starts with the frames
+/// of the line before (sorted lines do), those bytes are copied at once.
 fn formatted(profile: &Profile, range: Range<usize>) -> Vec<u8> {
     let mut text = Vec::with_capacity(range.len() * 64);
+    let mut previous = PreviousLine::default();
     for (ids, count) in profile.stacks_in(range) {
-        push_line(profile, ids, count, &mut text);
+        let frames = printed(ids);
+        let shared = shared_prefix(&previous.frames, frames);
+        let start = text.len();
+        if shared > 0 {
+            let end = previous.start + previous.ends[shared - 1];
+            text.extend_from_within(previous.start..end);
+        }
+        previous.ends.truncate(shared);
+        for (i, &id) in frames.iter().enumerate().skip(shared) {
+            if i > 0 {
+                text.push(b';');
+            }
+            text.extend_from_slice(profile.frames.name(id).as_bytes());
+            previous.ends.push(text.len() - start);
+        }
+        push_count(count, &mut text);
+        previous.start = start;
+        previous.frames.clear();
+        previous.frames.extend_from_slice(frames);
     }
     text
+}
+
+/// The line written last: its frames, where it starts in the text, and
+/// where each of its frames ends (from its start).
+#[derive(Default)]
+struct PreviousLine {
+    frames: Vec<FrameId>,
+    start: usize,
+    ends: Vec<usize>,
 }
 
 /// The frame the flame graph draws for samples with no frames (py-spy's
@@ -78,6 +107,11 @@ fn push_line(profile: &Profile, ids: &[u32], count: u64, line: &mut Vec<u8>) {
         }
         line.extend_from_slice(profile.frames.name(id).as_bytes());
     }
+    push_count(count, line);
+}
+
+/// Appends ` COUNT` and the line ending.
+fn push_count(count: u64, line: &mut Vec<u8>) {
     line.push(b' ');
     line.extend_from_slice(itoa::Buffer::new().format(count).as_bytes());
     line.push(b'\n');
