@@ -99,6 +99,21 @@ pub fn folded_lines(profile: &Profile) -> Vec<String> {
         .collect()
 }
 
+/// The line `frame;frame;... COUNT` of `frames` (printed frames: no
+/// label slot), without its line ending.
+pub fn line_text(profile: &Profile, frames: &[FrameId], count: u64) -> String {
+    let mut line = Vec::new();
+    for (i, &id) in frames.iter().enumerate() {
+        if i > 0 {
+            line.push(b';');
+        }
+        line.extend_from_slice(profile.frames.name(id).as_bytes());
+    }
+    push_count(count, &mut line);
+    line.pop(); // the line ending
+    String::from_utf8(line).expect("frame names are UTF-8")
+}
+
 /// Appends one `frame;frame;... COUNT` line to `line`.
 fn push_line(profile: &Profile, ids: &[u32], count: u64, line: &mut Vec<u8>) {
     for (i, &id) in printed(ids).iter().enumerate() {

@@ -7,6 +7,7 @@ pub mod diff_report;
 
 pub mod folded;
 pub mod html;
+pub mod narrow;
 pub mod pprof;
 pub mod render;
 pub mod report_json;

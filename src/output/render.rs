@@ -11,6 +11,7 @@ pub use inferno::flamegraph::{Palette, defaults};
 use crate::engine::report::{CycleReport, Report};
 use crate::output::cycle_titles::{add_members, cycle_marks};
 use crate::output::folded::folded_lines;
+use crate::output::narrow::drawn_lines;
 use crate::profile::Profile;
 
 /// The colour of every cycle frame: a blue that no warm palette uses.
@@ -69,7 +70,12 @@ pub fn render_svg(
     options: &RenderOptions,
     out: &mut dyn Write,
 ) -> io::Result<()> {
-    let lines = folded_lines(folded);
+    // Reversed, inferno sorts the stacks anew: which frames merge is known
+    // only then.
+    let lines = match options.reverse || options.min_width <= 0.0 || folded.total_samples() == 0 {
+        true => folded_lines(folded),
+        false => drawn_lines(folded, options.min_width),
+    };
     let title = Titles {
         title: default_title(report),
         subtitle: None,
