@@ -284,7 +284,6 @@ mod tests {
             source: &Source::File("x.cpuprofile".into()),
             options: &Default::default(),
             samples_before: 0,
-            file: None,
         };
         CpuProfile.read(input)
     }

@@ -50,38 +50,8 @@ impl Format for Folded {
     }
 
     fn read(&self, input: Input<'_>) -> Result<Profile> {
-        read_folded_input(input)
+        read_folded(input.reader, input.source, input.samples_before)
     }
-}
-
-/// Reads folded text from `input`: mapped when it is a plain file (its
-/// bytes parsed where they lie, not copied), else streamed.
-pub fn read_folded_input(input: Input<'_>) -> Result<Profile> {
-    match input.file.and_then(|path| mapped(path).transpose()) {
-        Some(map) => {
-            let map = map.with_context(|| format!("{}: cannot read", input.source))?;
-            parse_in_parallel(input.source, input.samples_before, |_, send| {
-                split_mapped(&map, send);
-                Ok(())
-            })
-        }
-        None => read_folded(input.reader, input.source, input.samples_before),
-    }
-}
-
-/// The file at `path` mapped into memory; `None` when it is empty (files
-/// under /proc say they are, whatever they hold: they are streamed).
-fn mapped(path: &std::path::Path) -> io::Result<Option<memmap2::Mmap>> {
-    let file = std::fs::File::open(path)?;
-    if file.metadata()?.len() == 0 {
-        return Ok(None);
-    }
-    // SAFETY: the map is only read. A file truncated by another process
-    // while autofold reads it would fault, as it does for any program that
-    // maps its input (ripgrep, perf); autofold's inputs are profiles at rest.
-    let map = unsafe { memmap2::Mmap::map(&file)? };
-    let _ = map.advise(memmap2::Advice::Sequential);
-    Ok(Some(map))
 }
 
 /// Bytes of text per block handed to a parser.
@@ -99,19 +69,6 @@ const QUEUE: usize = 1;
 /// `samples_before` counts the samples read from earlier inputs: a total
 /// past `u64::MAX` is an error naming the line where it is crossed.
 pub fn read_folded(reader: impl Read, source: &Source, samples_before: u128) -> Result<Profile> {
-    parse_in_parallel(source, samples_before, |new_buffer, send| {
-        split_blocks(reader, new_buffer, send)
-    })
-}
-
-/// Parses the blocks `feed` cuts on two threads, and adds up what they
-/// read; `feed` gets a source of spare buffers and where to send each
-/// block (false when the parsers stopped).
-fn parse_in_parallel<'a>(
-    source: &Source,
-    samples_before: u128,
-    feed: impl FnOnce(&mut dyn FnMut() -> Vec<u8>, &mut dyn FnMut(Block<'a>) -> bool) -> io::Result<()>,
-) -> Result<Profile> {
     let ledger = Mutex::new(Ledger::new(samples_before));
     let (read, profiles) = thread::scope(|scope| {
         // Parsed blocks come back for reuse: fresh buffers would cost a page
@@ -128,13 +85,14 @@ fn parse_in_parallel<'a>(
                 )
             })
             .unzip();
-        let mut new_buffer = || {
+        let new_buffer = || {
             spares
                 .try_recv()
                 .unwrap_or_else(|_| Vec::with_capacity(2 * BLOCK))
         };
-        let mut send = |block: Block<'a>| senders[block.index % PARSERS].send(block).is_ok();
-        let read = feed(&mut new_buffer, &mut send);
+        let read = split_blocks(reader, new_buffer, |block| {
+            senders[block.index % PARSERS].send(block).is_ok()
+        });
         drop(senders);
         let profiles: Vec<Profile> = parsers
             .into_iter()
@@ -156,67 +114,10 @@ fn parse_in_parallel<'a>(
     Ok(profile)
 }
 
-/// A run of whole lines, numbered in reading order: read into a buffer
-/// of its own, or where it lies in a mapped file.
-struct Block<'a> {
+/// A run of whole lines, numbered in reading order.
+struct Block {
     index: usize,
-    bytes: BlockBytes<'a>,
-}
-
-/// Where a block's bytes are.
-enum BlockBytes<'a> {
-    /// Read into a buffer, handed back for reuse once parsed.
-    Read(Vec<u8>),
-    /// In a mapped file.
-    Mapped(&'a [u8]),
-}
-
-impl std::ops::Deref for BlockBytes<'_> {
-    type Target = [u8];
-
-    fn deref(&self) -> &[u8] {
-        match self {
-            BlockBytes::Read(bytes) => bytes,
-            BlockBytes::Mapped(bytes) => bytes,
-        }
-    }
-}
-
-/// Lets the kernel take back the pages of a parsed block of a mapped file:
-/// they stay in the page cache, but stop counting in autofold's memory.
-/// A page this block shares with the next is taken back too; reading it
-/// again maps it again, from the same file.
-fn release(bytes: &[u8]) {
-    const PAGE: usize = 4096;
-    let start = bytes.as_ptr() as usize & !(PAGE - 1);
-    let end = bytes.as_ptr() as usize + bytes.len();
-    // SAFETY: the range lies within the read-only private file mapping the
-    // block came from (rounded to its pages); MADV_DONTNEED on such a
-    // mapping only drops pages that are read again from the file.
-    unsafe {
-        libc::madvise(start as *mut libc::c_void, end - start, libc::MADV_DONTNEED);
-    }
-}
-
-/// Cuts a mapped file into blocks of about [`BLOCK`] bytes that end at a
-/// line ending; stops early when `send` returns false.
-fn split_mapped<'a>(bytes: &'a [u8], send: &mut dyn FnMut(Block<'a>) -> bool) {
-    let mut start = 0;
-    for index in 0.. {
-        if start >= bytes.len() {
-            return;
-        }
-        let cut = (start + BLOCK).min(bytes.len());
-        let end = memchr::memchr(b'\n', &bytes[cut..]).map_or(bytes.len(), |i| cut + i + 1);
-        let block = Block {
-            index,
-            bytes: BlockBytes::Mapped(&bytes[start..end]),
-        };
-        if !send(block) {
-            return;
-        }
-        start = end;
-    }
+    bytes: Vec<u8>,
 }
 
 /// What a parser saw of one block's lines: their counts (0 for a blank
@@ -296,7 +197,7 @@ impl Ledger {
 /// Parses blocks until the channel closes, settling each with the ledger;
 /// once a bad line is known, only drains.
 fn parse_blocks(
-    blocks: Receiver<Block<'_>>,
+    blocks: Receiver<Block>,
     spares: SyncSender<Vec<u8>>,
     ledger: &Mutex<Ledger>,
 ) -> Profile {
@@ -320,13 +221,9 @@ fn parse_blocks(
             spare_counts.extend(ledger.settle(block.index, tally));
             stop = ledger.has_verdict();
         }
-        match block.bytes {
-            BlockBytes::Read(mut buffer) => {
-                buffer.clear();
-                let _ = spares.try_send(buffer);
-            }
-            BlockBytes::Mapped(bytes) => release(bytes),
-        }
+        let mut buffer = block.bytes;
+        buffer.clear();
+        let _ = spares.try_send(buffer);
     }
     parser.profile
 }
@@ -342,10 +239,10 @@ pub(crate) fn count_overflow_error() -> anyhow::Error {
 /// Cuts the text into blocks of about [`BLOCK`] bytes that end at a line
 /// ending (a longer line makes a longer block); stops early when `send`
 /// returns false.
-fn split_blocks<'a>(
+fn split_blocks(
     mut reader: impl Read,
-    new_buffer: &mut dyn FnMut() -> Vec<u8>,
-    send: &mut dyn FnMut(Block<'a>) -> bool,
+    mut new_buffer: impl FnMut() -> Vec<u8>,
+    mut send: impl FnMut(Block) -> bool,
 ) -> io::Result<()> {
     let mut bytes = new_buffer();
     for index in 0.. {
@@ -355,11 +252,7 @@ fn split_blocks<'a>(
             next.extend_from_slice(&bytes[last_newline + 1..]);
             bytes.truncate(last_newline + 1);
         }
-        let block = Block {
-            index,
-            bytes: BlockBytes::Read(bytes),
-        };
-        if block.bytes.is_empty() || !send(block) || at_end {
+        if bytes.is_empty() || !send(Block { index, bytes }) || at_end {
             return Ok(());
         }
         bytes = next;

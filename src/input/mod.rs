@@ -51,9 +51,6 @@ pub struct Input<'a> {
     /// Samples read from earlier inputs: readers fail where the total passes
     /// `u64::MAX`, naming the line (or sample) where it does.
     pub samples_before: u128,
-    /// The input as a plain file on disk (not compressed, not a pipe),
-    /// when it is one: a reader may map it instead of reading `reader`.
-    pub file: Option<&'a std::path::Path>,
 }
 
 /// One input format.
@@ -146,16 +143,11 @@ pub fn read_from(
     let Some(format) = detect(&head) else {
         bail!("{source}: {}", unknown_format(&head, compressed));
     };
-    let file = match source {
-        Source::File(path) if !compressed && path.is_file() => Some(path.as_path()),
-        _ => None,
-    };
     let input = Input {
         reader,
         source,
         options,
         samples_before,
-        file,
     };
     let mut profile = format.read(input)?;
     if samples_before + profile.sample_sum() > u128::from(u64::MAX) {

@@ -7,7 +7,7 @@
 
 use anyhow::Result;
 
-use crate::input::folded::{is_empty_stack, read_folded_input, trim_line};
+use crate::input::folded::{is_empty_stack, read_folded, trim_line};
 use crate::input::root_label::Labels;
 use crate::input::{Format, Head, Input};
 use crate::profile::Profile;
@@ -44,7 +44,7 @@ impl Format for PySpy {
     }
 
     fn read(&self, input: Input<'_>) -> Result<Profile> {
-        read_folded_input(input)
+        read_folded(input.reader, input.source, input.samples_before)
     }
 }
 
