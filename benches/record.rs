@@ -260,5 +260,6 @@ fn tool(name: &'static str, program: PathBuf, args: Vec<OsString>, dir: &Path) -
         args,
         stdout: None,
         stderr: dir.join(format!("{}.err", name.replace(' ', "_"))),
+        outputs: Vec::new(),
     }
 }

@@ -22,6 +22,10 @@ pub struct Tool {
     pub stdout: Option<PathBuf>,
     /// File standard error goes to, shown when the tool fails.
     pub stderr: PathBuf,
+    /// Files the tool writes: removed before each run, outside the timing,
+    /// as a file standard output goes to is emptied before it (replacing or
+    /// truncating an earlier run's output frees its pages).
+    pub outputs: Vec<PathBuf>,
 }
 
 /// One measured run.
@@ -66,6 +70,14 @@ pub fn measure(tools: &[Tool], runs: usize) -> io::Result<Vec<Vec<Sample>>> {
 
 /// Runs `tool` once; its wall time and peak RSS.
 pub fn run_once(tool: &Tool) -> io::Result<Sample> {
+    // Every run starts with nothing left to write back: the kernel flushing
+    // an earlier run's output (or the generated input) would take the CPU
+    // from whichever tool runs next.
+    // SAFETY: sync takes no arguments and cannot fail.
+    for output in &tool.outputs {
+        let _ = fs::remove_file(output);
+    }
+    unsafe { libc::sync() };
     let stdout = match &tool.stdout {
         Some(path) => Stdio::from(File::create(path)?),
         None => Stdio::null(),

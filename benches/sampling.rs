@@ -225,6 +225,7 @@ fn tool(name: &'static str, program: PathBuf, args: Vec<OsString>, dir: &Path) -
         args,
         stdout: None,
         stderr: dir.join(format!("{}.err", name.replace([' ', ','], "_"))),
+        outputs: Vec::new(),
     }
 }
 
@@ -294,6 +295,7 @@ fn calibrate(program: &Path, seconds: f64) -> io::Result<u64> {
         args: vec![trial.to_string().into(), DEPTH.into()],
         stdout: None,
         stderr: std::env::temp_dir().join("calibration.err"),
+        outputs: Vec::new(),
     };
     let cpu_per_thread = run_once(&tool)?.cpu_seconds / 2.0;
     let per_repetition = cpu_per_thread / trial as f64;
