@@ -365,7 +365,15 @@ fn print_table(rows: &[Row], runs: usize) {
     println!("\nmedians of {runs} run(s); ratios against the goals (PASS/MISS)\n");
     println!(
         "{:<34} {:>7} {:>8} {:>12} {:>7} {:>8} {:>12} {:>12} {:>7}",
-        "shape", "fold s", "inferno", "fold/inferno", "svg s", "inferno", "svg/inferno", "fold RSS MB", "svg RSS"
+        "shape",
+        "fold s",
+        "inferno",
+        "fold/inferno",
+        "svg s",
+        "inferno",
+        "svg/inferno",
+        "fold RSS MB",
+        "svg RSS"
     );
     let mut all_pass = true;
     for row in rows {
@@ -398,7 +406,8 @@ fn print_table(rows: &[Row], runs: usize) {
             verdict(verdicts[1]),
             mb(rss),
             verdict(verdicts[2]),
-            row.svg.map_or("n/a".into(), |s| format!("{:.1}", mb(s.max_rss_bytes))),
+            row.svg
+                .map_or("n/a".into(), |s| format!("{:.1}", mb(s.max_rss_bytes))),
         );
     }
     println!(
@@ -407,7 +416,14 @@ fn print_table(rows: &[Row], runs: usize) {
          {MEMORY_GOAL} x input (<= {} MB on the repeated line)",
         mb(REPEATED_MEMORY_GOAL)
     );
-    println!("{}", if all_pass { "all goals met" } else { "SOME GOALS MISSED" });
+    println!(
+        "{}",
+        if all_pass {
+            "all goals met"
+        } else {
+            "SOME GOALS MISSED"
+        }
+    );
 }
 
 fn seconds(sample: Option<Sample>) -> String {

@@ -252,6 +252,27 @@ fn cycles_left_unfolded_are_not_counted_or_coloured_in_the_flame_graph() {
 }
 
 #[test]
+fn cycles_left_unfolded_are_still_reported_with_their_samples() {
+    // {x,y,z} has three members, more than --max-cycle-members 2: its
+    // runs stay unfolded, but the report still counts the 3 samples of
+    // the one stack it is on, 7 frames deep.
+    let out = autofold()
+        .args(["report", "--max-cycle-members", "2", "--format", "json"])
+        .write_stdin("p;main;a;b;a;b 2\np;main;x;y;z;x;y;z;x 3\n")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr_of(&out));
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let cycles = json["cycles"].as_array().unwrap();
+    let xyz = cycles.iter().find(|c| c["name"] == "{x,y,z}").unwrap();
+    assert_eq!(xyz["folded"], false);
+    assert_eq!(xyz["samples"], 3);
+    assert_eq!(xyz["max_depth"], 7);
+    let ab = cycles.iter().find(|c| c["name"] == "{a,b}").unwrap();
+    assert_eq!((&ab["folded"], &ab["samples"]), (&true.into(), &2.into()));
+}
+
+#[test]
 fn flame_graph_options_reach_inferno_and_reversed_cycles_keep_colour_and_members() {
     let dir = TempDir::new().unwrap();
     let svg = dir.path().join("f.svg");

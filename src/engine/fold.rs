@@ -230,9 +230,15 @@ impl<'a> Folder<'a> {
     /// The folded cycle `frame` belongs to, if any.
     #[inline]
     fn cycle_of(&self, frame: FrameId) -> Option<CycleId> {
-        self.cycles
-            .cycle_of(frame)
-            .filter(|&c| self.folds[c as usize])
+        self.any_cycle_of(frame).filter(|&c| self.folds[c as usize])
+    }
+
+    /// The cycle `frame` belongs to, folded or not: every cycle's runs are
+    /// counted for the report, even one `--max-cycle-members` leaves
+    /// unfolded.
+    #[inline]
+    fn any_cycle_of(&self, frame: FrameId) -> Option<CycleId> {
+        self.cycles.cycle_of(frame)
     }
 
     #[inline]
@@ -292,16 +298,17 @@ impl<'a> Folder<'a> {
         let mut first_run = true;
         while i < end {
             let frame = arena[i];
-            match self.cycle_of(frame) {
+            match self.any_cycle_of(frame) {
                 Some(cycle) => {
                     let last = self.run_end(arena, i, end, cycle);
+                    let folds = self.folds[cycle as usize];
                     // A truncated stack's first run has no known caller yet:
                     // re-rooting supplies it.
                     let entered_from_root = pass.truncated && first_run;
                     first_run = false;
                     let first_entry = pass.entered_in[cycle as usize] != pass.index;
                     pass.entered_in[cycle as usize] = pass.index;
-                    if pass.whole_path && first_entry {
+                    if folds && pass.whole_path && first_entry {
                         pass.sightings.push(EntrySighting {
                             cycle,
                             stack: pass.index,
@@ -323,17 +330,24 @@ impl<'a> Folder<'a> {
                         pass.stats
                             .record_calls(&run, members.filter(|&f| !self.is_pseudo(f)));
                     }
-                    arena[w] = self.cycle_frames[cycle as usize];
+                    if folds {
+                        arena[w] = self.cycle_frames[cycle as usize];
+                        w += 1;
+                    } else {
+                        // Left unfolded: the run stays as it is.
+                        arena.copy_within(i..=last, w);
+                        w += last + 1 - i;
+                    }
                     i = last + 1;
                 }
                 None => {
                     arena[w] = frame;
+                    w += 1;
                     i += 1;
                 }
             }
-            w += 1;
         }
-        if let Some(cycle) = self.cycle_of(leaf) {
+        if let Some(cycle) = self.any_cycle_of(leaf) {
             pass.stats.record_leaf(cycle, leaf, stack.count);
         }
         w - write
@@ -346,7 +360,7 @@ impl<'a> Folder<'a> {
     fn run_end(&self, arena: &[FrameId], start: usize, end: usize, cycle: CycleId) -> usize {
         let mut last = start;
         for (j, &frame) in arena.iter().enumerate().take(end).skip(start + 1) {
-            if self.cycle_of(frame) == Some(cycle) {
+            if self.any_cycle_of(frame) == Some(cycle) {
                 last = j;
             } else if !self.is_pseudo(frame) {
                 break;
