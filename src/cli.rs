@@ -398,10 +398,11 @@ pub struct ProfilingArgs {
     pub ignore_status: bool,
 
     /// Leave JIT runtimes alone. By default a command run by `node`,
-    /// `java` or `python3` gets the runtime's own switches for perf in its
-    /// environment (`NODE_OPTIONS`, `JAVA_TOOL_OPTIONS`,
-    /// `PYTHONPERFSUPPORT`, added to what is set, said in a note), and a
-    /// JVM recorded with `--pid` is asked for its perf map.
+    /// `java` (or `javac`, `jshell`) or `python3` gets the runtime's own
+    /// switches for perf in its environment (`NODE_OPTIONS`,
+    /// `JAVA_TOOL_OPTIONS`, `PYTHONPERFSUPPORT`, added to what is set, said
+    /// in a note), and a JVM recorded with `--pid` is asked for its perf
+    /// map.
     #[arg(long)]
     pub no_jit_setup: bool,
 

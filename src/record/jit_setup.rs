@@ -194,7 +194,8 @@ fn past_env(command: &[OsString]) -> Option<(usize, EnvWords)> {
 fn runtime_named(name: &str) -> Option<Runtime> {
     match name {
         "node" | "nodejs" | "npm" | "npx" => Some(Runtime::Node),
-        "java" => Some(Runtime::Java),
+        // The JDK's own tools are JVMs too, and read JAVA_TOOL_OPTIONS.
+        "java" | "javac" | "jshell" | "javadoc" | "jar" => Some(Runtime::Java),
         "python" | "python3" => Some(Runtime::Python),
         _ => {
             // python3.12 and later; python3.11 and earlier have no perf
@@ -293,13 +294,16 @@ mod tests {
 
     #[test]
     fn java_gets_frame_pointers_and_a_perf_map_at_exit() {
-        assert_eq!(
-            set("java -cp . Calc", &[]),
-            pair(
-                "JAVA_TOOL_OPTIONS",
-                "-XX:+PreserveFramePointer -XX:+UnlockDiagnosticVMOptions -XX:+DumpPerfMapAtExit"
-            )
-        );
+        for words in ["java -cp . Calc", "/usr/lib/jvm/bin/javac A.java", "jshell"] {
+            assert_eq!(
+                set(words, &[]),
+                pair(
+                    "JAVA_TOOL_OPTIONS",
+                    "-XX:+PreserveFramePointer -XX:+UnlockDiagnosticVMOptions -XX:+DumpPerfMapAtExit"
+                ),
+                "{words}"
+            );
+        }
     }
 
     #[test]
@@ -326,7 +330,7 @@ mod tests {
             "./target/release/prog",
             "ruby a.rb",
             "nodemon app.js",
-            "javac A.java",
+            "javap A.class",
         ] {
             assert_eq!(setup(words, &[]), None, "{words}");
         }
