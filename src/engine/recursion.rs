@@ -98,20 +98,23 @@ const PSEUDO: u32 = u32::MAX - 1;
 /// member, `kind` saying what each frame is.
 fn add_work<'a>(stacks: impl Iterator<Item = (&'a [u32], u64)>, kind: &[u32], work: &mut [u64]) {
     for (stack, count) in stacks {
-        // From the leaf up: the cycle of the nearest frame below (called
-        // by) each frame that is not a pseudo-frame.
-        let mut below = OUTSIDE;
-        for &frame in stack.iter().skip(1).rev() {
+        // From the root down (the order the stack lies in memory): the
+        // last frame that is not a pseudo-frame, and its kind; a member
+        // ends a run where the next such frame is not of its cycle.
+        let (mut last, mut last_kind) = (0, OUTSIDE);
+        for &frame in stack.iter().skip(1) {
             match kind[frame as usize] {
                 PSEUDO => {}
-                OUTSIDE => below = OUTSIDE,
-                cycle => {
-                    if cycle != below {
-                        work[frame as usize] += count;
+                this => {
+                    if last_kind != OUTSIDE && last_kind != this {
+                        work[last as usize] += count;
                     }
-                    below = cycle;
+                    (last, last_kind) = (frame, this);
                 }
             }
+        }
+        if last_kind != OUTSIDE {
+            work[last as usize] += count;
         }
     }
 }

@@ -17,7 +17,7 @@
 //! them greedily until the cycle splits. A cycle no candidate splits gets
 //! no suggestion: it is one recursion.
 
-use petgraph::algo::tarjan_scc;
+use petgraph::algo::kosaraju_scc;
 use petgraph::graph::{DiGraph, NodeIndex};
 use petgraph::visit::NodeFiltered;
 use rustc_hash::FxHashMap;
@@ -139,10 +139,12 @@ fn bridge_candidates(within: &DiGraph<(), ()>, allowed: impl Fn(usize) -> bool) 
 }
 
 /// The size of the largest strongly connected component once `removed`
-/// members are taken out.
+/// members are taken out (Kosaraju's search, iterative: petgraph's Tarjan
+/// recurses once per member, so a cycle of a few hundred thousand members
+/// would overflow the stack).
 fn largest_component(within: &DiGraph<(), ()>, removed: &[usize]) -> usize {
     let kept = NodeFiltered::from_fn(within, |n: NodeIndex| !removed.contains(&n.index()));
-    tarjan_scc(&kept).iter().map(Vec::len).max().unwrap_or(0)
+    kosaraju_scc(&kept).iter().map(Vec::len).max().unwrap_or(0)
 }
 
 #[cfg(test)]
