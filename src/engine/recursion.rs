@@ -271,6 +271,27 @@ mod tests {
     use super::*;
     use crate::engine::graph::{CallGraph, FrameFilter, cycles_of};
 
+    #[test]
+    fn work_goes_to_the_member_each_run_ends_at() {
+        // Frames: 0 root label, 1 main, 2 a and 3 b (cycle 0), 4 a
+        // pseudo-frame, 5 x (cycle 1), 6 a leaf outside any cycle.
+        let kind = [OUTSIDE, OUTSIDE, 0, 0, PSEUDO, 1, OUTSIDE];
+        let stacks: [(&[u32], u64); 4] = [
+            // a b a b, then the leaf: the run ends at b.
+            (&[0, 1, 2, 3, 2, 3, 6], 2),
+            // a pseudo-frame between two members does not end the run,
+            // which ends at b, the leaf.
+            (&[0, 1, 2, 4, 3], 3),
+            // a run of cycle 0 calls one of cycle 1: both end.
+            (&[0, 1, 2, 5, 6], 5),
+            // a pseudo-frame below the last member: it still ends there.
+            (&[0, 1, 5, 4], 7),
+        ];
+        let mut work = vec![0; kind.len()];
+        add_work(stacks.into_iter(), &kind, &mut work);
+        assert_eq!(work, [0, 0, 5, 5, 0, 12, 0]);
+    }
+
     fn inside(lines: &[&str]) -> Vec<String> {
         let p = Profile::of_lines(lines);
         let cycles = cycles_of(&CallGraph::new(&p, &FrameFilter::default()), &p.frames);
