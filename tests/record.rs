@@ -159,6 +159,11 @@ fn three_function_cycle_in_c_is_found_and_the_exit_code_passed_on() {
     let cycle = "{expr,factor,term}";
     let report = run.report();
     assert_eq!(report["cycles"][0]["name"], cycle, "{report:#}");
+    // The recording is named by what was recorded, and by what recorded it.
+    let input = &report["inputs"][0];
+    let command_line = format!("{} 150 200 3", program.display());
+    assert_eq!(input["source"], command_line.as_str(), "{input}");
+    assert_eq!(input["format"], "perf events", "{input}");
     let folded = run.folded();
     assert!(
         folded.contains(&format!("main;{cycle};checksum ")),
@@ -170,13 +175,22 @@ fn three_function_cycle_in_c_is_found_and_the_exit_code_passed_on() {
     common::assert_well_formed_xml(&svg);
     assert!(svg.contains(cycle));
 
-    let ignored = record(&["--ignore-status"], &[&program], &["20", "50", "3"]);
+    let ignored = record(
+        &["--ignore-status", "--perf"],
+        &[&program],
+        &["20", "50", "3"],
+    );
     assert_eq!(
         ignored.output.status.code(),
         Some(0),
         "{}",
         ignored.stderr()
     );
+    // Through perf, not the temporary perf.data's path (gone by now).
+    let input = &ignored.report()["inputs"][0];
+    let command_line = format!("{} 20 50 3", program.display());
+    assert_eq!(input["source"], command_line.as_str(), "{input}");
+    assert_eq!(input["format"], "perf.data", "{input}");
 }
 
 #[test]

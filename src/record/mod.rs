@@ -208,7 +208,7 @@ fn record_with_perf(target: &Target, options: &RecordOptions) -> Result<Recordin
         .keep_perf_data
         .as_ref()
         .filter(|_| !matches!(target, Target::PerfData(_)));
-    let name = kept.unwrap_or(&data).display().to_string();
+    let name = recording_name(target, kept, &data);
     let profile = profile_of_recording(&data, &name, options);
     if let Some(keep) = kept {
         // Kept whether or not it could be read: a recording that cannot be
@@ -222,6 +222,27 @@ fn record_with_perf(target: &Target, options: &RecordOptions) -> Result<Recordin
         );
     }
     Ok(Recording { profile, status })
+}
+
+/// What a recording through perf is called in messages and the report's
+/// inputs: the perf.data kept or given, else what was recorded (the
+/// temporary perf.data is gone by the time anyone reads them).
+fn recording_name(target: &Target, kept: Option<&PathBuf>, data: &Path) -> String {
+    match (kept, target) {
+        (Some(path), _) => path.display().to_string(),
+        (None, Target::Command(command)) => command_line(command),
+        (None, Target::Pid(pid)) => format!("pid {pid}"),
+        (None, Target::PerfData(_)) => data.display().to_string(),
+    }
+}
+
+/// The command as one line, for messages and the report's inputs.
+pub(crate) fn command_line(command: &[OsString]) -> String {
+    command
+        .iter()
+        .map(|arg| arg.to_string_lossy())
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 /// The stacks of the perf.data at `data` (called `name` in messages): what

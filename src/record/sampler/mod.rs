@@ -35,7 +35,7 @@ use crate::console::note;
 use crate::input::perf_data::RecordStream;
 use crate::profile::{InputInfo, Profile};
 use crate::record::perf::interrupted;
-use crate::record::{CallGraph, RecordOptions, Recording, jvm};
+use crate::record::{CallGraph, RecordOptions, Recording, command_line, jvm};
 use event::Sampling;
 use events::Events;
 use refused::Permissions;
@@ -237,15 +237,6 @@ fn say_if_interrupted(anyway: bool) {
     if anyway || interrupted().load(Ordering::SeqCst) {
         eprintln!("autofold: interrupted; rendering what was recorded");
     }
-}
-
-/// The command as one line, for messages and the report's inputs.
-fn command_line(command: &[OsString]) -> String {
-    command
-        .iter()
-        .map(|arg| arg.to_string_lossy())
-        .collect::<Vec<_>>()
-        .join(" ")
 }
 
 /// The profile of everything `stream` read (recorded from `name`), with a
