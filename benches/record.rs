@@ -218,8 +218,8 @@ fn tools(data: &Path, dir: &Path) -> Vec<Tool> {
     let mut through_script = record(&["--perf-script"]);
     through_script.push(svg("perf-script").into());
     let mut tools = vec![
-        tool("autofold record", autofold.clone(), in_process, dir),
-        tool(
+        Tool::in_dir("autofold record", autofold.clone(), in_process, dir),
+        Tool::in_dir(
             "autofold record --perf-script",
             autofold,
             through_script,
@@ -233,7 +233,7 @@ fn tools(data: &Path, dir: &Path) -> Vec<Tool> {
             "-o".into(),
             svg("flamegraph").into(),
         ];
-        tools.push(tool(FLAMEGRAPH, flamegraph, args, dir));
+        tools.push(Tool::in_dir(FLAMEGRAPH, flamegraph, args, dir));
     } else {
         println!("flamegraph not found (`cargo install flamegraph`): left out");
     }
@@ -246,20 +246,9 @@ fn tools(data: &Path, dir: &Path) -> Vec<Tool> {
             out.into(),
             data.into(),
         ];
-        tools.push(tool("samply import", samply, args, dir));
+        tools.push(Tool::in_dir("samply import", samply, args, dir));
     } else {
         println!("samply not found (`cargo install samply`): left out");
     }
     tools
-}
-
-fn tool(name: &'static str, program: PathBuf, args: Vec<OsString>, dir: &Path) -> Tool {
-    Tool {
-        name,
-        program,
-        args,
-        stdout: None,
-        stderr: dir.join(format!("{}.err", name.replace(' ', "_"))),
-        outputs: Vec::new(),
-    }
 }

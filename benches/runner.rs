@@ -8,7 +8,7 @@ use std::ffi::OsString;
 use std::fs::{self, File};
 use std::io;
 use std::os::unix::process::CommandExt;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::Instant;
 
@@ -26,6 +26,22 @@ pub struct Tool {
     /// as a file standard output goes to is emptied before it (replacing or
     /// truncating an earlier run's output frees its pages).
     pub outputs: Vec<PathBuf>,
+}
+
+impl Tool {
+    /// A tool whose outputs are named in its arguments, its standard error
+    /// kept in `dir` under its name (shown if it fails).
+    #[allow(dead_code)] // the fold bench builds its tools itself
+    pub fn in_dir(name: &'static str, program: PathBuf, args: Vec<OsString>, dir: &Path) -> Tool {
+        Tool {
+            name,
+            program,
+            args,
+            stdout: None,
+            stderr: dir.join(format!("{}.err", name.replace([' ', ','], "_"))),
+            outputs: Vec::new(),
+        }
+    }
 }
 
 /// One measured run.

@@ -179,19 +179,19 @@ fn tools(program: &Path, repetitions: u64, dir: &Path) -> Vec<Tool> {
         args
     };
     let mut tools = vec![
-        tool(
+        Tool::in_dir(
             ALONE,
             program.to_path_buf(),
             command(repetitions)[2..].to_vec(),
             dir,
         ),
-        tool(
+        Tool::in_dir(
             AUTOFOLD,
             autofold.clone(),
             record(&[], "autofold.svg", repetitions),
             dir,
         ),
-        tool(
+        Tool::in_dir(
             AUTOFOLD_HALF,
             autofold.clone(),
             record(&[], "half.svg", repetitions / 2),
@@ -203,12 +203,12 @@ fn tools(program: &Path, repetitions: u64, dir: &Path) -> Vec<Tool> {
             let mut args: Vec<OsString> = vec!["record".into(), "--save-only".into(), "-o".into()];
             args.push(dir.join("samply.json.gz").into());
             args.extend(command(repetitions));
-            tools.push(tool(SAMPLY, samply, args, dir));
+            tools.push(Tool::in_dir(SAMPLY, samply, args, dir));
         }
         None => println!("samply not found (`cargo install samply`): left out"),
     }
     if find_program("perf").is_some() {
-        tools.push(tool(
+        tools.push(Tool::in_dir(
             PERF,
             autofold,
             record(&["--perf"], "perf.svg", repetitions),
@@ -216,17 +216,6 @@ fn tools(program: &Path, repetitions: u64, dir: &Path) -> Vec<Tool> {
         ));
     }
     tools
-}
-
-fn tool(name: &'static str, program: PathBuf, args: Vec<OsString>, dir: &Path) -> Tool {
-    Tool {
-        name,
-        program,
-        args,
-        stdout: None,
-        stderr: dir.join(format!("{}.err", name.replace([' ', ','], "_"))),
-        outputs: Vec::new(),
-    }
 }
 
 /// Runs `tool` once while watching how much `dir` (the tools' `$TMPDIR`

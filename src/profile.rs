@@ -355,6 +355,18 @@ impl Profile {
         profile
     }
 
+    /// Every stack as `label;frame;… COUNT` text (an empty label left
+    /// out), in the profile's order; the inverse of [`Profile::of_lines`],
+    /// convenient in tests.
+    pub fn lines(&self) -> Vec<String> {
+        self.stacks()
+            .map(|(ids, count)| {
+                let names: Vec<&str> = printed(ids).iter().map(|&i| self.frames.name(i)).collect();
+                format!("{} {count}", names.join(";"))
+            })
+            .collect()
+    }
+
     /// Adds a stack given as names (root label first); convenient in tests.
     pub fn push_names<'a>(&mut self, names: impl IntoIterator<Item = &'a str>, count: u64) {
         let ids: Vec<FrameId> = names.into_iter().map(|n| self.frames.intern(n)).collect();

@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 
 use tempfile::TempDir;
 
-use common::browser::chromium;
+use common::browser::{HEADLESS, chromium};
 use common::fixture;
 use common::svg::{DrawnFrame, frames, frames_named};
 
@@ -48,14 +48,8 @@ fn frames_in_browser(chromium: &Path, svg: &Path, query: &str) -> Vec<DrawnFrame
     let dom_path = profile.path().join("dom.xml");
     let url = format!("file://{}{query}", svg.display());
     let mut child = Command::new(chromium)
+        .args(HEADLESS)
         .args([
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-            "--no-first-run",
             "--window-size=1400,900",
             // Run the page's timers (its load handler relabels in one).
             "--virtual-time-budget=2000",

@@ -61,20 +61,7 @@ impl Refold {
 #[cfg(test)]
 mod tests {
     use crate::engine::{EngineOptions, analyse};
-    use crate::profile::{Profile, printed};
-
-    fn text(profile: &Profile) -> Vec<String> {
-        profile
-            .stacks()
-            .map(|(ids, count)| {
-                let names: Vec<&str> = printed(ids)
-                    .iter()
-                    .map(|&i| profile.frames.name(i))
-                    .collect();
-                format!("{} {count}", names.join(";"))
-            })
-            .collect()
-    }
+    use crate::profile::Profile;
 
     #[test]
     fn one_cycle_unfolds_the_others_stay_folded() {
@@ -91,13 +78,13 @@ mod tests {
         };
         let analysis = analyse(raw, &options);
         assert_eq!(
-            text(&analysis.folded),
+            analysis.folded.lines(),
             ["p;main;{even,odd};walk;leaf 1", "p;main;{even,odd};x 1"]
         );
         let refold = analysis.refold.expect("kept");
         let unfolded = refold.unfolding("{even,odd}").unwrap();
         assert_eq!(
-            text(&unfolded),
+            unfolded.lines(),
             [
                 "p;main;even;odd;even;odd;walk;leaf 1",
                 "p;main;even;odd;even;odd;x 1"
@@ -105,7 +92,7 @@ mod tests {
         );
         let other = refold.unfolding("walk").unwrap();
         assert_eq!(
-            text(&other),
+            other.lines(),
             [
                 "p;main;{even,odd};walk;walk;walk;leaf 1",
                 "p;main;{even,odd};x 1"

@@ -37,6 +37,19 @@ pub fn chromium() -> Option<PathBuf> {
     found
 }
 
+/// The switches every headless Chromium of the tests gets: no sandbox (the
+/// tests may run as root), no GPU, nothing fetched from the network, no
+/// first-run pages.
+pub const HEADLESS: [&str; 7] = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+];
+
 /// A headless Chromium driven over the DevTools protocol, with one page.
 pub struct Browser {
     child: Child,
@@ -60,17 +73,8 @@ impl Browser {
         let (read_fd, write_fd) = (browser_reads.as_raw_fd(), browser_writes.as_raw_fd());
         let mut command = Command::new(binary);
         command
-            .args([
-                "--headless",
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-                "--no-first-run",
-                "--hide-scrollbars",
-                "--remote-debugging-pipe",
-            ])
+            .args(HEADLESS)
+            .args(["--hide-scrollbars", "--remote-debugging-pipe"])
             .arg(format!("--window-size={},{}", VIEWPORT.0, VIEWPORT.1))
             .arg(format!("--user-data-dir={}", profile.path().display()))
             .arg("about:blank")
