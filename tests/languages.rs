@@ -271,12 +271,18 @@ fn recorded_java_with_no_flags_names_the_visitor() {
     }
 }
 
+/// Node, where perf tests run and node is installed (else why not is
+/// printed).
+fn node_to_record() -> Option<std::path::PathBuf> {
+    if skip() {
+        return None;
+    }
+    profiler("node", "NODE", "apt-get install nodejs")
+}
+
 #[test]
 fn recorded_node_with_no_flags_names_walk_once_across_tiers() {
-    if skip() {
-        return;
-    }
-    let Some(node) = profiler("node", "NODE", "apt-get install nodejs") else {
+    let Some(node) = node_to_record() else {
         return;
     };
     let dir = TempDir::new().unwrap();
@@ -314,10 +320,7 @@ fn recorded_node_with_no_flags_names_walk_once_across_tiers() {
 
 #[test]
 fn no_jit_setup_leaves_the_runtime_alone() {
-    if skip() {
-        return;
-    }
-    let Some(node) = profiler("node", "NODE", "apt-get install nodejs") else {
+    let Some(node) = node_to_record() else {
         return;
     };
     let dir = TempDir::new().unwrap();
