@@ -44,18 +44,9 @@ pub fn work_by_member(
     cycles: &Cycles,
     min_members: usize,
 ) -> Vec<u64> {
-    if cycles.iter().all(|c| c.members.len() <= min_members) {
+    let Some(kind) = frame_kinds(frames, cycles, min_members) else {
         return Vec::new();
-    }
-    // Per frame: the counted cycle it belongs to, or what it is if none.
-    let kind: Vec<u32> = frames
-        .iter()
-        .map(|(id, name)| match cycles.cycle_of(id) {
-            Some(c) if cycles.get(c).members.len() > min_members => c,
-            _ if is_pseudo_frame(name) => PSEUDO,
-            _ => OUTSIDE,
-        })
-        .collect();
+    };
     let (mut work, other) = on_two_halves(profiles, |stacks| {
         let mut work = vec![0; frames.len()];
         add_work(stacks, &kind, &mut work);
@@ -89,31 +80,70 @@ fn on_two_halves<'a, T: Send>(
     })
 }
 
-/// A frame of a counted cycle: its cycle's id; other frames are one of
-/// these two.
-const OUTSIDE: u32 = u32::MAX;
-const PSEUDO: u32 = u32::MAX - 1;
+/// What the passes over stacks need to know of a frame.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum FrameKind {
+    /// A member of a counted cycle.
+    Member(CycleId),
+    /// A pseudo-frame: it neither ends a run nor joins one.
+    Pseudo,
+    /// Anything else: it ends a run.
+    Other,
+}
+
+impl FrameKind {
+    /// The cycle of a frame that is not a pseudo-frame (`None` outside
+    /// every counted cycle); `None` for a pseudo-frame, which is skipped.
+    #[inline]
+    fn run_cycle(self) -> Option<Option<CycleId>> {
+        match self {
+            FrameKind::Pseudo => None,
+            FrameKind::Member(c) => Some(Some(c)),
+            FrameKind::Other => Some(None),
+        }
+    }
+}
+
+/// Per frame (numbered as in `frames`): a member of a cycle of more than
+/// `min_members` members (counted), a pseudo-frame, or other; `None` when
+/// no cycle is that big, so no pass is needed.
+fn frame_kinds(frames: &Frames, cycles: &Cycles, min_members: usize) -> Option<Vec<FrameKind>> {
+    if cycles.iter().all(|c| c.members.len() <= min_members) {
+        return None;
+    }
+    let kinds = frames
+        .iter()
+        .map(|(id, name)| match cycles.cycle_of(id) {
+            Some(c) if cycles.get(c).members.len() > min_members => FrameKind::Member(c),
+            _ if is_pseudo_frame(name) => FrameKind::Pseudo,
+            _ => FrameKind::Other,
+        })
+        .collect();
+    Some(kinds)
+}
 
 /// Adds to `work` the samples of the runs of `stacks` that end at each
 /// member, `kind` saying what each frame is.
-fn add_work<'a>(stacks: impl Iterator<Item = (&'a [u32], u64)>, kind: &[u32], work: &mut [u64]) {
+fn add_work<'a>(
+    stacks: impl Iterator<Item = (&'a [u32], u64)>,
+    kind: &[FrameKind],
+    work: &mut [u64],
+) {
     for (stack, count) in stacks {
         // From the root down (the order the stack lies in memory): the
-        // last frame that is not a pseudo-frame, and its kind; a member
+        // last frame that is not a pseudo-frame, and its cycle; a member
         // ends a run where the next such frame is not of its cycle.
-        let (mut last, mut last_kind) = (0, OUTSIDE);
+        let (mut last, mut last_cycle) = (0, None);
         for &frame in stack.iter().skip(1) {
-            match kind[frame as usize] {
-                PSEUDO => {}
-                this => {
-                    if last_kind != OUTSIDE && last_kind != this {
-                        work[last as usize] += count;
-                    }
-                    (last, last_kind) = (frame, this);
-                }
+            let Some(cycle) = kind[frame as usize].run_cycle() else {
+                continue;
+            };
+            if last_cycle.is_some() && last_cycle != cycle {
+                work[last as usize] += count;
             }
+            (last, last_cycle) = (frame, cycle);
         }
-        if last_kind != OUTSIDE {
+        if last_cycle.is_some() {
             work[last as usize] += count;
         }
     }
@@ -131,18 +161,9 @@ pub fn members_inside_the_recursion(
     cycles: &Cycles,
     min_members: usize,
 ) -> Vec<bool> {
-    if cycles.iter().all(|c| c.members.len() <= min_members) {
+    let Some(kind) = frame_kinds(frames, cycles, min_members) else {
         return Vec::new();
-    }
-    // Per frame: its cycle if counted, else whether it is a pseudo-frame.
-    let kind: Vec<FrameKind> = frames
-        .iter()
-        .map(|(id, name)| match cycles.cycle_of(id) {
-            Some(c) if cycles.get(c).members.len() > min_members => FrameKind::Member(c),
-            _ if is_pseudo_frame(name) => FrameKind::Pseudo,
-            _ => FrameKind::Other,
-        })
-        .collect();
+    };
     let members = kind
         .iter()
         .filter(|k| matches!(k, FrameKind::Member(_)))
@@ -172,10 +193,8 @@ fn inside_in<'a>(
         }
         let mut current = None;
         for &frame in stack.iter().skip(1) {
-            let cycle = match kind[frame as usize] {
-                FrameKind::Pseudo => continue,
-                FrameKind::Member(c) => Some(c),
-                FrameKind::Other => None,
+            let Some(cycle) = kind[frame as usize].run_cycle() else {
+                continue;
             };
             if cycle != current {
                 left -= mark_loops(&run, &mut last, &mut inside);
@@ -190,17 +209,6 @@ fn inside_in<'a>(
         run.clear();
     }
     inside
-}
-
-/// What [`members_inside_the_recursion`] needs to know of a frame.
-#[derive(Debug, Clone, Copy)]
-enum FrameKind {
-    /// A member of a counted cycle.
-    Member(CycleId),
-    /// A pseudo-frame: it neither ends a run nor joins one.
-    Pseudo,
-    /// Anything else: it ends a run.
-    Other,
 }
 
 /// Marks in `inside` the frames of one run of a cycle that are between two
@@ -275,7 +283,8 @@ mod tests {
     fn work_goes_to_the_member_each_run_ends_at() {
         // Frames: 0 root label, 1 main, 2 a and 3 b (cycle 0), 4 a
         // pseudo-frame, 5 x (cycle 1), 6 a leaf outside any cycle.
-        let kind = [OUTSIDE, OUTSIDE, 0, 0, PSEUDO, 1, OUTSIDE];
+        use FrameKind::{Member, Other, Pseudo};
+        let kind = [Other, Other, Member(0), Member(0), Pseudo, Member(1), Other];
         let stacks: [(&[u32], u64); 4] = [
             // a b a b, then the leaf: the run ends at b.
             (&[0, 1, 2, 3, 2, 3, 6], 2),
