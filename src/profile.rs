@@ -533,18 +533,15 @@ impl Profile {
             arena.extend_from_slice(&frames[drop..]);
             *stack = stack.moved(0, start, arena.len() - start);
         }
-        self.segments = vec![arena];
         self.index.invalidate();
-        self.edges.clear();
+        self.edges = Edges::default();
+        self.recent_edges = RecentEdges::default();
         self.recursed = Recursed::default();
         for stack in &stacks {
-            let frames = stack.frames_in(&self.segments);
-            for callee in 2..frames.len() {
-                self.edges.insert((frames[callee - 1], frames[callee]));
-            }
-            self.recursed
-                .note(frames.iter().skip(1).copied(), self.frames.len());
+            let frames = stack.frames_in(std::slice::from_ref(&arena));
+            self.note_new_stack(frames.get(1..).unwrap_or_default(), Some(1));
         }
+        self.segments = vec![arena];
         self.stacks = stacks;
     }
 
@@ -737,10 +734,6 @@ impl Edges {
         self.sets.iter().all(FxHashSet::is_empty)
     }
 
-    fn clear(&mut self) {
-        self.sets.clear();
-    }
-
     /// Takes `other`'s sets (numbered as these already).
     fn absorb(&mut self, mut other: Edges) {
         self.sets.append(&mut other.sets);
@@ -779,19 +772,6 @@ struct Recursed {
 }
 
 impl Recursed {
-    /// Notes the frames of one stack (below its label); `frame_count` is at
-    /// least every id plus one.
-    fn note(&mut self, frames: impl Iterator<Item = FrameId>, frame_count: usize) {
-        let stamp = self.next_stack(frame_count);
-        for frame in frames {
-            let f = frame as usize;
-            if self.seen_on[f] == stamp {
-                self.twice[f] = true;
-            }
-            self.seen_on[f] = stamp;
-        }
-    }
-
     /// Starts noting a new stack: the stamp its frames are marked with; the
     /// tables cover `frame_count` frames.
     fn next_stack(&mut self, frame_count: usize) -> u32 {
