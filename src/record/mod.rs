@@ -157,12 +157,13 @@ pub fn record(target: &Target, options: &RecordOptions) -> Result<Recording> {
         _ => return record_with_perf(target, options),
     };
     if recording.profile.total_samples() == 0 {
-        bail!(
-            "recorded no samples: the command probably ran too briefly for -F (try a longer run or a higher --freq), or the process was idle"
-        );
+        bail!("recorded no samples: {TOO_BRIEF}");
     }
     Ok(recording)
 }
+
+/// Why a recording may hold no samples, and what to try.
+const TOO_BRIEF: &str = "the command probably ran too briefly for -F (try a longer run or a higher --freq), or the process was idle";
 
 /// Fails when there is no process `pid`.
 fn check_pid(pid: u32) -> Result<()> {
@@ -217,9 +218,7 @@ fn record_with_perf(target: &Target, options: &RecordOptions) -> Result<Recordin
     }
     let profile = profile?;
     if profile.total_samples() == 0 {
-        bail!(
-            "perf recorded no samples in {name}: the command probably ran too briefly for -F (try a longer run or a higher --freq), or the process was idle or the pid wrong"
-        );
+        bail!("perf recorded no samples in {name}: {TOO_BRIEF} or the pid wrong");
     }
     Ok(Recording { profile, status })
 }
