@@ -9,7 +9,7 @@ use std::hash::{Hash, Hasher};
 
 use hashbrown::HashTable;
 use indexmap::{Equivalent, IndexSet};
-use rustc_hash::{FxBuildHasher, FxHashSet, FxHasher};
+use rustc_hash::{FxBuildHasher, FxHasher};
 
 /// Index of an interned frame.
 pub type FrameId = u32;
@@ -613,6 +613,13 @@ impl Profile {
         self.edges.distinct()
     }
 
+    /// Sorts the caller→callee pairs noted so far into one run: each
+    /// parser thread does it before its profile is merged, so the merge
+    /// itself has little left to do.
+    pub fn settle_edges(&mut self) {
+        self.edges.settle();
+    }
+
     /// Frees what only reading needed, once the call graph is built: the
     /// caller→callee pairs, which frames recurred, the stack index.
     pub fn forget_reading(&mut self) {
@@ -706,7 +713,7 @@ impl RecentEdges {
         if self.slots.is_empty() {
             self.slots = vec![u64::MAX; Self::SLOTS];
         }
-        let key = (u64::from(caller) << 32) | u64::from(callee);
+        let key = pack(caller, callee);
         let slot = (key.wrapping_mul(0x9e37_79b9_7f4a_7c15) >> 52) as usize;
         let seen = self.slots[slot] == key;
         self.slots[slot] = key;
@@ -714,49 +721,110 @@ impl RecentEdges {
     }
 }
 
-/// The caller→callee pairs seen, in one set per profile merged in (each
-/// parser thread fills its own): merging moves the sets, and a pair in
-/// several sets is given once when they are read.
+/// The caller→callee pairs seen, packed `caller << 32 | callee`: a sorted
+/// run of distinct pairs, and the pairs added since, in any order and
+/// maybe repeated. Appending and sorting now and then is several times
+/// cheaper than a hash-set insert per pair (whose table outgrows the
+/// cache), and sorted runs merge cheaply across parser threads.
 #[derive(Debug, Clone, Default)]
 struct Edges {
-    sets: Vec<FxHashSet<(FrameId, FrameId)>>,
+    /// Distinct pairs, ascending.
+    sorted: Vec<u64>,
+    /// Pairs added since `sorted` was last brought up to date.
+    pending: Vec<u64>,
 }
 
 impl Edges {
-    fn insert(&mut self, pair: (FrameId, FrameId)) {
-        if self.sets.is_empty() {
-            self.sets.push(FxHashSet::default());
+    /// Pending pairs that set off a merge into the sorted run (at least;
+    /// more once the run is longer, so merging stays linear overall).
+    const MERGE_AT: usize = 1 << 20;
+
+    #[inline]
+    fn insert(&mut self, (caller, callee): (FrameId, FrameId)) {
+        self.pending.push(pack(caller, callee));
+        if self.pending.len() >= Self::MERGE_AT.max(self.sorted.len()) {
+            self.settle();
         }
-        self.sets[0].insert(pair);
     }
 
     fn is_empty(&self) -> bool {
-        self.sets.iter().all(FxHashSet::is_empty)
+        self.sorted.is_empty() && self.pending.is_empty()
     }
 
-    /// Takes `other`'s sets (numbered as these already).
-    fn absorb(&mut self, mut other: Edges) {
-        self.sets.append(&mut other.sets);
+    /// Sorts the pending pairs into the sorted run.
+    fn settle(&mut self) {
+        if self.pending.is_empty() {
+            return;
+        }
+        self.pending.sort_unstable();
+        self.pending.dedup();
+        self.sorted = merged(&self.sorted, &self.pending);
+        self.pending.clear();
+    }
+
+    /// Takes `other`'s pairs (numbered as these already).
+    fn absorb(&mut self, other: Edges) {
+        if self.is_empty() {
+            *self = other;
+            return;
+        }
+        self.settle();
+        let mut other = other;
+        other.settle();
+        self.sorted = merged(&self.sorted, &other.sorted);
     }
 
     fn renumber(&mut self, ids: &[FrameId]) {
-        for set in &mut self.sets {
-            *set = set
-                .iter()
-                .map(|&(a, b)| (ids[a as usize], ids[b as usize]))
-                .collect();
-        }
+        let all = self.sorted.iter().chain(&self.pending);
+        let renumbered = all
+            .map(|&key| {
+                let (a, b) = unpack(key);
+                pack(ids[a as usize], ids[b as usize])
+            })
+            .collect();
+        self.sorted = Vec::new();
+        self.pending = renumbered;
     }
 
-    /// Every pair once: a pair of a later set is left out where an earlier
-    /// set has it.
+    /// Every pair once, ascending.
     fn distinct(&self) -> impl Iterator<Item = (FrameId, FrameId)> + '_ {
-        self.sets.iter().enumerate().flat_map(move |(i, set)| {
-            set.iter()
-                .filter(move |pair| !self.sets[..i].iter().any(|s| s.contains(*pair)))
-                .copied()
-        })
+        let keys: std::borrow::Cow<'_, [u64]> = match self.pending.is_empty() {
+            true => std::borrow::Cow::Borrowed(&self.sorted),
+            false => {
+                let mut settled = self.clone();
+                settled.settle();
+                std::borrow::Cow::Owned(settled.sorted)
+            }
+        };
+        (0..keys.len()).map(move |i| unpack(keys[i]))
     }
+}
+
+/// A caller→callee pair as one sortable number.
+#[inline]
+fn pack(caller: FrameId, callee: FrameId) -> u64 {
+    (u64::from(caller) << 32) | u64::from(callee)
+}
+
+/// The pair [`pack`] made `key` of.
+#[inline]
+fn unpack(key: u64) -> (FrameId, FrameId) {
+    ((key >> 32) as FrameId, key as FrameId)
+}
+
+/// The distinct union of two sorted runs of distinct keys, ascending.
+fn merged(a: &[u64], b: &[u64]) -> Vec<u64> {
+    let mut out = Vec::with_capacity(a.len() + b.len());
+    let (mut i, mut j) = (0, 0);
+    while i < a.len() && j < b.len() {
+        let (x, y) = (a[i], b[j]);
+        out.push(x.min(y));
+        i += usize::from(x <= y);
+        j += usize::from(y <= x);
+    }
+    out.extend_from_slice(&a[i..]);
+    out.extend_from_slice(&b[j..]);
+    out
 }
 
 /// Which frames were on one stack twice, noted as stacks are added so that
