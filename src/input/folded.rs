@@ -13,6 +13,7 @@ use std::thread;
 
 use anyhow::{Context, Result, bail};
 
+use crate::input::name_ids::{NameIds, same_bytes};
 use crate::input::root_label::{Labels, looks_like_process_name};
 use crate::input::{Format, Head, Input, Source, shortened};
 use crate::profile::{FrameId, NO_LABEL, Profile};
@@ -85,11 +86,7 @@ pub fn read_folded(reader: impl Read, source: &Source, samples_before: u128) -> 
                 )
             })
             .unzip();
-        let new_buffer = || {
-            spares
-                .try_recv()
-                .unwrap_or_else(|_| Vec::with_capacity(2 * BLOCK))
-        };
+        let new_buffer = || spares.try_recv().unwrap_or_default();
         let read = split_blocks(reader, new_buffer, |block| {
             senders[block.index % PARSERS].send(block).is_ok()
         });
@@ -117,7 +114,16 @@ pub fn read_folded(reader: impl Read, source: &Source, samples_before: u128) -> 
 /// A run of whole lines, numbered in reading order.
 struct Block {
     index: usize,
-    bytes: Vec<u8>,
+    /// The lines, then room for the next read.
+    buffer: Vec<u8>,
+    /// How many bytes of `buffer` are lines.
+    len: usize,
+}
+
+impl Block {
+    fn lines(&self) -> &[u8] {
+        &self.buffer[..self.len]
+    }
 }
 
 /// What a parser saw of one block's lines: their counts (0 for a blank
@@ -214,17 +220,16 @@ fn parse_blocks(
                 error: None,
             };
             tally.counts.clear();
-            tally.error = parser.parse_block(&block.bytes, &mut tally.counts).err();
+            tally.error = parser.parse_block(block.lines(), &mut tally.counts).err();
             let mut ledger = ledger
                 .lock()
                 .expect("no parser panicked holding the ledger");
             spare_counts.extend(ledger.settle(block.index, tally));
             stop = ledger.has_verdict();
         }
-        let mut buffer = block.bytes;
-        buffer.clear();
-        let _ = spares.try_send(buffer);
+        let _ = spares.try_send(block.buffer);
     }
+    parser.profile.settle_edges();
     parser.profile
 }
 
@@ -238,37 +243,60 @@ pub(crate) fn count_overflow_error() -> anyhow::Error {
 
 /// Cuts the text into blocks of about [`BLOCK`] bytes that end at a line
 /// ending (a longer line makes a longer block); stops early when `send`
-/// returns false.
+/// returns false. Buffers from `new_buffer` may hold old bytes: they are
+/// kept at their length, so that reading into them writes each byte once
+/// (no zeroing first) and reads of a block's size go past `BufReader`'s
+/// own buffer, not through it.
 fn split_blocks(
     mut reader: impl Read,
     mut new_buffer: impl FnMut() -> Vec<u8>,
     mut send: impl FnMut(Block) -> bool,
 ) -> io::Result<()> {
-    let mut bytes = new_buffer();
+    let mut buffer = new_buffer();
+    let mut len = 0;
     for index in 0.. {
-        let at_end = fill_block(&mut reader, &mut bytes)?;
+        let at_end = fill_block(&mut reader, &mut buffer, &mut len)?;
         let mut next = new_buffer();
-        if !at_end && let Some(last_newline) = memchr::memrchr(b'\n', &bytes) {
-            next.extend_from_slice(&bytes[last_newline + 1..]);
-            bytes.truncate(last_newline + 1);
+        let mut next_len = 0;
+        if !at_end && let Some(last_newline) = memchr::memrchr(b'\n', &buffer[..len]) {
+            let rest = &buffer[last_newline + 1..len];
+            room_for(&mut next, rest.len());
+            next[..rest.len()].copy_from_slice(rest);
+            next_len = rest.len();
+            len = last_newline + 1;
         }
-        if bytes.is_empty() || !send(Block { index, bytes }) || at_end {
+        if len == 0 || !send(Block { index, buffer, len }) || at_end {
             return Ok(());
         }
-        bytes = next;
+        (buffer, len) = (next, next_len);
     }
     Ok(())
 }
 
-/// Reads until `bytes` holds at least a block and a line ending, or the text
-/// ends; returns whether it ended.
-fn fill_block(reader: &mut impl Read, bytes: &mut Vec<u8>) -> io::Result<bool> {
+/// Makes `buffer` at least `len` and a block's read long.
+fn room_for(buffer: &mut Vec<u8>, len: usize) {
+    let wanted = len + BLOCK;
+    if buffer.len() < wanted {
+        buffer.resize(wanted.max(2 * BLOCK), 0);
+    }
+}
+
+/// Reads into `buffer` after its first `len` bytes until they hold at
+/// least a block and a line ending, or the text ends; returns whether it
+/// ended.
+fn fill_block(reader: &mut impl Read, buffer: &mut Vec<u8>, len: &mut usize) -> io::Result<bool> {
     loop {
-        let wanted = BLOCK.saturating_sub(bytes.len()).max(BLOCK / 4) as u64;
-        if reader.by_ref().take(wanted).read_to_end(bytes)? == 0 {
+        room_for(buffer, *len);
+        let read = match reader.read(&mut buffer[*len..]) {
+            Ok(read) => read,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        };
+        if read == 0 {
             return Ok(true);
         }
-        if bytes.len() >= BLOCK && memchr::memrchr(b'\n', bytes).is_some() {
+        *len += read;
+        if *len >= BLOCK && memchr::memrchr(b'\n', &buffer[*len - read..*len]).is_some() {
             return Ok(false);
         }
     }
@@ -284,7 +312,11 @@ const RECENT: usize = 4;
 #[derive(Default)]
 struct LineParser {
     profile: Profile,
-    previous: Vec<u8>,
+    names: NameIds,
+    /// The stack of the last line of the block before, whose frames `ids`
+    /// and `ends` describe while the next block's first line is parsed:
+    /// within a block, the line before is read where it lies.
+    carried: Vec<u8>,
     ids: Vec<FrameId>,
     ends: Vec<usize>,
     last_lag: usize,
@@ -299,6 +331,8 @@ impl LineParser {
         block: &[u8],
         counts: &mut Vec<u64>,
     ) -> Result<(), (usize, anyhow::Error)> {
+        let carried = std::mem::take(&mut self.carried);
+        let mut previous: &[u8] = &carried;
         let mut start = 0;
         let ends = memchr::memchr_iter(b'\n', block)
             .chain((!block.ends_with(b"\n")).then_some(block.len()));
@@ -306,16 +340,25 @@ impl LineParser {
             let line = trim_line(&block[start..end]);
             let count = match line.is_empty() {
                 true => 0,
-                false => self.add_line(line).map_err(|e| (counts.len() + 1, e))?,
+                false => {
+                    let (count, stack) = self
+                        .add_line(line, previous)
+                        .map_err(|e| (counts.len() + 1, e))?;
+                    previous = stack;
+                    count
+                }
             };
             counts.push(count);
             start = end + 1;
         }
+        self.carried = previous.to_vec();
         Ok(())
     }
 
-    /// Adds one line's stack; returns its count.
-    fn add_line(&mut self, line: &[u8]) -> Result<u64> {
+    /// Adds one line's stack, given the stack of the line before; returns
+    /// its count and the stack the next line may share frames with (empty:
+    /// none).
+    fn add_line<'a>(&mut self, line: &'a [u8], previous: &'a [u8]) -> Result<(u64, &'a [u8])> {
         let Some((stack, count)) = split_count(line) else {
             bail!(
                 "expected `frame;frame;... COUNT`, found no sample count: {:?}",
@@ -328,34 +371,28 @@ impl LineParser {
         if stack.iter().all(u8::is_ascii_whitespace) {
             // A sample with no frames (py-spy writes them): kept and counted.
             self.profile.push_ids(&[NO_LABEL], count, 1);
-            self.forget_previous_line();
-            return Ok(count);
+            self.ids.clear();
+            self.ends.clear();
+            return Ok((count, &[]));
         }
-        if !self.previous.is_empty() && stack == self.previous.as_slice() {
+        if !previous.is_empty() && stack == previous {
             // The same stack as the line before (merged runs repeat lines).
             self.profile.repeat_last(count);
-            return Ok(count);
+            return Ok((count, previous));
         }
-        let reused = self.reusable_frames(stack);
+        let reused = self.reusable_frames(stack, previous);
         self.ids.truncate(reused);
         self.ends.truncate(reused);
         let from = self.ends.last().map_or(0, |&e| e + 1);
-        self.intern_frames(stack, from);
+        let shareable = self.intern_frames(stack, from);
         self.profile.push_ids(&self.ids, count, reused);
-        Ok(count)
+        Ok((count, if shareable { stack } else { &[] }))
     }
 
-    /// Makes the next line share nothing with the lines before.
-    fn forget_previous_line(&mut self) {
-        self.ids.clear();
-        self.ends.clear();
-        self.previous.clear();
-    }
-
-    /// How many leading frames `stack` shares, byte for byte, with the
-    /// previous line.
-    fn reusable_frames(&self, stack: &[u8]) -> usize {
-        let common = common_prefix_len(stack, &self.previous);
+    /// How many leading frames `stack` shares, byte for byte, with
+    /// `previous`, the line before.
+    fn reusable_frames(&self, stack: &[u8], previous: &[u8]) -> usize {
+        let common = common_prefix_len(stack, previous);
         // A frame is shared when the `;` after it is inside the common prefix.
         self.ends.partition_point(|&end| end < common)
     }
@@ -385,19 +422,19 @@ impl LineParser {
     }
 
     /// Interns the frames of `stack` from byte `from` on (the frames before
-    /// it are `ids` already), recording where each ends.
-    fn intern_frames(&mut self, stack: &[u8], from: usize) {
+    /// it are `ids` already), recording where each ends; returns whether
+    /// the next line may share frames with it (not when it was not UTF-8).
+    fn intern_frames(&mut self, stack: &[u8], from: usize) -> bool {
         let rest = &stack[from..];
         let Ok(text) = std::str::from_utf8(rest) else {
             // Lossy text has other byte offsets: intern it, and share
             // nothing with the next line.
             let text = String::from_utf8_lossy(rest);
             for name in text.split(';') {
-                self.ids.push(self.profile.frames.intern(name));
+                self.ids.push(self.names.id(&mut self.profile.frames, name));
                 self.ends.push(usize::MAX);
             }
-            self.previous.clear();
-            return;
+            return false;
         };
         let first = self.ends.len();
         push_separators(rest, from, &mut self.ends);
@@ -407,20 +444,56 @@ impl LineParser {
             let end = self.ends[k];
             let id = match self.recent_frame(stack, k, &stack[start..end]) {
                 Some(id) => id,
-                None => self.profile.frames.intern(&text[start - from..end - from]),
+                None => {
+                    let name = &text[start - from..end - from];
+                    self.names.id(&mut self.profile.frames, name)
+                }
             };
             self.ids.push(id);
             start = end + 1;
         }
-        self.previous.clear();
-        self.previous.extend_from_slice(stack);
+        true
     }
 }
 
-/// Appends to `out` the position (plus `offset`) of every `;` in `bytes`,
-/// eight bytes at a time: a word with no `;` costs a few operations, and
-/// each `;` one more.
+/// Appends to `out` the position (plus `offset`) of every `;` in `bytes`:
+/// sixteen bytes at a time where SSE2 is there (every x86-64), else eight.
 fn push_separators(bytes: &[u8], offset: usize, out: &mut Vec<usize>) {
+    #[cfg(target_arch = "x86_64")]
+    let (bytes, offset) = {
+        let wide = bytes.len() / 16 * 16;
+        // SAFETY: SSE2 is part of every x86-64 processor.
+        unsafe { push_separators_sse2(&bytes[..wide], offset, out) };
+        (&bytes[wide..], offset + wide)
+    };
+    push_separators_swar(bytes, offset, out);
+}
+
+/// [`push_separators`] for a multiple of sixteen bytes: one compare and
+/// one mask a block, then one step per `;`.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "sse2")]
+fn push_separators_sse2(bytes: &[u8], offset: usize, out: &mut Vec<usize>) {
+    use std::arch::x86_64::{
+        __m128i, _mm_cmpeq_epi8, _mm_loadu_si128, _mm_movemask_epi8, _mm_set1_epi8,
+    };
+    let semicolons = _mm_set1_epi8(b';' as i8);
+    let mut base = offset;
+    for chunk in bytes.chunks_exact(16) {
+        // SAFETY: `chunk` is 16 readable bytes; the load needs no alignment.
+        let block = unsafe { _mm_loadu_si128(chunk.as_ptr().cast::<__m128i>()) };
+        let mut found = _mm_movemask_epi8(_mm_cmpeq_epi8(block, semicolons)) as u32;
+        while found != 0 {
+            out.push(base + found.trailing_zeros() as usize);
+            found &= found - 1;
+        }
+        base += 16;
+    }
+}
+
+/// [`push_separators`] eight bytes at a time in plain integer arithmetic:
+/// a word with no `;` costs a few operations, and each `;` one more.
+fn push_separators_swar(bytes: &[u8], offset: usize, out: &mut Vec<usize>) {
     const LOW: u64 = 0x7f7f_7f7f_7f7f_7f7f;
     const SEMICOLONS: u64 = 0x0101_0101_0101_0101 * b';' as u64;
     let mut chunks = bytes.chunks_exact(8);
@@ -462,33 +535,6 @@ fn parse_count(count: &[u8]) -> Option<u64> {
 /// characters: a message quotes little of an input, whatever its script).
 pub(crate) fn snippet(bytes: &[u8]) -> String {
     shortened(&String::from_utf8_lossy(bytes), 60)
-}
-
-/// Whether two short byte strings are equal, compared eight bytes at a
-/// time, the last word overlapping (cheaper than a call to `memcmp` for
-/// frame-sized strings).
-#[inline]
-fn same_bytes(a: &[u8], b: &[u8]) -> bool {
-    let n = a.len();
-    if n != b.len() {
-        return false;
-    }
-    let word = |s: &[u8], i: usize| u64::from_le_bytes(s[i..i + 8].try_into().expect("8 bytes"));
-    let half = |s: &[u8], i: usize| u32::from_le_bytes(s[i..i + 4].try_into().expect("4 bytes"));
-    match n {
-        0..4 => a == b,
-        4..8 => half(a, 0) == half(b, 0) && half(a, n - 4) == half(b, n - 4),
-        _ => {
-            let mut i = 0;
-            while i + 8 < n {
-                if word(a, i) != word(b, i) {
-                    return false;
-                }
-                i += 8;
-            }
-            word(a, n - 8) == word(b, n - 8)
-        }
-    }
 }
 
 /// How many leading bytes two slices share.
@@ -609,32 +655,21 @@ mod tests {
                 if at + 3 < len {
                     bytes[at + 3] = b';';
                 }
-                let mut found = Vec::new();
-                push_separators(&bytes, 100, &mut found);
                 let expected: Vec<usize> = (0..len)
                     .filter(|&i| bytes[i] == b';')
                     .map(|i| i + 100)
                     .collect();
+                let mut found = Vec::new();
+                push_separators(&bytes, 100, &mut found);
                 assert_eq!(found, expected, "len {len}, at {at}");
+                found.clear();
+                push_separators_swar(&bytes, 100, &mut found);
+                assert_eq!(found, expected, "eight at a time: len {len}, at {at}");
             }
         }
         let mut found = Vec::new();
         push_separators("é;\u{3b};\u{ff1b}".as_bytes(), 0, &mut found);
         assert_eq!(found, [2, 3, 4]);
-    }
-
-    #[test]
-    fn same_bytes_compares_every_byte_of_every_length() {
-        for len in 0..30 {
-            let a: Vec<u8> = (0..len as u8).collect();
-            assert!(same_bytes(&a, &a.clone()));
-            for i in 0..len {
-                let mut b = a.clone();
-                b[i] ^= 0x40;
-                assert!(!same_bytes(&a, &b), "len {len}, byte {i}");
-            }
-        }
-        assert!(!same_bytes(b"abc", b"abcd"));
     }
 
     #[test]
@@ -644,7 +679,5 @@ mod tests {
         b[70] = b'y';
         assert_eq!(common_prefix_len(&a, &b), 70);
         assert_eq!(common_prefix_len(&a, &a[..43]), 43);
-        assert!(same_bytes(b"parity::is_even", b"parity::is_even"));
-        assert!(!same_bytes(b"parity::is_even", b"parity::is_odd!"));
     }
 }

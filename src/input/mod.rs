@@ -14,6 +14,7 @@ pub mod demangle;
 pub mod folded;
 pub mod gzip;
 pub mod head;
+pub mod name_ids;
 pub mod origin;
 pub mod perf_data;
 pub mod perf_script;
