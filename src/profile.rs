@@ -262,6 +262,9 @@ pub fn shared_prefix(a: &[FrameId], b: &[FrameId]) -> usize {
     i
 }
 
+/// The longest period of a recursion [`Profile::note_new_stack`] follows.
+const PERIODS: usize = 4;
+
 /// Where one stack lives in the frame arena, and how many samples it has.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct StackRef {
@@ -431,16 +434,36 @@ impl Profile {
     /// Notes, in one pass over a new stack's frames below its label, which
     /// frames it holds twice and (from callee `edges_from` on) its
     /// caller→callee pairs.
+    ///
+    /// Inside a recursion a frame mostly repeats the one a period back
+    /// (one to [`PERIODS`] frames): such a frame is on the stack twice, and
+    /// where the frame before it repeats too, its pair was noted a period
+    /// back. Only the other frames are looked up in the tables.
     fn note_new_stack(&mut self, frames: &[FrameId], edges_from: Option<usize>) {
         let recursed = &mut self.recursed;
         let stamp = recursed.next_stack(self.frames.len());
         let first_callee = edges_from.unwrap_or(usize::MAX).max(1);
+        let mut period = 1;
         for (i, &frame) in frames.iter().enumerate() {
             let f = frame as usize;
-            if recursed.seen_on[f] == stamp {
-                recursed.twice[f] = true;
+            let repeats = |period: usize| i >= period && frames[i - period] == frame;
+            if !repeats(period) {
+                period = (1..=PERIODS).find(|&p| repeats(p)).unwrap_or(period);
             }
-            recursed.seen_on[f] = stamp;
+            if repeats(period) {
+                recursed.twice[f] = true;
+                let noted = i > period
+                    && i - period >= first_callee
+                    && frames[i - 1] == frames[i - 1 - period];
+                if noted {
+                    continue;
+                }
+            } else {
+                if recursed.seen_on[f] == stamp {
+                    recursed.twice[f] = true;
+                }
+                recursed.seen_on[f] = stamp;
+            }
             if i >= first_callee {
                 let pair = (frames[i - 1], frame);
                 if self.recent_edges.first_sighting(pair) {
@@ -939,6 +962,46 @@ impl StackRef {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+    use std::collections::BTreeSet;
+
+    proptest! {
+        /// The shortcuts taken for frames that repeat a period back leave
+        /// the pairs and the frames on a stack twice as a plain pass over
+        /// every frame finds them.
+        #[test]
+        fn pairs_and_repeats_are_those_of_every_frame(
+            stacks in prop::collection::vec(prop::collection::vec(0u8..6, 0..40), 1..20)
+        ) {
+            let lines: Vec<String> = stacks
+                .iter()
+                .map(|s| std::iter::once("p".to_string()).chain(s.iter().map(|f| format!("f{f}"))).collect::<Vec<_>>().join(";"))
+                .collect();
+            let refs: Vec<&str> = lines.iter().map(String::as_str).collect();
+            let profile = Profile::of_lines(&refs);
+            let mut pairs = BTreeSet::new();
+            let mut twice = BTreeSet::new();
+            for stack in &stacks {
+                for (i, f) in stack.iter().enumerate() {
+                    if i > 0 {
+                        pairs.insert((format!("f{}", stack[i - 1]), format!("f{f}")));
+                    }
+                    if stack[..i].contains(f) {
+                        twice.insert(format!("f{f}"));
+                    }
+                }
+            }
+            let name = |id: FrameId| profile.frames.name(id).to_string();
+            let found: BTreeSet<(String, String)> =
+                profile.edges().map(|(a, b)| (name(a), name(b))).collect();
+            prop_assert_eq!(found, pairs);
+            let found: BTreeSet<String> = (0..profile.frames.len() as FrameId)
+                .filter(|&f| profile.on_a_stack_twice(f))
+                .map(name)
+                .collect();
+            prop_assert_eq!(found, twice);
+        }
+    }
 
     fn input(name: &str) -> InputInfo {
         InputInfo {
