@@ -61,7 +61,7 @@ const BLOCK: usize = 1 << 20;
 /// Parser threads.
 const PARSERS: usize = 2;
 
-/// Blocks waiting per parser: bounds memory while the reader runs ahead.
+/// Blocks waiting, per parser: bounds memory while the reader runs ahead.
 const QUEUE: usize = 1;
 
 /// Reads folded text from `reader` into a profile of its own. The first
@@ -71,26 +71,24 @@ const QUEUE: usize = 1;
 /// past `u64::MAX` is an error naming the line where it is crossed.
 pub fn read_folded(reader: impl Read, source: &Source, samples_before: u128) -> Result<Profile> {
     let ledger = Mutex::new(Ledger::new(samples_before));
+    // One queue for all parsers: whichever is free takes the next block,
+    // so a parser on a busier core does less of the work.
+    let (sender, queue) = sync_channel::<Block>(PARSERS * QUEUE);
+    let queue = Mutex::new(queue);
     let (read, profiles) = thread::scope(|scope| {
         // Parsed blocks come back for reuse: fresh buffers would cost a page
         // fault every 4 KiB of input.
         let (spare_sender, spares) = sync_channel::<Vec<u8>>(PARSERS * (QUEUE + 1));
-        let (senders, parsers): (Vec<SyncSender<Block>>, Vec<_>) = (0..PARSERS)
+        let parsers: Vec<_> = (0..PARSERS)
             .map(|_| {
-                let (sender, receiver) = sync_channel(QUEUE);
                 let spare_sender = spare_sender.clone();
-                let ledger = &ledger;
-                (
-                    sender,
-                    scope.spawn(move || parse_blocks(receiver, spare_sender, ledger)),
-                )
+                let (queue, ledger) = (&queue, &ledger);
+                scope.spawn(move || parse_blocks(queue, spare_sender, ledger))
             })
-            .unzip();
+            .collect();
         let new_buffer = || spares.try_recv().unwrap_or_default();
-        let read = split_blocks(reader, new_buffer, |block| {
-            senders[block.index % PARSERS].send(block).is_ok()
-        });
-        drop(senders);
+        let read = split_blocks(reader, new_buffer, |block| sender.send(block).is_ok());
+        drop(sender);
         let profiles: Vec<Profile> = parsers
             .into_iter()
             .map(|p| p.join().expect("a parser thread panicked"))
@@ -200,10 +198,10 @@ impl Ledger {
     }
 }
 
-/// Parses blocks until the channel closes, settling each with the ledger;
+/// Parses blocks until the queue closes, settling each with the ledger;
 /// once a bad line is known, only drains.
 fn parse_blocks(
-    blocks: Receiver<Block>,
+    queue: &Mutex<Receiver<Block>>,
     spares: SyncSender<Vec<u8>>,
     ledger: &Mutex<Ledger>,
 ) -> Profile {
@@ -213,7 +211,7 @@ fn parse_blocks(
     };
     let mut spare_counts = Vec::new();
     let mut stop = false;
-    for block in blocks {
+    while let Ok(block) = next_block(queue) {
         if !stop {
             let mut tally = Tally {
                 counts: spare_counts.pop().unwrap_or_default(),
@@ -231,6 +229,12 @@ fn parse_blocks(
     }
     parser.profile.settle_edges();
     parser.profile
+}
+
+/// The next block from the parsers' queue (an error once it is closed and
+/// empty); the queue is locked only while taking it.
+fn next_block(queue: &Mutex<Receiver<Block>>) -> Result<Block, std::sync::mpsc::RecvError> {
+    queue.lock().expect("no parser panicked holding the queue").recv()
 }
 
 /// What is wrong when counts add up past what a count can hold.
