@@ -36,9 +36,11 @@ impl Source {
         }
     }
 
-    /// Opens the source for buffered reading.
-    pub fn open(&self) -> Result<Box<dyn BufRead>> {
-        const CAPACITY: usize = 1 << 20;
+    /// Opens the source for buffered reading. The buffer is smaller than
+    /// the blocks the folded-stack reader reads, so that its reads go
+    /// straight into its blocks instead of being copied twice.
+    pub fn open(&self) -> Result<Box<dyn BufRead + Send>> {
+        const CAPACITY: usize = 128 << 10;
         Ok(match self {
             Source::Stdin => Box::new(BufReader::with_capacity(CAPACITY, io::stdin())),
             Source::File(path) => {

@@ -8,7 +8,6 @@
 use std::collections::BTreeMap;
 use std::io::{self, Read};
 use std::sync::Mutex;
-use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
 use std::thread;
 
 use anyhow::{Context, Result, bail};
@@ -55,47 +54,45 @@ impl Format for Folded {
     }
 }
 
-/// Bytes of text per block handed to a parser.
-const BLOCK: usize = 1 << 20;
+/// Bytes of text per block a parser reads: small enough that a block is
+/// still in its core's cache when the parser reaches its end.
+const BLOCK: usize = 256 << 10;
 
 /// Parser threads.
 const PARSERS: usize = 2;
-
-/// Blocks waiting, per parser: bounds memory while the reader runs ahead.
-const QUEUE: usize = 1;
 
 /// Reads folded text from `reader` into a profile of its own. The first
 /// frame of every line goes in the root-label slot (see
 /// [`crate::input::root_label`] for when it is demoted to a frame).
 /// `samples_before` counts the samples read from earlier inputs: a total
 /// past `u64::MAX` is an error naming the line where it is crossed.
-pub fn read_folded(reader: impl Read, source: &Source, samples_before: u128) -> Result<Profile> {
+///
+/// Each parser thread reads its next block itself (one at a time, in
+/// turn) and parses it: the bytes the kernel copies are then in the cache
+/// of the core that parses them, and whichever parser is free takes the
+/// next block, so a parser on a busier core does less of the work.
+pub fn read_folded(
+    reader: impl Read + Send,
+    source: &Source,
+    samples_before: u128,
+) -> Result<Profile> {
     let ledger = Mutex::new(Ledger::new(samples_before));
-    // One queue for all parsers: whichever is free takes the next block,
-    // so a parser on a busier core does less of the work.
-    let (sender, queue) = sync_channel::<Block>(PARSERS * QUEUE);
-    let queue = Mutex::new(queue);
-    let (read, profiles) = thread::scope(|scope| {
-        // Parsed blocks come back for reuse: fresh buffers would cost a page
-        // fault every 4 KiB of input.
-        let (spare_sender, spares) = sync_channel::<Vec<u8>>(PARSERS * (QUEUE + 1));
+    let text = Mutex::new(Text::new(reader));
+    let profiles: Vec<Profile> = thread::scope(|scope| {
         let parsers: Vec<_> = (0..PARSERS)
-            .map(|_| {
-                let spare_sender = spare_sender.clone();
-                let (queue, ledger) = (&queue, &ledger);
-                scope.spawn(move || parse_blocks(queue, spare_sender, ledger))
-            })
+            .map(|_| scope.spawn(|| parse_blocks(&text, &ledger)))
             .collect();
-        let new_buffer = || spares.try_recv().unwrap_or_default();
-        let read = split_blocks(reader, new_buffer, |block| sender.send(block).is_ok());
-        drop(sender);
-        let profiles: Vec<Profile> = parsers
+        parsers
             .into_iter()
             .map(|p| p.join().expect("a parser thread panicked"))
-            .collect();
-        (read, profiles)
+            .collect()
     });
-    read.with_context(|| format!("{source}: cannot read"))?;
+    let text = text
+        .into_inner()
+        .expect("no parser panicked holding the text");
+    if let Some(error) = text.error {
+        return Err(error).with_context(|| format!("{source}: cannot read"));
+    }
     let ledger = ledger
         .into_inner()
         .expect("no parser panicked holding the ledger");
@@ -107,6 +104,67 @@ pub fn read_folded(reader: impl Read, source: &Source, samples_before: u128) -> 
         profile.absorb(part);
     }
     Ok(profile)
+}
+
+/// The text being read, cut into blocks of whole lines as parsers ask.
+struct Text<R> {
+    reader: R,
+    /// The start of the line the last block cut off.
+    carry: Vec<u8>,
+    /// The number of the next block.
+    next: usize,
+    /// Whether the text has ended (or failed).
+    ended: bool,
+    /// Why reading failed.
+    error: Option<io::Error>,
+}
+
+impl<R: Read> Text<R> {
+    fn new(reader: R) -> Self {
+        Text {
+            reader,
+            carry: Vec::new(),
+            next: 0,
+            ended: false,
+            error: None,
+        }
+    }
+
+    /// The next block of about [`BLOCK`] bytes ending at a line ending (a
+    /// longer line makes a longer block), read into `buffer`; `None` at the
+    /// end of the text or once reading failed.
+    fn next_block(&mut self, mut buffer: Vec<u8>) -> Option<Block> {
+        if self.ended {
+            return None;
+        }
+        room_for(&mut buffer, self.carry.len());
+        buffer[..self.carry.len()].copy_from_slice(&self.carry);
+        let mut len = self.carry.len();
+        self.carry.clear();
+        match fill_block(&mut self.reader, &mut buffer, &mut len) {
+            Ok(at_end) => self.ended = at_end,
+            Err(error) => {
+                self.error = Some(error);
+                self.ended = true;
+                return None;
+            }
+        }
+        if !self.ended
+            && let Some(last_newline) = memchr::memrchr(b'\n', &buffer[..len])
+        {
+            self.carry.extend_from_slice(&buffer[last_newline + 1..len]);
+            len = last_newline + 1;
+        }
+        if len == 0 {
+            return None;
+        }
+        self.next += 1;
+        Some(Block {
+            index: self.next - 1,
+            buffer,
+            len,
+        })
+    }
 }
 
 /// A run of whole lines, numbered in reading order.
@@ -198,43 +256,38 @@ impl Ledger {
     }
 }
 
-/// Parses blocks until the queue closes, settling each with the ledger;
-/// once a bad line is known, only drains.
-fn parse_blocks(
-    queue: &Mutex<Receiver<Block>>,
-    spares: SyncSender<Vec<u8>>,
-    ledger: &Mutex<Ledger>,
-) -> Profile {
+/// Reads and parses blocks until the text ends or a bad line is known,
+/// settling each block with the ledger.
+fn parse_blocks(text: &Mutex<Text<impl Read>>, ledger: &Mutex<Ledger>) -> Profile {
     let mut parser = LineParser {
         last_lag: 1,
         ..LineParser::default()
     };
     let mut spare_counts = Vec::new();
-    let mut stop = false;
-    while let Ok(block) = next_block(queue) {
-        if !stop {
-            let mut tally = Tally {
-                counts: spare_counts.pop().unwrap_or_default(),
-                error: None,
-            };
-            tally.counts.clear();
-            tally.error = parser.parse_block(block.lines(), &mut tally.counts).err();
-            let mut ledger = ledger
-                .lock()
-                .expect("no parser panicked holding the ledger");
-            spare_counts.extend(ledger.settle(block.index, tally));
-            stop = ledger.has_verdict();
+    let mut buffer = Vec::new();
+    loop {
+        let next = text
+            .lock()
+            .expect("no parser panicked holding the text")
+            .next_block(buffer);
+        let Some(block) = next else { break };
+        let mut tally = Tally {
+            counts: spare_counts.pop().unwrap_or_default(),
+            error: None,
+        };
+        tally.counts.clear();
+        tally.error = parser.parse_block(block.lines(), &mut tally.counts).err();
+        let mut ledger = ledger
+            .lock()
+            .expect("no parser panicked holding the ledger");
+        spare_counts.extend(ledger.settle(block.index, tally));
+        if ledger.has_verdict() {
+            break;
         }
-        let _ = spares.try_send(block.buffer);
+        buffer = block.buffer;
     }
     parser.profile.settle_edges();
     parser.profile
-}
-
-/// The next block from the parsers' queue (an error once it is closed and
-/// empty); the queue is locked only while taking it.
-fn next_block(queue: &Mutex<Receiver<Block>>) -> Result<Block, std::sync::mpsc::RecvError> {
-    queue.lock().expect("no parser panicked holding the queue").recv()
 }
 
 /// What is wrong when counts add up past what a count can hold.
@@ -243,38 +296,6 @@ pub(crate) fn count_overflow_error() -> anyhow::Error {
         "the sample counts add up past {} (the largest total autofold can hold)",
         u64::MAX
     )
-}
-
-/// Cuts the text into blocks of about [`BLOCK`] bytes that end at a line
-/// ending (a longer line makes a longer block); stops early when `send`
-/// returns false. Buffers from `new_buffer` may hold old bytes: they are
-/// kept at their length, so that reading into them writes each byte once
-/// (no zeroing first) and reads of a block's size go past `BufReader`'s
-/// own buffer, not through it.
-fn split_blocks(
-    mut reader: impl Read,
-    mut new_buffer: impl FnMut() -> Vec<u8>,
-    mut send: impl FnMut(Block) -> bool,
-) -> io::Result<()> {
-    let mut buffer = new_buffer();
-    let mut len = 0;
-    for index in 0.. {
-        let at_end = fill_block(&mut reader, &mut buffer, &mut len)?;
-        let mut next = new_buffer();
-        let mut next_len = 0;
-        if !at_end && let Some(last_newline) = memchr::memrchr(b'\n', &buffer[..len]) {
-            let rest = &buffer[last_newline + 1..len];
-            room_for(&mut next, rest.len());
-            next[..rest.len()].copy_from_slice(rest);
-            next_len = rest.len();
-            len = last_newline + 1;
-        }
-        if len == 0 || !send(Block { index, buffer, len }) || at_end {
-            return Ok(());
-        }
-        (buffer, len) = (next, next_len);
-    }
-    Ok(())
 }
 
 /// Makes `buffer` at least `len` and a block's read long.
@@ -287,11 +308,14 @@ fn room_for(buffer: &mut Vec<u8>, len: usize) {
 
 /// Reads into `buffer` after its first `len` bytes until they hold at
 /// least a block and a line ending, or the text ends; returns whether it
-/// ended.
+/// ended. Buffers are reused at their length, so reading into them writes
+/// each byte once (no zeroing first); reads of a block's size go past the
+/// source's smaller `BufReader` buffer (see [`Source::open`]), not through
+/// it.
 fn fill_block(reader: &mut impl Read, buffer: &mut Vec<u8>, len: &mut usize) -> io::Result<bool> {
     loop {
         room_for(buffer, *len);
-        let read = match reader.read(&mut buffer[*len..]) {
+        let read = match reader.read(&mut buffer[*len..*len + BLOCK]) {
             Ok(read) => read,
             Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
             Err(e) => return Err(e),

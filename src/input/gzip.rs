@@ -3,9 +3,9 @@
 //! detected again. Concatenated gzip members (what `cat a.gz b.gz` makes)
 //! are read as one stream, as `gunzip` does.
 
-use std::cell::Cell;
 use std::io::{self, BufRead, BufReader, Read};
-use std::rc::Rc;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use flate2::bufread::MultiGzDecoder;
 
@@ -22,11 +22,11 @@ pub fn is_gzip(head: &Head) -> bool {
 /// The decompressed content of `reader`, which holds gzip data. Errors in
 /// the compressed data name the compressed byte offset near which they were
 /// found.
-pub fn decompress<'a>(reader: Box<dyn BufRead + 'a>) -> Box<dyn BufRead + 'a> {
-    let consumed = Rc::new(Cell::new(0));
+pub fn decompress<'a>(reader: Box<dyn BufRead + Send + 'a>) -> Box<dyn BufRead + Send + 'a> {
+    let consumed = Arc::new(AtomicU64::new(0));
     let counted = Counted {
         inner: reader,
-        consumed: Rc::clone(&consumed),
+        consumed: Arc::clone(&consumed),
     };
     Box::new(BufReader::with_capacity(
         1 << 20,
@@ -40,13 +40,13 @@ pub fn decompress<'a>(reader: Box<dyn BufRead + 'a>) -> Box<dyn BufRead + 'a> {
 /// A reader that counts the bytes consumed from it.
 struct Counted<R> {
     inner: R,
-    consumed: Rc<Cell<u64>>,
+    consumed: Arc<AtomicU64>,
 }
 
 impl<R: BufRead> Read for Counted<R> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         let n = self.inner.read(buf)?;
-        self.consumed.set(self.consumed.get() + n as u64);
+        self.consumed.fetch_add(n as u64, Ordering::Relaxed);
         Ok(n)
     }
 }
@@ -57,7 +57,7 @@ impl<R: BufRead> BufRead for Counted<R> {
     }
 
     fn consume(&mut self, amt: usize) {
-        self.consumed.set(self.consumed.get() + amt as u64);
+        self.consumed.fetch_add(amt as u64, Ordering::Relaxed);
         self.inner.consume(amt);
     }
 }
@@ -65,7 +65,7 @@ impl<R: BufRead> BufRead for Counted<R> {
 /// The decoder, with errors that say where in the compressed data they are.
 struct Decompressed<R: BufRead> {
     decoder: MultiGzDecoder<R>,
-    consumed: Rc<Cell<u64>>,
+    consumed: Arc<AtomicU64>,
 }
 
 impl<R: BufRead> Read for Decompressed<R> {
@@ -79,7 +79,10 @@ impl<R: BufRead> Read for Decompressed<R> {
             };
             io::Error::new(
                 e.kind(),
-                format!("{what} near compressed byte {}", self.consumed.get()),
+                format!(
+                    "{what} near compressed byte {}",
+                    self.consumed.load(Ordering::Relaxed)
+                ),
             )
         })
     }

@@ -26,8 +26,8 @@ impl Head {
     /// Reads the head of `reader`; returns it and a reader that yields the
     /// whole input again, head included.
     pub fn peek<'a>(
-        mut reader: Box<dyn BufRead + 'a>,
-    ) -> io::Result<(Head, Box<dyn BufRead + 'a>)> {
+        mut reader: Box<dyn BufRead + Send + 'a>,
+    ) -> io::Result<(Head, Box<dyn BufRead + Send + 'a>)> {
         let mut bytes = Vec::with_capacity(HEAD_BYTES);
         let mut whole = read_more(&mut reader, &mut bytes, HEAD_BYTES)?;
         while !whole && first_line_is_cut(&bytes) {

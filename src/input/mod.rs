@@ -44,7 +44,7 @@ pub struct ReadOptions {
 /// An input being read: its bytes, its name for messages, and the options.
 pub struct Input<'a> {
     /// The input's bytes from the start (the head included).
-    pub reader: Box<dyn BufRead + 'a>,
+    pub reader: Box<dyn BufRead + Send + 'a>,
     /// Where it comes from, for messages.
     pub source: &'a Source,
     /// How to read it.
@@ -128,7 +128,7 @@ pub fn read_sides(
 /// Reads one open source (named `source` in messages), detecting its format
 /// and whether its stacks have root labels.
 pub fn read_from(
-    reader: Box<dyn BufRead + '_>,
+    reader: Box<dyn BufRead + Send + '_>,
     source: &Source,
     options: &ReadOptions,
     samples_before: u128,
