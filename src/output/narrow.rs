@@ -40,14 +40,26 @@ pub fn drawn_lines(profile: &Profile, min_width: f64) -> Vec<String> {
             i += 1;
             continue;
         }
-        // The run under the narrow frame at depth `cut`: the lines after
-        // this one that share its frames down to it.
-        let mut samples = count;
-        let mut next = i + 1;
+        let (mut next, mut samples) = run_end(&stacks, i, cut);
         if cut < frames.len() {
-            while next < stacks.len() && shared_prefix(frames, stacks[next].0) > cut {
-                samples += stacks[next].1;
-                next += 1;
+            // The runs under narrow siblings that follow (the same frames
+            // above, another narrow one at `cut`) join this one while
+            // their frames together stay narrow: then this line's frame at
+            // `cut` stands for them all, and is left out too. Not where
+            // that would make it adjacent to another run of its own frame
+            // (text order can part them: `b`, `b::c`, `b;x`), which inferno
+            // would merge with it.
+            while next < stacks.len()
+                && cuts[next] == cut
+                && shared_prefix(frames, stacks[next].0) == cut
+            {
+                let (end, more) = run_end(&stacks, next, cut);
+                let same_frame_after =
+                    end < stacks.len() && shared_prefix(frames, stacks[end].0) > cut;
+                if ((samples + more) as f64) >= minwidth_time || same_frame_after {
+                    break;
+                }
+                (next, samples) = (end, samples + more);
             }
         }
         let kept = (cut + 2).min(frames.len());
@@ -55,6 +67,21 @@ pub fn drawn_lines(profile: &Profile, min_width: f64) -> Vec<String> {
         i = next;
     }
     lines
+}
+
+/// The end of the run of stacks from `first` that share its frames down to
+/// depth `cut` (the frame there narrow), and the run's samples; just
+/// `first` where it has no frame at `cut`.
+fn run_end(stacks: &[(&[FrameId], u64)], first: usize, cut: usize) -> (usize, u64) {
+    let (frames, mut samples) = stacks[first];
+    let mut next = first + 1;
+    if cut < frames.len() {
+        while next < stacks.len() && shared_prefix(frames, stacks[next].0) > cut {
+            samples += stacks[next].1;
+            next += 1;
+        }
+    }
+    (next, samples)
 }
 
 /// For each stack, the depth of its outermost frame that inferno would
@@ -168,5 +195,29 @@ mod tests {
         let drawn = drawn_lines(&profile, 0.1);
         // 50 samples under main;small: under 0.1 % of 100,050.
         assert_eq!(drawn, ["main;big 100000", "main;small;x 50"]);
+    }
+
+    #[test]
+    fn narrow_siblings_become_one_line_while_they_stay_narrow() {
+        let mut stacks = vec![(vec!["main", "big"], 10_000)];
+        let names: Vec<String> = (0..40).map(|i| format!("h{i:02}")).collect();
+        for name in &names {
+            stacks.push((vec!["main", "helpers", name.as_str(), "leaf"], 1));
+        }
+        let profile = profile(&stacks);
+        // 0.1 % of 10,040 samples is 10.04: nine or ten helpers at a time
+        // (each of one sample) stay narrower; the parent, 40 wide, is drawn.
+        let drawn = drawn_lines(&profile, 0.1);
+        assert_eq!(
+            drawn,
+            [
+                "main;big 10000",
+                "main;helpers;h00;leaf 10",
+                "main;helpers;h10;leaf 10",
+                "main;helpers;h20;leaf 10",
+                "main;helpers;h30;leaf 10",
+            ]
+        );
+        assert_eq!(svg(&drawn, 0.1), svg(&folded_lines(&profile), 0.1));
     }
 }
