@@ -369,3 +369,27 @@ fn a_real_profile_goes_through_dev_null_and_dev_stdout() {
     );
     assert!(String::from_utf8_lossy(&out.stdout).contains("{even,odd}"));
 }
+
+#[test]
+fn the_flame_graph_drawn_beside_other_outputs_and_one_file_named_twice() {
+    let place = Place::new();
+    place.run_ok(
+        As::Me,
+        &["fold", "in.folded", "-o", "out.folded", "--svg", "out.svg"],
+    );
+    let folded = fs::read_to_string(place.path("out.folded")).unwrap();
+    assert!(
+        folded.lines().count() > 0 && !folded.contains("<svg"),
+        "{folded}"
+    );
+    let svg = fs::read_to_string(place.path("out.svg")).unwrap();
+    assert!(svg.starts_with("<?xml") && svg.trim_end().ends_with("</svg>"));
+    // The flame graph is written first and the folded stacks replace it,
+    // as when the outputs were written one after the other.
+    fs::create_dir(place.path("sub")).unwrap();
+    place.run_ok(
+        As::Me,
+        &["fold", "in.folded", "-o", "same", "--svg", "sub/../same"],
+    );
+    assert_eq!(fs::read_to_string(place.path("same")).unwrap(), folded);
+}

@@ -13,7 +13,7 @@ pub mod render;
 pub mod report_json;
 pub mod report_text;
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use anyhow::Result;
 
@@ -70,13 +70,72 @@ pub struct Exports {
     pub render: RenderOptions,
 }
 
+impl Exports {
+    /// Whether another export than the flame graph names the file `svg`
+    /// (the same path, or a path to the same file, made yet or not).
+    fn written_elsewhere(&self, svg: &Path) -> bool {
+        let folded = match &self.folded {
+            Some(Destination::File(path)) => Some(path),
+            _ => None,
+        };
+        let svg = resolved(svg);
+        [
+            folded,
+            self.report.as_ref(),
+            self.pprof.as_ref(),
+            self.html.as_ref(),
+        ]
+        .into_iter()
+        .flatten()
+        .any(|other| resolved(other) == svg)
+    }
+}
+
+/// `path` with links and `..` resolved, as far as the file system has it:
+/// the file itself, or else its directory.
+fn resolved(path: &Path) -> PathBuf {
+    let directory = || {
+        let parent = path.parent().filter(|p| !p.as_os_str().is_empty());
+        let parent = std::fs::canonicalize(parent.unwrap_or(Path::new("."))).ok()?;
+        Some(parent.join(path.file_name()?))
+    };
+    std::fs::canonicalize(path)
+        .ok()
+        .or_else(directory)
+        .unwrap_or_else(|| path.to_path_buf())
+}
+
 /// Writes every export of `analysis`; none may overwrite one of `inputs`.
 pub fn export(analysis: &Analysis, exports: &Exports, inputs: &[Source]) -> Result<()> {
-    if let Some(path) = &exports.svg {
-        write_output(path, inputs, |out| {
+    let Some(svg) = &exports.svg else {
+        return write_the_rest(analysis, exports, inputs);
+    };
+    let draw = || {
+        write_output(svg, inputs, |out| {
             render_svg(&analysis.folded, &analysis.report, &exports.render, out)
-        })?;
+        })
+    };
+    if exports.written_elsewhere(svg) {
+        // One file named twice: written in turn, the last one stays.
+        draw()?;
+        return write_the_rest(analysis, exports, inputs);
     }
+    // The flame graph is drawn on a thread of its own while the other
+    // files are written: on a large profile each takes a tenth of a second.
+    let (drawn, rest) = std::thread::scope(|scope| {
+        let drawing = scope.spawn(draw);
+        let rest = write_the_rest(analysis, exports, inputs);
+        (
+            drawing.join().expect("the flame graph's thread panicked"),
+            rest,
+        )
+    });
+    drawn?;
+    rest
+}
+
+/// Writes every export but the flame graph.
+fn write_the_rest(analysis: &Analysis, exports: &Exports, inputs: &[Source]) -> Result<()> {
     if let Some(path) = &exports.report {
         write_output(path, inputs, |out| analysis.report.write_json(out))?;
     }
