@@ -29,7 +29,7 @@ pub fn drawn_lines(profile: &Profile, min_width: f64) -> Vec<String> {
     // under it.
     let widthpertime_pct = 100.0 / total as f64;
     let minwidth_time = min_width / widthpertime_pct;
-    let cuts = narrow_depths(&stacks, minwidth_time);
+    let (cuts, shared) = narrow_depths(&stacks, minwidth_time);
     let mut lines = Vec::new();
     let mut i = 0;
     while i < stacks.len() {
@@ -40,7 +40,7 @@ pub fn drawn_lines(profile: &Profile, min_width: f64) -> Vec<String> {
             i += 1;
             continue;
         }
-        let (mut next, mut samples) = run_end(&stacks, i, cut);
+        let (mut next, mut samples) = run_end(&stacks, &shared, i, cut);
         if cut < frames.len() {
             // The runs under narrow siblings that follow (the same frames
             // above, another narrow one at `cut`) join this one while
@@ -49,13 +49,19 @@ pub fn drawn_lines(profile: &Profile, min_width: f64) -> Vec<String> {
             // that would make it adjacent to another run of its own frame
             // (text order can part them: `b`, `b::c`, `b;x`), which inferno
             // would merge with it.
+            // Every stack from `i` to `next` shares this one's frames above
+            // `cut`: another does where it shares them with the one before
+            // it, and then its frame at `cut` tells whether it is this
+            // one's (without comparing the stacks again: they lie all over
+            // the arenas).
+            let same_frame = |n: usize| stacks[n].0.get(cut) == Some(&frames[cut]);
             while next < stacks.len()
                 && cuts[next] == cut
-                && shared_prefix(frames, stacks[next].0) == cut
+                && shared[next] >= cut
+                && !same_frame(next)
             {
-                let (end, more) = run_end(&stacks, next, cut);
-                let same_frame_after =
-                    end < stacks.len() && shared_prefix(frames, stacks[end].0) > cut;
+                let (end, more) = run_end(&stacks, &shared, next, cut);
+                let same_frame_after = end < stacks.len() && shared[end] >= cut && same_frame(end);
                 if ((samples + more) as f64) >= minwidth_time || same_frame_after {
                     break;
                 }
@@ -71,12 +77,19 @@ pub fn drawn_lines(profile: &Profile, min_width: f64) -> Vec<String> {
 
 /// The end of the run of stacks from `first` that share its frames down to
 /// depth `cut` (the frame there narrow), and the run's samples; just
-/// `first` where it has no frame at `cut`.
-fn run_end(stacks: &[(&[FrameId], u64)], first: usize, cut: usize) -> (usize, u64) {
+/// `first` where it has no frame at `cut`. `shared` holds how many frames
+/// each stack shares with the one before: a stack shares the run's frames
+/// where it shares them with the last stack of the run.
+fn run_end(
+    stacks: &[(&[FrameId], u64)],
+    shared: &[usize],
+    first: usize,
+    cut: usize,
+) -> (usize, u64) {
     let (frames, mut samples) = stacks[first];
     let mut next = first + 1;
     if cut < frames.len() {
-        while next < stacks.len() && shared_prefix(frames, stacks[next].0) > cut {
+        while next < stacks.len() && shared[next] > cut {
             samples += stacks[next].1;
             next += 1;
         }
@@ -86,9 +99,11 @@ fn run_end(stacks: &[(&[FrameId], u64)], first: usize, cut: usize) -> (usize, u6
 
 /// For each stack, the depth of its outermost frame that inferno would
 /// leave out (fewer than `minwidth_time` samples over the consecutive
-/// stacks that share it), or its length where none is.
-fn narrow_depths(stacks: &[(&[FrameId], u64)], minwidth_time: f64) -> Vec<usize> {
+/// stacks that share it), or its length where none is; and how many frames
+/// it shares with the stack before it.
+fn narrow_depths(stacks: &[(&[FrameId], u64)], minwidth_time: f64) -> (Vec<usize>, Vec<usize>) {
     let mut cuts: Vec<usize> = stacks.iter().map(|(frames, _)| frames.len()).collect();
+    let mut shared_before = Vec::with_capacity(stacks.len());
     // The frames open at each depth: when each began, and on which stack.
     let mut open: Vec<(u64, usize)> = Vec::new();
     let mut time = 0u64;
@@ -98,13 +113,14 @@ fn narrow_depths(stacks: &[(&[FrameId], u64)], minwidth_time: f64) -> Vec<usize>
             true => 0,
             false => shared_prefix(previous, frames),
         };
+        shared_before.push(shared);
         close_frames(&mut open, shared, time, i, minwidth_time, &mut cuts);
         open.extend((shared..frames.len()).map(|_| (time, i)));
         time += count;
         previous = frames;
     }
     close_frames(&mut open, 0, time, stacks.len(), minwidth_time, &mut cuts);
-    cuts
+    (cuts, shared_before)
 }
 
 /// Closes the frames open deeper than `depth` at `time` (before stack
