@@ -45,6 +45,12 @@ fn is_root() -> bool {
     unsafe { libc::geteuid() == 0 }
 }
 
+/// Whether setpriv could not exec the copy of autofold because a child
+/// still held it open for writing.
+fn text_file_busy(out: &Output) -> bool {
+    String::from_utf8_lossy(&out.stderr).contains("Text file busy")
+}
+
 /// A directory every user may write, with the input profile and a copy of
 /// autofold that every user may run (the build directory may be private).
 struct Place {
@@ -81,7 +87,19 @@ impl Place {
             }
         };
         command.args(args).current_dir(self.dir.path());
-        command.output().unwrap()
+        // The copy of autofold was written moments ago: a child another
+        // test forked meanwhile may still hold it open for writing until it
+        // execs, and then this exec fails with "Text file busy" (directly,
+        // or through setpriv). It passes once that child has exec'd.
+        for _ in 0..50 {
+            match command.output() {
+                Err(e) if e.kind() == std::io::ErrorKind::ExecutableFileBusy => {}
+                Ok(out) if !out.status.success() && text_file_busy(&out) => {}
+                done => return done.unwrap(),
+            }
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        panic!("autofold stayed \"Text file busy\" for a second");
     }
 
     /// Runs autofold and expects success.
