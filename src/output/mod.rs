@@ -19,6 +19,7 @@ use anyhow::Result;
 
 use crate::engine::Analysis;
 use crate::engine::report::Report;
+use crate::files::Target;
 pub use crate::files::{write_output, write_stdout};
 pub use crate::output::folded::write_folded;
 use crate::output::html::write_page;
@@ -72,13 +73,16 @@ pub struct Exports {
 
 impl Exports {
     /// Whether another export than the flame graph names the file `svg`
-    /// (the same path, or a path to the same file, made yet or not).
+    /// writes to, links followed ([`Target::of`]); also where `svg` cannot
+    /// be resolved, so that nothing is written at once that might clash.
     fn written_elsewhere(&self, svg: &Path) -> bool {
         let folded = match &self.folded {
             Some(Destination::File(path)) => Some(path),
             _ => None,
         };
-        let svg = resolved(svg);
+        let Ok(svg) = Target::of(svg) else {
+            return true;
+        };
         [
             folded,
             self.report.as_ref(),
@@ -87,22 +91,8 @@ impl Exports {
         ]
         .into_iter()
         .flatten()
-        .any(|other| resolved(other) == svg)
+        .any(|other| Target::of(other).is_ok_and(|other| other == svg))
     }
-}
-
-/// `path` with links and `..` resolved, as far as the file system has it:
-/// the file itself, or else its directory.
-fn resolved(path: &Path) -> PathBuf {
-    let directory = || {
-        let parent = path.parent().filter(|p| !p.as_os_str().is_empty());
-        let parent = std::fs::canonicalize(parent.unwrap_or(Path::new("."))).ok()?;
-        Some(parent.join(path.file_name()?))
-    };
-    std::fs::canonicalize(path)
-        .ok()
-        .or_else(directory)
-        .unwrap_or_else(|| path.to_path_buf())
 }
 
 /// Writes every export of `analysis`; none may overwrite one of `inputs`.
