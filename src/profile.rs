@@ -786,13 +786,12 @@ impl Edges {
     }
 
     /// Takes `other`'s pairs (numbered as these already).
-    fn absorb(&mut self, other: Edges) {
+    fn absorb(&mut self, mut other: Edges) {
         if self.is_empty() {
             *self = other;
             return;
         }
         self.settle();
-        let mut other = other;
         other.settle();
         self.sorted = merged(&self.sorted, &other.sorted);
     }
@@ -807,6 +806,7 @@ impl Edges {
             .collect();
         self.sorted = Vec::new();
         self.pending = renumbered;
+        self.settle();
     }
 
     /// Every pair once, ascending.
@@ -814,9 +814,10 @@ impl Edges {
         let keys: std::borrow::Cow<'_, [u64]> = match self.pending.is_empty() {
             true => std::borrow::Cow::Borrowed(&self.sorted),
             false => {
-                let mut settled = self.clone();
-                settled.settle();
-                std::borrow::Cow::Owned(settled.sorted)
+                let mut pending = self.pending.clone();
+                pending.sort_unstable();
+                pending.dedup();
+                std::borrow::Cow::Owned(merged(&self.sorted, &pending))
             }
         };
         (0..keys.len()).map(move |i| unpack(keys[i]))
