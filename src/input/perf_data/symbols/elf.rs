@@ -1,6 +1,7 @@
 //! Symbols of an ELF module: the function at each address from the symbol
 //! table (of the debug file if one is installed), and with inline frames,
-//! the chain of inlined functions from DWARF — both as perf finds them.
+//! the chain of inlined functions from DWARF — both as perf finds them; in
+//! the procedure linkage table, the stub's `callee@plt`.
 
 use object::Object;
 use rustc_hash::FxHashMap;
@@ -10,6 +11,7 @@ use super::super::modules::Module;
 use super::debug_file;
 use super::demangle::{demangle, is_mangled};
 use super::dwarf::{self, DwarfSections, Function};
+use super::plt::PltTable;
 use super::symtab::SymbolTable;
 use super::{Lookup, SymbolFrame};
 use crate::input::origin;
@@ -28,6 +30,11 @@ pub fn symbolize(image: &ElfImage, module: &Module, lookups: &[Lookup]) -> Vec<V
         .filter(|table| !table.is_empty())
         .or_else(|| binary.as_ref().map(SymbolTable::new))
         .unwrap_or_default();
+    // Stubs are in the binary only: debug files keep no code.
+    let plt = binary
+        .as_ref()
+        .map(|file| PltTable::new(file, &symtab))
+        .unwrap_or_default();
     let module_origin = origin::of_module(&module.path, binary.as_ref().is_some_and(is_executable));
     // DWARF for inline frames, and for the source files that tell whose
     // code a function is (only an executable's can be the author's).
@@ -45,6 +52,13 @@ pub fn symbolize(image: &ElfImage, module: &Module, lookups: &[Lookup]) -> Vec<V
     lookups
         .iter()
         .map(|lookup| {
+            if let Some(stub) = plt.lookup(lookup.address) {
+                let function = Function {
+                    name: stub.to_owned(),
+                    file: None,
+                };
+                return vec![namer.frame(&function)];
+            }
             let Some(symbol) = symtab.lookup(lookup.address) else {
                 return Vec::new();
             };

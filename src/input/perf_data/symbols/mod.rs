@@ -11,6 +11,7 @@ mod jit_names;
 mod jitdump;
 mod kallsyms;
 mod perf_map;
+mod plt;
 mod symtab;
 
 use std::path::Path;
