@@ -9,8 +9,8 @@
 //! wrongly where the linker put IFUNC relocations out of order (glibc's own
 //! `.plt`). A slot relocated by `R_X86_64_IRELATIVE` has no symbol: the
 //! stub is named after the IFUNC whose resolver the addend is
-//! (`strnlen@plt`), or `*ABS*+0x…@plt` as objdump writes it where none is
-//! found. Stubs that jump through no slot (the lazy-binding header and,
+//! (`strnlen@plt`, by its exported name), or `*ABS*+0x…@plt` as objdump
+//! writes it where none is found. Stubs that jump through no slot (the lazy-binding header and,
 //! with IBT, the lazy stubs behind `.plt.sec`) are `.plt`.
 
 use object::read::elf::{ElfSection64, SectionHeader as _};
@@ -46,16 +46,15 @@ pub struct PltTable {
 }
 
 impl PltTable {
-    /// The stubs of `file` (empty but for x86-64), IFUNCs named from
-    /// `symtab`.
-    pub fn new(file: &object::File<'_>, symtab: &SymbolTable<'_>) -> Self {
+    /// The stubs of `file` (empty but for x86-64).
+    pub fn new(file: &object::File<'_>) -> Self {
         let object::File::Elf64(elf) = file else {
             return Self::default();
         };
         if elf.architecture() != Architecture::X86_64 {
             return Self::default();
         }
-        let callees = callees_by_slot(file, symtab);
+        let callees = callees_by_slot(file);
         let mut stubs: Vec<Stub> = STUB_SECTIONS
             .iter()
             .filter_map(|&(name, fallback)| Some((elf.section_by_name(name)?, fallback)))
@@ -132,13 +131,16 @@ fn jump_slot(bytes: &[u8], start: u64) -> Option<u64> {
 }
 
 /// Every dynamically relocated GOT slot and the function it will hold:
-/// the relocation's symbol, demangled, or the IFUNC its addend resolves.
-fn callees_by_slot(file: &object::File<'_>, symtab: &SymbolTable<'_>) -> FxHashMap<u64, String> {
+/// the relocation's symbol, demangled, or the IFUNC its addend resolves,
+/// by the name the file exports it under (a debug file's local name for
+/// the resolver, `__strchrnul_ifunc`, is not what callers call).
+fn callees_by_slot(file: &object::File<'_>) -> FxHashMap<u64, String> {
     let (Some(relocations), Some(dynsym)) =
         (file.dynamic_relocations(), file.dynamic_symbol_table())
     else {
         return FxHashMap::default();
     };
+    let exported = SymbolTable::dynamic(file);
     relocations
         .filter_map(|(slot, relocation)| {
             let callee = match relocation.target() {
@@ -148,7 +150,7 @@ fn callees_by_slot(file: &object::File<'_>, symtab: &SymbolTable<'_>) -> FxHashM
                 }
                 object::RelocationTarget::Absolute => {
                     let resolver = u64::try_from(relocation.addend()).ok()?;
-                    match symtab.lookup(resolver).filter(|s| s.start == resolver) {
+                    match exported.lookup(resolver).filter(|s| s.start == resolver) {
                         Some(ifunc) => demangle(&ifunc.name()),
                         None => format!("*ABS*+{resolver:#x}"),
                     }
@@ -238,8 +240,7 @@ mod tests {
     fn stubs_named_as_objdump_names_them(path: &std::path::Path) -> usize {
         let bytes = std::fs::read(path).unwrap();
         let file = object::File::parse(&*bytes).unwrap();
-        let symtab = SymbolTable::new(&file);
-        let table = PltTable::new(&file, &symtab);
+        let table = PltTable::new(&file);
         let stubs = objdump_stubs(path);
         for (address, label) in &stubs {
             let ours = table.lookup(*address);

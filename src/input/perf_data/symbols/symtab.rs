@@ -62,6 +62,12 @@ impl<'a> SymbolTable<'a> {
         }
     }
 
+    /// The functions of `file`'s `.dynsym` alone: the names other modules
+    /// link against.
+    pub fn dynamic(file: &object::File<'a>) -> Self {
+        Self::from_symbols(file, file.dynamic_symbols())
+    }
+
     /// Whether no function symbol was found.
     pub fn is_empty(&self) -> bool {
         self.symbols.is_empty()
