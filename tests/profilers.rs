@@ -111,7 +111,24 @@ fn go_cpu_profile_of_go_even_odd() {
     assert_eq!(members(even_odd), ["main.even", "main.odd"]);
     let t = &report["truncation"];
     assert!(t["truncated_samples"].as_u64().unwrap() > 0, "{t:#}");
-    assert_eq!(t["grouped_samples"], 0, "{t:#}");
+    if t["grouped_samples"] != 0 {
+        // Now and then (one run in 50 here) a deep sample is cut by Go's
+        // 64-frame limit just above the recursion: `main.deep;{even,odd};…`
+        // looks complete, and no complete deep stack shows it as the tail
+        // of `runtime.main;main.main;main.deep`, so the entry paths share
+        // nothing and cut stacks are grouped (docs/REPORT.md). Anything
+        // else grouping them is a failure.
+        assert_eq!(t["grouped_samples"], t["truncated_samples"], "{t:#}");
+        let folded = common::autofold_ok(dir.path(), &["fold", "--no-reroot", "cpu.pprof"]);
+        let cut_above = String::from_utf8_lossy(&folded.stdout)
+            .lines()
+            .any(|line| line.starts_with("main.deep;{main.even,main.odd}"));
+        assert!(
+            cut_above,
+            "grouped, and no stack cut above the recursion: {t:#}"
+        );
+        return;
+    }
     for rerooted in t["rerooted"].as_array().unwrap() {
         let path: Vec<&str> = rerooted["entry_path"]
             .as_array()
