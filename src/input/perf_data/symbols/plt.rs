@@ -82,28 +82,35 @@ fn section_stubs(
     let Ok(code) = section.data() else {
         return Vec::new();
     };
-    let size = match section
+    let size = section
         .elf_section_header()
-        .sh_entsize(section.elf_file().endian())
-    {
-        0 => DEFAULT_STUB,
-        size => size,
-    };
-    let base = section.address();
-    (0..code.len() as u64)
-        .step_by(size as usize)
-        .filter_map(|offset| {
-            let bytes = &code[offset as usize..];
-            let start = base + offset;
-            let name = match jump_slot(bytes, start) {
+        .sh_entsize(section.elf_file().endian());
+    stubs_in(code, section.address(), size, callees, fallback)
+}
+
+/// The stubs of `code`, at address `base`, `size` bytes each (0: the
+/// default); none that would end past the address space.
+fn stubs_in(
+    code: &[u8],
+    base: u64,
+    size: u64,
+    callees: &FxHashMap<u64, String>,
+    fallback: Option<&str>,
+) -> Vec<Stub> {
+    let size = if size == 0 { DEFAULT_STUB } else { size };
+    let step = usize::try_from(size).unwrap_or(usize::MAX);
+    (0..code.len())
+        .step_by(step)
+        .map_while(|offset| {
+            let start = base.checked_add(offset as u64)?;
+            Some((offset, start, start.checked_add(size)?))
+        })
+        .filter_map(|(offset, start, end)| {
+            let name = match jump_slot(&code[offset..], start) {
                 Some(slot) => callees.get(&slot).map(|callee| format!("{callee}@plt")),
                 None => fallback.map(str::to_owned),
             }?;
-            Some(Stub {
-                start,
-                end: start + size,
-                name,
-            })
+            Some(Stub { start, end, name })
         })
         .collect()
 }
@@ -320,5 +327,21 @@ mod tests {
             return;
         }
         assert!(stubs_named_as_objdump_names_them(libc) >= 10);
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn any_section_bytes_address_and_stub_size_read_without_panic(
+            code in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..200),
+            base in proptest::prelude::any::<u64>(),
+            size in proptest::prelude::any::<u64>(),
+            slot in proptest::prelude::any::<u64>(),
+        ) {
+            let callees = FxHashMap::from_iter([(slot, "f".to_owned())]);
+            let stubs = stubs_in(&code, base, size, &callees, Some(".plt"));
+            for stub in &stubs {
+                proptest::prop_assert!(stub.start < stub.end);
+            }
+        }
     }
 }
