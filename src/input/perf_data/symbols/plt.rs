@@ -10,12 +10,13 @@
 //! `.plt`). A slot relocated by `R_X86_64_IRELATIVE` has no symbol: the
 //! stub is named after the IFUNC whose resolver the addend is
 //! (`strnlen@plt`, by its exported name), or `*ABS*+0x…@plt` as objdump
-//! writes it where none is found. Stubs that jump through no slot (the lazy-binding header and,
-//! with IBT, the lazy stubs behind `.plt.sec`) are `.plt`.
+//! writes it where none is found. Stubs that jump through no slot (the
+//! lazy-binding header and, with IBT, the lazy stubs behind `.plt.sec`)
+//! are `.plt`.
 
 use object::read::elf::{ElfSection64, SectionHeader as _};
 use object::{Architecture, Endianness, Object, ObjectSection, ObjectSymbol, ObjectSymbolTable};
-use rustc_hash::FxHashMap;
+use rustc_hash::{FxHashMap, FxHashSet};
 
 use super::demangle::demangle;
 use super::symtab::SymbolTable;
@@ -54,11 +55,30 @@ impl PltTable {
         if elf.architecture() != Architecture::X86_64 {
             return Self::default();
         }
-        let callees = callees_by_slot(file);
-        let mut stubs: Vec<Stub> = STUB_SECTIONS
+        let jumps: Vec<(Jump, Option<&str>)> = STUB_SECTIONS
             .iter()
             .filter_map(|&(name, fallback)| Some((elf.section_by_name(name)?, fallback)))
-            .flat_map(|(section, fallback)| section_stubs(&section, &callees, fallback))
+            .flat_map(|(section, fallback)| {
+                section_jumps(&section)
+                    .into_iter()
+                    .map(move |jump| (jump, fallback))
+            })
+            .collect();
+        let slots: FxHashSet<u64> = jumps.iter().filter_map(|(jump, _)| jump.slot).collect();
+        let callees = callees_by_slot(file, &slots);
+        let mut stubs: Vec<Stub> = jumps
+            .into_iter()
+            .filter_map(|(jump, fallback)| {
+                let name = match jump.slot {
+                    Some(slot) => callees.get(&slot).map(|callee| format!("{callee}@plt")),
+                    None => fallback.map(str::to_owned),
+                }?;
+                Some(Stub {
+                    start: jump.start,
+                    end: jump.end,
+                    name,
+                })
+            })
             .collect();
         stubs.sort_by_key(|stub| stub.start);
         Self { stubs }
@@ -72,45 +92,39 @@ impl PltTable {
     }
 }
 
-/// The stubs of one section: each named after the callee of the slot it
-/// jumps through, or `fallback`.
-fn section_stubs(
-    section: &ElfSection64<'_, '_, Endianness>,
-    callees: &FxHashMap<u64, String>,
-    fallback: Option<&str>,
-) -> Vec<Stub> {
+/// One stub's addresses and the GOT slot it jumps through, if it does.
+#[derive(Debug, Clone, Copy)]
+struct Jump {
+    start: u64,
+    end: u64,
+    slot: Option<u64>,
+}
+
+/// The stubs of one section, `sh_entsize` bytes each.
+fn section_jumps(section: &ElfSection64<'_, '_, Endianness>) -> Vec<Jump> {
     let Ok(code) = section.data() else {
         return Vec::new();
     };
     let size = section
         .elf_section_header()
         .sh_entsize(section.elf_file().endian());
-    stubs_in(code, section.address(), size, callees, fallback)
+    jumps_in(code, section.address(), size)
 }
 
 /// The stubs of `code`, at address `base`, `size` bytes each (0: the
 /// default); none that would end past the address space.
-fn stubs_in(
-    code: &[u8],
-    base: u64,
-    size: u64,
-    callees: &FxHashMap<u64, String>,
-    fallback: Option<&str>,
-) -> Vec<Stub> {
+fn jumps_in(code: &[u8], base: u64, size: u64) -> Vec<Jump> {
     let size = if size == 0 { DEFAULT_STUB } else { size };
     let step = usize::try_from(size).unwrap_or(usize::MAX);
     (0..code.len())
         .step_by(step)
         .map_while(|offset| {
             let start = base.checked_add(offset as u64)?;
-            Some((offset, start, start.checked_add(size)?))
-        })
-        .filter_map(|(offset, start, end)| {
-            let name = match jump_slot(&code[offset..], start) {
-                Some(slot) => callees.get(&slot).map(|callee| format!("{callee}@plt")),
-                None => fallback.map(str::to_owned),
-            }?;
-            Some(Stub { start, end, name })
+            Some(Jump {
+                start,
+                end: start.checked_add(size)?,
+                slot: jump_slot(&code[offset..], start),
+            })
         })
         .collect()
 }
@@ -137,26 +151,30 @@ fn jump_slot(bytes: &[u8], start: u64) -> Option<u64> {
     Some(next.wrapping_add_signed(i64::from(disp)))
 }
 
-/// Every dynamically relocated GOT slot and the function it will hold:
-/// the relocation's symbol, demangled, or the IFUNC its addend resolves,
-/// by the name the file exports it under (a debug file's local name for
-/// the resolver, `__strchrnul_ifunc`, is not what callers call).
-fn callees_by_slot(file: &object::File<'_>) -> FxHashMap<u64, String> {
+/// The function each of `slots` will hold, from its dynamic relocation:
+/// the relocation's symbol, demangled, or for `R_X86_64_IRELATIVE` the
+/// IFUNC its addend resolves, by the name the file exports it under (a
+/// debug file's local name for the resolver, `__strchrnul_ifunc`, is not
+/// what callers call). Other relocations (a library has many thousands of
+/// `R_X86_64_RELATIVE` ones) are skipped before anything is looked up.
+fn callees_by_slot(file: &object::File<'_>, slots: &FxHashSet<u64>) -> FxHashMap<u64, String> {
     let (Some(relocations), Some(dynsym)) =
         (file.dynamic_relocations(), file.dynamic_symbol_table())
     else {
         return FxHashMap::default();
     };
-    let exported = SymbolTable::dynamic(file);
+    let mut exported = None;
     relocations
+        .filter(|(slot, _)| slots.contains(slot))
         .filter_map(|(slot, relocation)| {
             let callee = match relocation.target() {
                 object::RelocationTarget::Symbol(index) => {
                     let symbol = dynsym.symbol_by_index(index).ok()?;
                     demangle(symbol.name().ok().filter(|name| !name.is_empty())?)
                 }
-                object::RelocationTarget::Absolute => {
+                object::RelocationTarget::Absolute if is_irelative(&relocation) => {
                     let resolver = u64::try_from(relocation.addend()).ok()?;
+                    let exported = exported.get_or_insert_with(|| SymbolTable::dynamic(file));
                     match exported.lookup(resolver).filter(|s| s.start == resolver) {
                         Some(ifunc) => demangle(&ifunc.name()),
                         None => format!("*ABS*+{resolver:#x}"),
@@ -167,6 +185,14 @@ fn callees_by_slot(file: &object::File<'_>) -> FxHashMap<u64, String> {
             Some((slot, callee))
         })
         .collect()
+}
+
+/// Whether `relocation` has the slot call an IFUNC's resolver.
+fn is_irelative(relocation: &object::Relocation) -> bool {
+    relocation.flags()
+        == object::RelocationFlags::Elf {
+            r_type: object::elf::R_X86_64_IRELATIVE,
+        }
 }
 
 #[cfg(test)]
@@ -335,12 +361,9 @@ mod tests {
             code in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..200),
             base in proptest::prelude::any::<u64>(),
             size in proptest::prelude::any::<u64>(),
-            slot in proptest::prelude::any::<u64>(),
         ) {
-            let callees = FxHashMap::from_iter([(slot, "f".to_owned())]);
-            let stubs = stubs_in(&code, base, size, &callees, Some(".plt"));
-            for stub in &stubs {
-                proptest::prop_assert!(stub.start < stub.end);
+            for jump in jumps_in(&code, base, size) {
+                proptest::prop_assert!(jump.start < jump.end);
             }
         }
     }
