@@ -31,7 +31,11 @@ pub fn symbolize(image: &ElfImage, module: &Module, lookups: &[Lookup]) -> Vec<V
         .or_else(|| binary.as_ref().map(SymbolTable::new))
         .unwrap_or_default();
     // Stubs are in the binary only: debug files keep no code.
-    let plt = binary.as_ref().map(PltTable::new).unwrap_or_default();
+    let plt = binary
+        .as_ref()
+        .filter(|file| PltTable::needed(file, lookups.iter().map(|lookup| lookup.address)))
+        .map(PltTable::new)
+        .unwrap_or_default();
     let module_origin = origin::of_module(&module.path, binary.as_ref().is_some_and(is_executable));
     // DWARF for inline frames, and for the source files that tell whose
     // code a function is (only an executable's can be the author's).
