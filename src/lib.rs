@@ -19,6 +19,7 @@ pub mod files;
 pub mod input;
 pub mod man;
 pub mod output;
+pub mod perf_records;
 pub mod pipeline;
 pub mod pprof_proto;
 pub mod profile;

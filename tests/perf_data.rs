@@ -16,9 +16,9 @@ use std::process::{Command, Stdio};
 
 use tempfile::TempDir;
 
-use autofold::input::perf_data::Options;
-use autofold::input::perf_data::read_in_process;
 use autofold::input::{Source, read_perf_script};
+use autofold::perf_records::Options;
+use autofold::perf_records::read_in_process;
 use autofold::profile::Profile;
 use common::perf::{even_odd, expr_program, plumbing, skip};
 use common::{fixture, printed_stacks};

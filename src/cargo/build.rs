@@ -9,7 +9,7 @@ use anyhow::{Context, Result, bail};
 use cargo_metadata::Message;
 
 use crate::cargo::args::BuildArgs;
-use crate::cargo::profile::Profile;
+use crate::cargo::build_profile::Profile;
 use crate::cargo::select::Selected;
 
 /// The cargo that ran us (cargo sets `$CARGO` for its subcommands), else

@@ -8,7 +8,7 @@
 
 pub mod args;
 pub mod build;
-pub mod profile;
+pub mod build_profile;
 pub mod select;
 
 use std::ffi::OsString;

@@ -4,10 +4,11 @@
 //! engine whatever the front end; `diff` analyses its two sides together
 //! ([`analyse_together`]), through the same steps.
 
+pub mod analyse;
 pub mod authors;
+pub mod cycle_names;
 pub mod fold;
 pub mod graph;
-pub mod naming;
 pub mod recursion;
 pub mod refold;
 pub mod report;
@@ -15,13 +16,12 @@ pub mod reroot;
 pub mod sort;
 pub mod split;
 pub mod stats;
-pub mod together;
 
+pub use crate::engine::analyse::analyse_together;
 use crate::engine::fold::FoldOptions;
 use crate::engine::graph::FrameFilter;
 use crate::engine::refold::Refold;
 use crate::engine::report::Report;
-pub use crate::engine::together::analyse_together;
 use crate::profile::Profile;
 
 /// How the engine treats frames.

@@ -16,9 +16,9 @@ use rustc_hash::{FxHashMap, FxHashSet};
 use serde::Deserialize;
 
 use crate::input::folded::count_overflow_error;
-use crate::input::origin;
 use crate::input::root_label::Labels;
 use crate::input::{Format, Head, Input, Source, clean, one_line};
+use crate::profile::origin;
 use crate::profile::{FrameId, Frames, Profile};
 
 /// The `.cpuprofile` format.

@@ -12,7 +12,7 @@ use std::thread;
 
 use anyhow::{Context, Result, bail};
 
-use crate::input::name_ids::{NameIds, same_bytes};
+use crate::input::name_cache::{NameIds, same_bytes};
 use crate::input::root_label::{Labels, looks_like_process_name};
 use crate::input::{Format, Head, Input, Source, shortened};
 use crate::profile::{FrameId, NO_LABEL, Profile};

@@ -3,7 +3,7 @@
 //! perf events, no perf binary, no file), or recorded by `perf record`
 //! ([`perf`], with `--perf`); an existing perf.data is read as it is. Both
 //! the sampler's records and a perf.data file's go through the same reader
-//! (`input::perf_data`: processes, mappings, unwinding, symbols), or with
+//! (`perf_records`: processes, mappings, unwinding, symbols), or with
 //! `--perf-script` through `perf script` ([`perf_script`]).
 //!
 //! This is a thin front end: what it produces is an ordinary [`Profile`] for
@@ -23,7 +23,7 @@ use anyhow::{Context, Result, bail};
 
 use crate::console::note;
 use crate::files::move_output;
-use crate::input::perf_data::{self, read_in_process};
+use crate::perf_records::{self, read_in_process};
 use crate::profile::{InputInfo, Profile};
 use crate::record::perf::{check_command, check_perf, perf_record};
 use crate::record::perf_script::perf_script;
@@ -120,8 +120,8 @@ impl RecordOptions {
     }
 
     /// How the records are turned into stacks.
-    pub fn read_options(&self) -> perf_data::Options {
-        perf_data::Options {
+    pub fn read_options(&self) -> perf_records::Options {
+        perf_records::Options {
             inline: !self.no_inline,
             perf_compat: false,
         }

@@ -5,7 +5,7 @@
 use rustc_hash::FxHashMap;
 
 use crate::engine::report::{BoundaryCall, CycleReport};
-use crate::output::html::labels::label;
+use crate::output::html::box_labels::label;
 
 /// How many of the callers into a cycle, and of its exits, are drawn (the
 /// ones with the most samples); the section lists them all.

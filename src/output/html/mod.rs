@@ -7,14 +7,14 @@
 //! One concern a file: `flame.rs` makes inferno's SVG stand inline,
 //! `call_graph.rs` picks what a drawing shows, `layout.rs` lays it out
 //! (dagre), `drawing.rs` turns that into what `assets/drawing.svg` draws,
-//! `labels.rs` shortens names for boxes, `view.rs` is what the templates
+//! `box_labels.rs` shortens names for boxes, `view.rs` is what the templates
 //! show, `templates.rs` embeds the assets (templates, stylesheet, scripts),
 //! `unfold.rs` draws the flame graph again with one cycle unfolded.
 
+pub mod box_labels;
 pub mod call_graph;
 pub mod drawing;
 pub mod flame;
-pub mod labels;
 pub mod layout;
 pub mod templates;
 pub mod unfold;

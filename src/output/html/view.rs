@@ -10,10 +10,10 @@ use crate::engine::report::{
     CycleReport, InputReport, NamedCount, Report, SplitReport, TruncationReport, WeldReport,
 };
 use crate::output::diff_report::Shares;
+use crate::output::html::box_labels::label;
 use crate::output::html::call_graph::{MAX_BOUNDARY_LINES, MAX_BOUNDARY_NODES, cycle_graph};
 use crate::output::html::drawing::{Drawing, drawing};
 use crate::output::html::flame::FLAME_GRAPH_CLASS;
-use crate::output::html::labels::label;
 use crate::output::html::templates::{EARLY_SCRIPT, SCRIPT, STYLE};
 use crate::output::html::unfold::Unfolded;
 

@@ -12,8 +12,8 @@
 //! (a running process's threads and mappings for `--pid`), [`reading`] (the
 //! loop), [`refused`] (what to say when the kernel says no).
 
-mod event;
-mod events;
+mod event_group;
+mod kernel_event;
 mod launch;
 mod merge;
 mod proc;
@@ -32,12 +32,12 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, Result, anyhow};
 
 use crate::console::note;
-use crate::input::perf_data::RecordStream;
+use crate::perf_records::RecordStream;
 use crate::profile::{InputInfo, Profile};
 use crate::record::perf::interrupted;
 use crate::record::{CallGraph, RecordOptions, Recording, command_line, jvm};
-use event::Sampling;
-use events::Events;
+use event_group::Events;
+use kernel_event::Sampling;
 use refused::Permissions;
 
 /// How long a command may go on after Ctrl-C before it is sent SIGTERM (as

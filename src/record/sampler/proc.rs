@@ -11,7 +11,7 @@ use linux_perf_event_reader::{
 };
 use proc_maps::MapRange;
 
-use crate::input::perf_data::RecordStream;
+use crate::perf_records::RecordStream;
 
 /// The threads of process `pid` (its own id among them).
 pub fn threads(pid: i32) -> io::Result<Vec<i32>> {

@@ -7,10 +7,10 @@ use std::io;
 use std::os::fd::RawFd;
 use std::time::Duration;
 
-use super::events::Events;
+use super::event_group::Events;
 use super::merge::in_time_order;
 use super::ring::Ring;
-use crate::input::perf_data::RecordStream;
+use crate::perf_records::RecordStream;
 
 /// How long to sleep at most between looks at the buffers and at the
 /// processes.

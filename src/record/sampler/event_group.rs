@@ -7,7 +7,7 @@ use std::os::fd::{AsRawFd, OwnedFd, RawFd};
 
 use perf_event_open_sys::bindings::perf_event_attr;
 
-use super::event::{self, Sampling};
+use super::kernel_event::{self, Sampling};
 use super::ring::{Ring, page_size};
 
 /// A CPU's ring buffer is at most this large …
@@ -40,12 +40,12 @@ impl Events {
         let cpus = online_cpus();
         let mut ring_bytes = ring_bytes(cpus.len());
         let mut attr = sampling.attr(wakeup_bytes(ring_bytes));
-        let parse_info = event::parse_info(&attr)?;
+        let parse_info = kernel_event::parse_info(&attr)?;
         let mut leaders = Vec::with_capacity(cpus.len());
         let mut rings = Vec::with_capacity(cpus.len());
         for &cpu in &cpus {
             let (fd, ring) = loop {
-                let fd = event::open(&attr, first, cpu)?;
+                let fd = kernel_event::open(&attr, first, cpu)?;
                 match Ring::map(&fd, ring_bytes, parse_info) {
                     Ok(ring) => break (fd, ring),
                     // Locked memory is limited for users without
@@ -79,10 +79,10 @@ impl Events {
             return Ok(());
         }
         for (&cpu, leader) in self.cpus.iter().zip(&self.leaders) {
-            let fd = event::open(&self.attr, tid, cpu)?;
-            event::redirect(&fd, leader)?;
+            let fd = kernel_event::open(&self.attr, tid, cpu)?;
+            kernel_event::redirect(&fd, leader)?;
             if self.enabled {
-                event::enable(&fd)?;
+                kernel_event::enable(&fd)?;
             }
             self.followers.push(fd);
         }
@@ -96,7 +96,7 @@ impl Events {
         self.leaders
             .iter()
             .chain(&self.followers)
-            .try_for_each(event::enable)
+            .try_for_each(kernel_event::enable)
     }
 
     /// The ring buffers, one per CPU.

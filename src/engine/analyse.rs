@@ -11,9 +11,9 @@
 use rustc_hash::FxHashSet;
 
 use crate::engine::authors::authors_of;
+use crate::engine::cycle_names::{Evidence, MAX_LISTED, name_cycles};
 use crate::engine::fold::fold;
 use crate::engine::graph::{CallGraph, Cycles, cycles_of};
-use crate::engine::naming::{Evidence, MAX_LISTED, name_cycles};
 use crate::engine::recursion::{
     frames_on_a_stack_twice, members_inside_the_recursion, work_by_member,
 };

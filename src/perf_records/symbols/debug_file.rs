@@ -6,7 +6,7 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use super::super::elf::ElfImage;
+use super::super::elf_files::ElfImage;
 use super::super::modules::hex;
 
 /// The system's directory of debug files.

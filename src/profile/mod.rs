@@ -5,6 +5,8 @@
 //! turns a 200 MB folded file into a few tens of MB of `u32`s, and makes every
 //! later step (graph, fold, report) a loop over integers instead of strings.
 
+pub mod origin;
+
 use std::hash::{Hash, Hasher};
 
 use hashbrown::HashTable;

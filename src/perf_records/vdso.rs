@@ -7,7 +7,7 @@
 use std::path::Path;
 use std::sync::Arc;
 
-use super::elf::ElfImage;
+use super::elf_files::ElfImage;
 
 /// The vdso mapped into autofold itself, copied; `None` where there is none
 /// or it cannot be found.

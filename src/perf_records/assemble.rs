@@ -3,7 +3,7 @@
 
 use rustc_hash::FxHashMap;
 
-use super::names::comm_label;
+use super::frame_text::comm_label;
 use super::records::Recording;
 use super::symbols::Symbolized;
 use super::{Frame, FrameId, PerfStacks, Stack};

@@ -20,8 +20,8 @@
 //! left to the naming rule.
 
 use super::SymbolFrame;
-use crate::input::origin;
 use crate::profile::Origin;
+use crate::profile::origin;
 
 /// The frame a JIT runtime's text for a function stands for. A `;` (the
 /// frame separator of folded stacks) is printed as `:`, as for any frame.

@@ -13,7 +13,7 @@ use linux_perf_event_reader::{RawData, Regs};
 use memmap2::Mmap;
 use object::{CompressionFormat, Object, ObjectSection};
 
-use super::elf::ElfImage;
+use super::elf_files::ElfImage;
 
 /// A section's bytes: a range of the file's mapping, or a decompressed copy.
 #[derive(Debug, Clone)]

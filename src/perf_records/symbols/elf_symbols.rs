@@ -6,7 +6,7 @@
 use object::Object;
 use rustc_hash::FxHashMap;
 
-use super::super::elf::ElfImage;
+use super::super::elf_files::ElfImage;
 use super::super::modules::Module;
 use super::debug_file;
 use super::demangle::{demangle, is_mangled};
@@ -14,8 +14,8 @@ use super::dwarf::{self, DwarfSections, Function};
 use super::plt::PltTable;
 use super::symtab::SymbolTable;
 use super::{Lookup, SymbolFrame};
-use crate::input::origin;
 use crate::profile::Origin;
+use crate::profile::origin;
 
 /// The frames at each lookup (module addresses) of `module`, whose file is
 /// `image`: outermost first; empty where no symbol holds the address.

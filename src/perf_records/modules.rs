@@ -9,7 +9,7 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use super::elf::ElfImage;
+use super::elf_files::ElfImage;
 
 /// Index of a module in [`Modules`].
 pub type ModuleId = u32;

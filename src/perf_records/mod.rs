@@ -21,12 +21,11 @@
 mod assemble;
 mod callchain;
 mod cut_short;
-mod elf;
-mod format;
+mod elf_files;
+mod frame_text;
 mod header_check;
 mod mappings;
 mod modules;
-mod names;
 mod processes;
 mod raw_stacks;
 mod records;
@@ -41,7 +40,6 @@ use indicatif::ProgressBar;
 use linux_perf_event_reader::{EventRecord, RawEventRecord};
 
 use crate::console::{note, progress};
-pub use crate::input::perf_data::format::PerfData;
 use crate::profile::{Origin, Profile};
 
 /// How a recording is turned into stacks.

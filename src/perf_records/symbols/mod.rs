@@ -6,7 +6,7 @@ mod address_table;
 mod debug_file;
 mod demangle;
 mod dwarf;
-mod elf;
+mod elf_symbols;
 mod jit_names;
 mod jitdump;
 mod kallsyms;
@@ -19,8 +19,8 @@ use std::sync::atomic::{AtomicUsize, Ordering as AtomicOrdering};
 
 use rustc_hash::FxHashMap;
 
+use super::frame_text::function_label;
 use super::modules::{ModuleId, ModuleKind, Modules};
-use super::names::function_label;
 use super::raw_stacks::RawFrame;
 use super::{Frame, FrameId, Options};
 use crate::profile::Origin;
@@ -173,7 +173,7 @@ fn module_frames(modules: &Modules, id: ModuleId, lookups: &[Lookup]) -> Vec<Vec
     let module = modules.get(id);
     let table = match &module.kind {
         ModuleKind::File(Some(image)) => {
-            return elf::symbolize(image, module, lookups);
+            return elf_symbols::symbolize(image, module, lookups);
         }
         ModuleKind::Kernel => {
             let cached = module

@@ -8,9 +8,9 @@ use std::path::Path;
 
 use anyhow::{Context, Result};
 
-use crate::input::perf_data::{Options, read_in_process};
 use crate::input::root_label::Labels;
 use crate::input::{Format, Head, Input, Source};
+use crate::perf_records::{Options, read_in_process};
 use crate::profile::Profile;
 
 /// The first bytes of every perf.data file (file and pipe mode alike).
