@@ -43,7 +43,10 @@ fn folded(path: &str, extra: &[&str]) -> String {
 fn read(path: &str, options: &ReadOptions) -> Profile {
     let bytes = std::fs::read(fixture(path)).unwrap();
     let source = Source::File(path.into());
-    read_from(Box::new(Cursor::new(bytes)), &source, options, 0).unwrap()
+    read_from(Box::new(Cursor::new(bytes)), &source, options, 0)
+        .unwrap()
+        .finish()
+        .profile
 }
 
 #[test]

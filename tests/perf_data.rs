@@ -69,7 +69,10 @@ fn by_perf_script(data: &Path) -> Profile {
         .output()
         .unwrap();
     assert!(script.status.success(), "perf script failed");
-    read_perf_script(script.stdout.as_slice(), &Source::File(data.into()), 0).unwrap()
+    read_perf_script(script.stdout.as_slice(), &Source::File(data.into()), 0)
+        .unwrap()
+        .finish()
+        .profile
 }
 
 /// The recording read in-process.
@@ -78,7 +81,10 @@ fn in_process(data: &Path, perf_compat: bool) -> Profile {
         inline: true,
         perf_compat,
     };
-    read_in_process(data, "test.data", &options).unwrap()
+    read_in_process(data, "test.data", &options)
+        .unwrap()
+        .finish()
+        .profile
 }
 
 /// Checks that the two readers gave the same stacks, but for the two

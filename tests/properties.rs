@@ -177,7 +177,9 @@ proptest! {
             &autofold::input::ReadOptions::default(),
             0,
         )
-        .unwrap();
+        .unwrap()
+        .finish()
+        .profile;
         let expected = projected(&input, |_| true);
         prop_assert_eq!(profile.stack_count(), expected.len());
         let read = common::printed_stacks(&profile);

@@ -40,6 +40,7 @@ const MAX_QUOTE: usize = 80;
 fn read(bytes: &[u8], options: &ReadOptions) -> anyhow::Result<Profile> {
     let source = Source::File(SOURCE.into());
     read_from(Box::new(Cursor::new(bytes.to_vec())), &source, options, 0)
+        .map(|b| b.finish().profile)
 }
 
 /// Reads `bytes` with default options and checks the outcome.

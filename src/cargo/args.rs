@@ -52,24 +52,24 @@ pub struct CargoArgs {
 #[derive(Debug, Default, Args)]
 #[group(multiple = false)]
 pub struct TargetArgs {
-    /// Profile the binary NAME.
+    /// BuildProfile the binary NAME.
     #[arg(long, value_name = "NAME")]
     pub bin: Option<String>,
 
-    /// Profile the example NAME.
+    /// BuildProfile the example NAME.
     #[arg(long, value_name = "NAME")]
     pub example: Option<String>,
 
-    /// Profile the integration test NAME (the whole test binary; pass test
+    /// BuildProfile the integration test NAME (the whole test binary; pass test
     /// filters after `--`).
     #[arg(long, value_name = "NAME")]
     pub test: Option<String>,
 
-    /// Profile the benchmark NAME (run with `--bench`, as `cargo bench` does).
+    /// BuildProfile the benchmark NAME (run with `--bench`, as `cargo bench` does).
     #[arg(long, value_name = "NAME")]
     pub bench: Option<String>,
 
-    /// Profile the library's unit tests (in a package without a library, the
+    /// BuildProfile the library's unit tests (in a package without a library, the
     /// only binary's), or those of the binary NAME (test filters after `--`).
     #[arg(long, value_name = "NAME", num_args = 0..=1)]
     pub unit_test: Option<Option<String>>,

@@ -9,7 +9,7 @@ use anyhow::{Context, Result, bail};
 use cargo_metadata::Message;
 
 use crate::cargo::args::BuildArgs;
-use crate::cargo::build_profile::Profile;
+use crate::cargo::build_profile::BuildProfile;
 use crate::cargo::select::Selected;
 
 /// The cargo that ran us (cargo sets `$CARGO` for its subcommands), else
@@ -21,7 +21,7 @@ pub fn cargo() -> Command {
 /// Builds `selected` as `args` ask and returns its executable. Cargo's
 /// progress, warnings and errors go to standard error as usual.
 pub fn build(args: &BuildArgs, selected: &Selected) -> Result<PathBuf> {
-    let profile = Profile::of(args);
+    let profile = BuildProfile::of(args);
     if let Some(note) = profile.note() {
         eprintln!("{note}");
     }

@@ -14,7 +14,7 @@ const RELEASE_WITH_DEBUG_INFO: [(&str, &str); 2] = [
 
 /// The cargo profile a build uses.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Profile {
+pub enum BuildProfile {
     /// `dev`: unoptimised, with debug info.
     Dev,
     /// `release`, with debug info switched on for this build only.
@@ -23,23 +23,23 @@ pub enum Profile {
     Named(String),
 }
 
-impl Profile {
+impl BuildProfile {
     /// The profile `args` ask for: release unless --dev or --profile.
-    pub fn of(args: &BuildArgs) -> Profile {
+    pub fn of(args: &BuildArgs) -> BuildProfile {
         match args.profile.as_deref() {
-            _ if args.dev => Profile::Dev,
-            None | Some("release") => Profile::Release,
-            Some("dev") => Profile::Dev,
-            Some(name) => Profile::Named(name.to_owned()),
+            _ if args.dev => BuildProfile::Dev,
+            None | Some("release") => BuildProfile::Release,
+            Some("dev") => BuildProfile::Dev,
+            Some(name) => BuildProfile::Named(name.to_owned()),
         }
     }
 
     /// The cargo flags that select the profile.
     pub fn cargo_args(&self) -> Vec<&str> {
         match self {
-            Profile::Dev => Vec::new(),
-            Profile::Release => vec!["--release"],
-            Profile::Named(name) => vec!["--profile", name],
+            BuildProfile::Dev => Vec::new(),
+            BuildProfile::Release => vec!["--release"],
+            BuildProfile::Named(name) => vec!["--profile", name],
         }
     }
 
@@ -68,11 +68,11 @@ impl Profile {
         user_env: impl Fn(&str) -> Option<OsString>,
     ) -> Vec<(&'static str, &'static str)> {
         match self {
-            Profile::Release => RELEASE_WITH_DEBUG_INFO
+            BuildProfile::Release => RELEASE_WITH_DEBUG_INFO
                 .into_iter()
                 .filter(|(name, _)| user_env(name).is_none())
                 .collect(),
-            Profile::Dev | Profile::Named(_) => Vec::new(),
+            BuildProfile::Dev | BuildProfile::Named(_) => Vec::new(),
         }
     }
 }
@@ -81,8 +81,8 @@ impl Profile {
 mod tests {
     use super::*;
 
-    fn profile(dev: bool, profile: Option<&str>) -> Profile {
-        Profile::of(&BuildArgs {
+    fn profile(dev: bool, profile: Option<&str>) -> BuildProfile {
+        BuildProfile::of(&BuildArgs {
             dev,
             profile: profile.map(str::to_owned),
             ..BuildArgs::default()
@@ -91,13 +91,13 @@ mod tests {
 
     #[test]
     fn release_is_the_default_and_dev_or_profile_choose_another() {
-        assert_eq!(profile(false, None), Profile::Release);
-        assert_eq!(profile(true, None), Profile::Dev);
-        assert_eq!(profile(false, Some("release")), Profile::Release);
-        assert_eq!(profile(false, Some("dev")), Profile::Dev);
+        assert_eq!(profile(false, None), BuildProfile::Release);
+        assert_eq!(profile(true, None), BuildProfile::Dev);
+        assert_eq!(profile(false, Some("release")), BuildProfile::Release);
+        assert_eq!(profile(false, Some("dev")), BuildProfile::Dev);
         assert_eq!(
             profile(false, Some("profiling")),
-            Profile::Named("profiling".into())
+            BuildProfile::Named("profiling".into())
         );
     }
 
@@ -105,15 +105,19 @@ mod tests {
     fn only_release_gets_debug_info_and_the_users_own_setting_wins() {
         let none = |_: &str| None;
         assert_eq!(
-            Profile::Release.env_given(none),
+            BuildProfile::Release.env_given(none),
             RELEASE_WITH_DEBUG_INFO.to_vec()
         );
-        assert!(Profile::Dev.env_given(none).is_empty());
-        assert!(Profile::Named("bench".into()).env_given(none).is_empty());
+        assert!(BuildProfile::Dev.env_given(none).is_empty());
+        assert!(
+            BuildProfile::Named("bench".into())
+                .env_given(none)
+                .is_empty()
+        );
         let user_strips =
             |name: &str| (name == "CARGO_PROFILE_RELEASE_STRIP").then(|| "true".into());
         assert_eq!(
-            Profile::Release.env_given(user_strips),
+            BuildProfile::Release.env_given(user_strips),
             [("CARGO_PROFILE_RELEASE_DEBUG", "true")]
         );
     }

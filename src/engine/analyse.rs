@@ -21,34 +21,29 @@ use crate::engine::refold::Refold;
 use crate::engine::report::{Found, Report};
 use crate::engine::split::{GIANT, suggest_split};
 use crate::engine::{Analysis, EngineOptions};
-use crate::profile::{FrameId, Frames, Profile};
+use crate::profile::{Calls, FrameId, Frames, Profile, ReadProfile};
 
 /// Finds the cycles of all `profiles` together (one call graph from all
 /// their edges), names them once, and folds each profile with that one set
 /// of cycles. Returns one analysis per profile, in order; the same cycle
 /// has the same name in every one of them, also in a profile where it never
 /// recursed.
-pub fn analyse_together(mut profiles: Vec<Profile>, options: &EngineOptions) -> Vec<Analysis> {
-    let Some(first) = profiles.first_mut() else {
+pub fn analyse_together(read: Vec<ReadProfile>, options: &EngineOptions) -> Vec<Analysis> {
+    if read.is_empty() {
         return Vec::new();
-    };
-    let mut frames = std::mem::take(&mut first.frames);
-    for profile in &mut profiles[1..] {
-        profile.move_onto(&mut frames);
     }
-    let mut graph = match profiles.as_slice() {
-        [one] => CallGraph::of_edges(&frames, one.edges(), &options.filter),
+    let (mut frames, profiles, calls) = on_one_table(read);
+    let mut graph = match calls.as_slice() {
+        [one] => CallGraph::of_edges(&frames, one.pairs(), &options.filter),
         // A pair seen in several profiles counts once.
         several => {
-            let edges: FxHashSet<(FrameId, FrameId)> =
-                several.iter().flat_map(Profile::edges).collect();
-            CallGraph::of_edges(&frames, edges, &options.filter)
+            let pairs: FxHashSet<(FrameId, FrameId)> =
+                several.iter().flat_map(Calls::pairs).collect();
+            CallGraph::of_edges(&frames, pairs, &options.filter)
         }
     };
-    let (cycles, kept_out) = recursing_cycles(&mut graph, &profiles, &frames);
-    for profile in &mut profiles {
-        profile.forget_reading();
-    }
+    let (cycles, kept_out) = recursing_cycles(&mut graph, &calls, &frames);
+    drop(calls);
     let inside = members_inside_the_recursion(&profiles, &frames, &cycles, GIANT);
     let splits: Vec<_> = cycles
         .iter()
@@ -91,11 +86,29 @@ pub fn analyse_together(mut profiles: Vec<Profile>, options: &EngineOptions) -> 
         .collect()
 }
 
+/// The profiles read, numbered on one frame table (returned), and their
+/// calls apart: the calls are dropped once the call graph is built.
+fn on_one_table(read: Vec<ReadProfile>) -> (Frames, Vec<Profile>, Vec<Calls>) {
+    let mut read = read.into_iter();
+    let Some(mut first) = read.next() else {
+        return Default::default();
+    };
+    let mut frames = std::mem::take(&mut first.profile.frames);
+    let (profiles, calls) = std::iter::once(first)
+        .chain(read.map(|mut other| {
+            other.move_onto(&mut frames);
+            other
+        }))
+        .map(|r| (r.profile, r.calls))
+        .unzip();
+    (frames, profiles, calls)
+}
+
 /// The cycles of `graph` once the members that never recursed (never on a
 /// stack twice) are taken out of it, and the names of those taken out.
 fn recursing_cycles(
     graph: &mut CallGraph,
-    profiles: &[Profile],
+    calls: &[Calls],
     frames: &Frames,
 ) -> (Cycles, Vec<String>) {
     let cycles = cycles_of(graph, frames);
@@ -103,7 +116,7 @@ fn recursing_cycles(
     for member in cycles.iter().flat_map(|c| &c.members) {
         members[*member as usize] = true;
     }
-    let twice = frames_on_a_stack_twice(profiles, &members);
+    let twice = frames_on_a_stack_twice(calls, &members);
     let never: Vec<bool> = members.iter().zip(&twice).map(|(&m, &t)| m && !t).collect();
     if !never.contains(&true) {
         return (cycles, Vec::new());
@@ -121,9 +134,10 @@ fn recursing_cycles(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::profile::ProfileBuilder;
 
-    fn profile(lines: &[&str]) -> Profile {
-        Profile::of_lines(lines)
+    fn profile(lines: &[&str]) -> ReadProfile {
+        ReadProfile::of_lines(lines)
     }
 
     fn folded_text(analysis: &Analysis) -> String {
@@ -176,7 +190,7 @@ mod tests {
 
     /// A recursion through five plumbing functions: `sort` does the work
     /// (calls `partition`), `join` is called from everywhere.
-    fn plumbed(prog: &str) -> Profile {
+    fn plumbed(prog: &str) -> ReadProfile {
         let round = "join;job;catch;wrap;sort";
         let deep = format!("{prog};main;{round};{round};{round}");
         let mut lines = vec![format!("{deep};partition"); 6];
@@ -196,7 +210,7 @@ mod tests {
 
     #[test]
     fn the_programs_own_crate_comes_first() {
-        let mut p = Profile::new();
+        let mut p = ProfileBuilder::new();
         let round = "lib::join;lib::job;lib::catch;lib::wrap;my_app::visit";
         let deep = format!("my-app;main;{round};{round};{round}");
         // Most runs end in the library's join (spinning), one in visit.
@@ -207,7 +221,7 @@ mod tests {
         ] {
             p.push_names(line.split(';'), 1);
         }
-        let analysis = crate::engine::analyse(p, &EngineOptions::default());
+        let analysis = crate::engine::analyse(p.finish(), &EngineOptions::default());
         assert_eq!(analysis.report.cycles[0].name, "{my_app::visit,+4}");
     }
 }

@@ -66,10 +66,12 @@ pub fn crate_of_process(name: &str) -> String {
 mod tests {
     use super::*;
     use crate::engine::graph::{CallGraph, FrameFilter, cycles_of};
+    use crate::profile::ReadProfile;
 
-    fn authors(profile: &Profile) -> Vec<String> {
+    fn authors(read: &ReadProfile) -> Vec<String> {
+        let profile = &read.profile;
         let cycles = cycles_of(
-            &CallGraph::new(profile, &FrameFilter::default()),
+            &CallGraph::new(read, &FrameFilter::default()),
             &profile.frames,
         );
         let authors = authors_of(std::slice::from_ref(profile), &profile.frames, &cycles);
@@ -83,18 +85,18 @@ mod tests {
 
     #[test]
     fn by_name_the_process_names_the_crate() {
-        let p = Profile::of_lines(&["my-app;main;my_app::walk;lib::poll;my_app::walk"]);
+        let p = ReadProfile::of_lines(&["my-app;main;my_app::walk;lib::poll;my_app::walk"]);
         assert_eq!(authors(&p), ["my_app::walk"]);
     }
 
     #[test]
     fn a_readers_origin_overrides_the_name() {
-        let mut p = Profile::of_lines(&["doc;main;Printer::visit;std::visit;Printer::visit"]);
-        let printer = p.frames.get("Printer::visit").unwrap();
-        let visit = p.frames.get("std::visit").unwrap();
+        let mut p = ReadProfile::of_lines(&["doc;main;Printer::visit;std::visit;Printer::visit"]);
+        let printer = p.profile.frames.get("Printer::visit").unwrap();
+        let visit = p.profile.frames.get("std::visit").unwrap();
         assert_eq!(authors(&p), Vec::<String>::new());
-        p.frames.set_origin(printer, Origin::Author);
-        p.frames.set_origin(visit, Origin::Other);
+        p.profile.frames.set_origin(printer, Origin::Author);
+        p.profile.frames.set_origin(visit, Origin::Other);
         assert_eq!(authors(&p), ["Printer::visit"]);
     }
 }

@@ -271,7 +271,7 @@ fn strip_segments(name: &str, segments: usize) -> &str {
 mod tests {
     use super::*;
     use crate::engine::graph::{CallGraph, FrameFilter, cycles_of};
-    use crate::profile::Profile;
+    use crate::profile::ReadProfile;
 
     fn names_for(lines: &[&str]) -> Vec<String> {
         names_with_authors(lines, &[])
@@ -279,8 +279,14 @@ mod tests {
 
     /// The cycles' names when the frames called `authors` are the author's.
     fn names_with_authors(lines: &[&str], authors: &[&str]) -> Vec<String> {
-        let mut p = Profile::of_lines(lines);
-        let cycles = cycles_of(&CallGraph::new(&p, &FrameFilter::default()), &p.frames);
+        let ReadProfile {
+            profile: mut p,
+            calls,
+        } = ReadProfile::of_lines(lines);
+        let cycles = cycles_of(
+            &CallGraph::of_edges(&p.frames, calls.pairs(), &FrameFilter::default()),
+            &p.frames,
+        );
         let evidence = Evidence {
             authors: p.frames.iter().map(|(_, n)| authors.contains(&n)).collect(),
             ..Evidence::default()

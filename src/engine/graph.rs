@@ -10,7 +10,7 @@ use petgraph::algo::kosaraju_scc;
 use petgraph::graph::{DiGraph, NodeIndex};
 use regex::RegexSet;
 
-use crate::profile::{FrameId, Frames, Profile};
+use crate::profile::{FrameId, Frames, ReadProfile};
 
 /// Decides which frames may join a cycle at all.
 #[derive(Debug, Clone)]
@@ -140,9 +140,9 @@ pub struct CallGraph {
 }
 
 impl CallGraph {
-    /// Builds the call graph of `profile` from the pairs seen while reading.
-    pub fn new(profile: &Profile, filter: &FrameFilter) -> Self {
-        Self::of_edges(&profile.frames, profile.edges(), filter)
+    /// Builds the call graph of a profile from the pairs seen while reading.
+    pub fn new(read: &ReadProfile, filter: &FrameFilter) -> Self {
+        Self::of_edges(&read.profile.frames, read.calls.pairs(), filter)
     }
 
     /// Builds one call graph from distinct caller→callee pairs of frames
@@ -260,19 +260,24 @@ fn index_cycles(found: Vec<Vec<FrameId>>, graph: &DiGraph<(), ()>, frames: usize
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::profile::ProfileBuilder;
 
-    fn profile(lines: &[&str]) -> Profile {
-        Profile::of_lines(lines)
+    fn profile(lines: &[&str]) -> ReadProfile {
+        ReadProfile::of_lines(lines)
     }
 
-    fn find(p: &Profile, filter: &FrameFilter) -> Cycles {
-        cycles_of(&CallGraph::new(p, filter), &p.frames)
+    fn find(p: &ReadProfile, filter: &FrameFilter) -> Cycles {
+        cycles_of(&CallGraph::new(p, filter), &p.profile.frames)
     }
 
-    fn member_names(p: &Profile, cycles: &Cycles) -> Vec<Vec<String>> {
+    fn member_names(p: &ReadProfile, cycles: &Cycles) -> Vec<Vec<String>> {
         cycles
             .iter()
-            .map(|c| names_of(&c.members, &p.frames).map(String::from).collect())
+            .map(|c| {
+                names_of(&c.members, &p.profile.frames)
+                    .map(String::from)
+                    .collect()
+            })
             .collect()
     }
 
@@ -339,13 +344,13 @@ mod tests {
 
     #[test]
     fn a_million_frame_chain_does_not_overflow() {
-        let mut p = Profile::new();
+        let mut p = ProfileBuilder::new();
         let names: Vec<String> = (0..1_000_000).map(|i| format!("f{i}")).collect();
         let mut stack = vec!["prog"];
         stack.extend(names.iter().map(String::as_str));
         stack.push("f0");
         p.push_names(stack, 1);
-        let cycles = find(&p, &FrameFilter::default());
+        let cycles = find(&p.finish(), &FrameFilter::default());
         assert_eq!(cycles.len(), 1);
         assert_eq!(cycles.get(0).members.len(), 1_000_000);
     }

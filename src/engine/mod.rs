@@ -22,7 +22,7 @@ use crate::engine::fold::FoldOptions;
 use crate::engine::graph::FrameFilter;
 use crate::engine::refold::Refold;
 use crate::engine::report::Report;
-use crate::profile::Profile;
+use crate::profile::{Profile, ReadProfile};
 
 /// How the engine treats frames.
 #[derive(Debug, Clone, Default)]
@@ -49,8 +49,8 @@ pub struct Analysis {
 }
 
 /// Finds the cycles of `profile`, names them and folds them.
-pub fn analyse(profile: Profile, options: &EngineOptions) -> Analysis {
-    analyse_together(vec![profile], options)
+pub fn analyse(read: ReadProfile, options: &EngineOptions) -> Analysis {
+    analyse_together(vec![read], options)
         .pop()
         .expect("one analysis per profile")
 }

@@ -3,7 +3,7 @@
 //! A call graph built from printed names joins functions that print alike:
 //! the `FnOnce::call_once` that starts `main` and the one inside a parser's
 //! closures are one node, so `main` lands in the parser's cycle though it
-//! never recursed. Two facts from the stacks themselves correct for it:
+//! never recursed. Three facts from the stacks themselves correct for it:
 //!
 //! - **Re-entry**: a function that recursed was on some stack twice. A cycle
 //!   member that is never twice on one stack (`main`, start-up code) is kept
@@ -20,15 +20,16 @@
 //!   advice never suggests it ([`members_inside_the_recursion`]).
 
 use crate::engine::graph::{CycleId, Cycles, is_pseudo_frame};
-use crate::profile::{FrameId, Frames, Profile};
+use crate::profile::{Calls, FrameId, Frames, Profile};
 
-/// Which of the `candidates` (by frame id) are on at least one stack of
-/// `profiles` twice, below the root label (noted as the stacks were read).
-pub fn frames_on_a_stack_twice(profiles: &[Profile], candidates: &[bool]) -> Vec<bool> {
+/// Which of the `candidates` (by frame id) are on at least one stack twice,
+/// below the root label, in any of the profiles whose `calls` are given
+/// (noted as the stacks were read).
+pub fn frames_on_a_stack_twice(calls: &[Calls], candidates: &[bool]) -> Vec<bool> {
     candidates
         .iter()
         .enumerate()
-        .map(|(f, &c)| c && profiles.iter().any(|p| p.on_a_stack_twice(f as u32)))
+        .map(|(f, &c)| c && calls.iter().any(|p| p.on_a_stack_twice(f as u32)))
         .collect()
 }
 
@@ -278,6 +279,7 @@ impl LastSeen {
 mod tests {
     use super::*;
     use crate::engine::graph::{CallGraph, FrameFilter, cycles_of};
+    use crate::profile::ReadProfile;
 
     #[test]
     fn work_goes_to_the_member_each_run_ends_at() {
@@ -302,8 +304,12 @@ mod tests {
     }
 
     fn inside(lines: &[&str]) -> Vec<String> {
-        let p = Profile::of_lines(lines);
-        let cycles = cycles_of(&CallGraph::new(&p, &FrameFilter::default()), &p.frames);
+        let read = ReadProfile::of_lines(lines);
+        let cycles = cycles_of(
+            &CallGraph::new(&read, &FrameFilter::default()),
+            &read.profile.frames,
+        );
+        let p = read.profile;
         let flags = members_inside_the_recursion(std::slice::from_ref(&p), &p.frames, &cycles, 0);
         let mut names: Vec<String> = (0..flags.len())
             .filter(|&f| flags[f])

@@ -61,11 +61,11 @@ impl Refold {
 #[cfg(test)]
 mod tests {
     use crate::engine::{EngineOptions, analyse};
-    use crate::profile::Profile;
+    use crate::profile::ProfileBuilder;
 
     #[test]
     fn one_cycle_unfolds_the_others_stay_folded() {
-        let mut raw = Profile::new();
+        let mut raw = ProfileBuilder::new();
         for line in [
             "p;main;even;odd;even;odd;walk;walk;walk;leaf",
             "p;main;even;odd;even;odd;x",
@@ -76,7 +76,7 @@ mod tests {
             refold: true,
             ..EngineOptions::default()
         };
-        let analysis = analyse(raw, &options);
+        let analysis = analyse(raw.finish(), &options);
         assert_eq!(
             analysis.folded.lines(),
             ["p;main;{even,odd};walk;leaf 1", "p;main;{even,odd};x 1"]
@@ -103,8 +103,12 @@ mod tests {
 
     #[test]
     fn the_profile_is_kept_only_when_asked() {
-        let mut raw = Profile::new();
+        let mut raw = ProfileBuilder::new();
         raw.push_names("p;main;a;a;x".split(';'), 1);
-        assert!(analyse(raw, &EngineOptions::default()).refold.is_none());
+        assert!(
+            analyse(raw.finish(), &EngineOptions::default())
+                .refold
+                .is_none()
+        );
     }
 }

@@ -381,7 +381,7 @@ impl TextRanks {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::profile::{NO_LABEL, Profile};
+    use crate::profile::{NO_LABEL, Profile, ProfileBuilder};
     use proptest::prelude::*;
 
     /// Names that start one another and hold bytes below and above `;`.
@@ -395,20 +395,21 @@ mod tests {
     /// other frames, and checks the order and merged counts against the
     /// stacks' texts sorted.
     fn sorts_as_text(stacks: &[Vec<&str>], unused: usize) -> Result<(), TestCaseError> {
-        let mut profile = Profile::new();
+        let mut read = ProfileBuilder::new();
         for i in 0..unused {
-            profile.frames.intern(&format!("unused::{i}"));
+            read.frames_mut().intern(&format!("unused::{i}"));
         }
         // Each stack read apart and absorbed: equal stacks stay apart until
         // the sort merges them, as after a fold.
         for names in stacks {
-            let mut one = Profile::new();
+            let mut one = ProfileBuilder::new();
             let ids: Vec<FrameId> = std::iter::once(NO_LABEL)
-                .chain(names.iter().map(|n| one.frames.intern(n)))
+                .chain(names.iter().map(|n| one.frames_mut().intern(n)))
                 .collect();
-            one.push_without_edges(&ids, 1);
-            profile.absorb(one);
+            one.push_ids(&ids, 1, 0);
+            read.absorb(one);
         }
+        let mut profile = read.finish().profile;
         let (frames, segments, refs) = profile.parts_mut();
         sort_and_merge(refs, segments, frames);
         let sorted: Vec<(String, u64)> = refs
@@ -499,7 +500,7 @@ mod tests {
             let mut ids = vec![NO_LABEL];
             ids.extend(&tower);
             ids.push(profile.frames.intern(leaf));
-            profile.push_without_edges(&ids, 1);
+            profile.push_stack(&ids, 1);
         }
         let (frames, segments, refs) = profile.parts_mut();
         sort_and_merge(refs, segments, frames);

@@ -153,16 +153,16 @@ mod tests {
     use crate::engine::graph::{FrameFilter, cycles_of};
     use crate::engine::report::SplitReport;
     use crate::engine::{EngineOptions, analyse};
-    use crate::profile::Profile;
+    use crate::profile::ProfileBuilder;
 
     /// The suggestion for the largest cycle of `lines`, as the engine makes
     /// it (members that never recursed kept out first).
     fn split_of(lines: &[String]) -> Option<SplitReport> {
-        let mut p = Profile::new();
+        let mut p = ProfileBuilder::new();
         for line in lines {
             p.push_names(line.split(';'), 1);
         }
-        let report = analyse(p, &EngineOptions::default()).report;
+        let report = analyse(p.finish(), &EngineOptions::default()).report;
         let giant = report.cycles.iter().max_by_key(|c| c.members.len())?;
         giant.split.clone()
     }
@@ -190,12 +190,13 @@ mod tests {
 
     #[test]
     fn excluding_the_suggestion_leaves_both_recursions_whole() {
-        let mut p = Profile::new();
+        let mut p = ProfileBuilder::new();
         for line in two_rings_welded_by_w() {
             p.push_names(line.split(';'), 1);
         }
         let filter = FrameFilter::new(&["^w$".to_string()]).unwrap();
-        let cycles = cycles_of(&CallGraph::new(&p, &filter), &p.frames);
+        let p = p.finish();
+        let cycles = cycles_of(&CallGraph::new(&p, &filter), &p.profile.frames);
         let sizes: Vec<usize> = cycles.iter().map(|c| c.members.len()).collect();
         assert_eq!(sizes, [5, 5]);
     }

@@ -284,11 +284,11 @@ mod tests {
     use crate::engine::fold::FoldOptions;
     use crate::engine::report::{BoundaryCall, CallsReport, MemberCall};
     use crate::engine::{EngineOptions, analyse};
-    use crate::profile::Profile;
+    use crate::profile::ProfileBuilder;
 
     /// The calls of the first cycle of `lines` (`stack count`), gathered.
     fn calls_of(lines: &[(&str, u64)]) -> CallsReport {
-        let mut profile = Profile::new();
+        let mut profile = ProfileBuilder::new();
         for (stack, count) in lines {
             profile.push_names(stack.split(';'), *count);
         }
@@ -299,7 +299,7 @@ mod tests {
             },
             ..EngineOptions::default()
         };
-        let report = analyse(profile, &options).report;
+        let report = analyse(profile.finish(), &options).report;
         report.cycles[0].calls.clone().expect("gathered")
     }
 
@@ -367,9 +367,9 @@ mod tests {
 
     #[test]
     fn calls_are_gathered_only_when_asked() {
-        let mut profile = Profile::new();
+        let mut profile = ProfileBuilder::new();
         profile.push_names("p;main;even;odd;even;odd;work".split(';'), 1);
-        let report = analyse(profile, &EngineOptions::default()).report;
+        let report = analyse(profile.finish(), &EngineOptions::default()).report;
         assert_eq!(report.cycles[0].calls, None);
     }
 }

@@ -15,7 +15,7 @@ use inferno::collapse::{Collapse, dtrace, ghcprof, sample, vsprof, vtune, xctrac
 use crate::input::folded::read_folded;
 use crate::input::root_label::Labels;
 use crate::input::{Format, Head, Input, one_line};
-use crate::profile::Profile;
+use crate::profile::ProfileBuilder;
 
 /// One of inferno's collapsers, as an input format.
 pub struct Collapser {
@@ -78,7 +78,7 @@ impl Format for Collapser {
         }
     }
 
-    fn read(&self, mut input: Input<'_>) -> Result<Profile> {
+    fn read(&self, mut input: Input<'_>) -> Result<ProfileBuilder> {
         // These reports are small: read whole, a collapser can look twice.
         let mut text = Vec::new();
         input

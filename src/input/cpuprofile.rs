@@ -19,7 +19,7 @@ use crate::input::folded::count_overflow_error;
 use crate::input::root_label::Labels;
 use crate::input::{Format, Head, Input, Source, clean, one_line};
 use crate::profile::origin;
-use crate::profile::{FrameId, Frames, Profile};
+use crate::profile::{FrameId, Frames, ProfileBuilder};
 
 /// The `.cpuprofile` format.
 pub struct CpuProfile;
@@ -45,7 +45,7 @@ impl Format for CpuProfile {
         Labels::Never
     }
 
-    fn read(&self, input: Input<'_>) -> Result<Profile> {
+    fn read(&self, input: Input<'_>) -> Result<ProfileBuilder> {
         let source = input.source;
         let document: Document = serde_json::from_reader(input.reader).map_err(|e| {
             anyhow::anyhow!(
@@ -164,9 +164,9 @@ impl Tree {
     }
 
     /// The profile: one stack per sampled node.
-    fn profile(&self, document: &Document, samples_before: u128) -> Result<Profile> {
-        let mut profile = Profile::new();
-        let names = FrameNames::new(document, &mut profile.frames);
+    fn profile(&self, document: &Document, samples_before: u128) -> Result<ProfileBuilder> {
+        let mut profile = ProfileBuilder::new();
+        let names = FrameNames::new(document, profile.frames_mut());
         let mut total = samples_before;
         let mut stack = Vec::new();
         for (id, count) in self.counts(document)? {
@@ -278,7 +278,7 @@ fn identity(frame: &CallFrame) -> String {
 mod tests {
     use super::*;
 
-    fn read(json: &str) -> Result<Profile> {
+    fn read(json: &str) -> Result<ProfileBuilder> {
         let input = Input {
             reader: Box::new(json.as_bytes()),
             source: &Source::File("x.cpuprofile".into()),

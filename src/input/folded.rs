@@ -15,7 +15,7 @@ use anyhow::{Context, Result, bail};
 use crate::input::name_cache::{NameIds, same_bytes};
 use crate::input::root_label::{Labels, looks_like_process_name};
 use crate::input::{Format, Head, Input, Source, shortened};
-use crate::profile::{FrameId, NO_LABEL, Profile};
+use crate::profile::{FrameId, NO_LABEL, ProfileBuilder};
 
 /// Folded stacks, `frame;frame;... COUNT` one stack a line, as inferno's and
 /// the FlameGraph scripts' collapsers (and autofold) write them.
@@ -49,7 +49,7 @@ impl Format for Folded {
         Labels::FromEvidence(looks_like_process_name)
     }
 
-    fn read(&self, input: Input<'_>) -> Result<Profile> {
+    fn read(&self, input: Input<'_>) -> Result<ProfileBuilder> {
         read_folded(input.reader, input.source, input.samples_before)
     }
 }
@@ -75,10 +75,10 @@ pub fn read_folded(
     reader: impl Read + Send,
     source: &Source,
     samples_before: u128,
-) -> Result<Profile> {
+) -> Result<ProfileBuilder> {
     let ledger = Mutex::new(Ledger::new(samples_before));
     let text = Mutex::new(Text::new(reader));
-    let profiles: Vec<Profile> = thread::scope(|scope| {
+    let profiles: Vec<ProfileBuilder> = thread::scope(|scope| {
         let parsers: Vec<_> = (0..PARSERS)
             .map(|_| scope.spawn(|| parse_blocks(&text, &ledger)))
             .collect();
@@ -99,7 +99,7 @@ pub fn read_folded(
     if let Some((line, error)) = ledger.verdict {
         bail!("{source}:{line}: {error:#}");
     }
-    let mut profile = Profile::new();
+    let mut profile = ProfileBuilder::new();
     for part in profiles {
         profile.absorb(part);
     }
@@ -258,7 +258,7 @@ impl Ledger {
 
 /// Reads and parses blocks until the text ends or a bad line is known,
 /// settling each block with the ledger.
-fn parse_blocks(text: &Mutex<Text<impl Read>>, ledger: &Mutex<Ledger>) -> Profile {
+fn parse_blocks(text: &Mutex<Text<impl Read>>, ledger: &Mutex<Ledger>) -> ProfileBuilder {
     let mut parser = LineParser {
         last_lag: 1,
         ..LineParser::default()
@@ -286,7 +286,7 @@ fn parse_blocks(text: &Mutex<Text<impl Read>>, ledger: &Mutex<Ledger>) -> Profil
         }
         buffer = block.buffer;
     }
-    parser.profile.settle_edges();
+    parser.profile.settle_pairs();
     parser.profile
 }
 
@@ -339,7 +339,7 @@ const RECENT: usize = 4;
 /// frames are never hashed.
 #[derive(Default)]
 struct LineParser {
-    profile: Profile,
+    profile: ProfileBuilder,
     names: NameIds,
     /// The stack of the last line of the block before, whose frames `ids`
     /// and `ends` describe while the next block's first line is parsed:
@@ -459,7 +459,8 @@ impl LineParser {
             // nothing with the next line.
             let text = String::from_utf8_lossy(rest);
             for name in text.split(';') {
-                self.ids.push(self.names.id(&mut self.profile.frames, name));
+                self.ids
+                    .push(self.names.id(self.profile.frames_mut(), name));
                 self.ends.push(usize::MAX);
             }
             return false;
@@ -474,7 +475,7 @@ impl LineParser {
                 Some(id) => id,
                 None => {
                     let name = &text[start - from..end - from];
-                    self.names.id(&mut self.profile.frames, name)
+                    self.names.id(self.profile.frames_mut(), name)
                 }
             };
             self.ids.push(id);
@@ -602,9 +603,10 @@ pub(crate) fn is_empty_stack(line: &[u8]) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::profile::Profile;
 
     fn read(text: &[u8]) -> Result<Profile> {
-        read_folded(text, &Source::File("stacks.folded".into()), 0)
+        read_folded(text, &Source::File("stacks.folded".into()), 0).map(|b| b.finish().profile)
     }
 
     fn lines(profile: &Profile) -> Vec<String> {

@@ -28,7 +28,7 @@ use anyhow::{Result, bail};
 pub use crate::input::head::Head;
 pub use crate::input::perf_script::read_perf_script;
 use crate::input::root_label::{Labels, RootLabel};
-use crate::profile::{InputInfo, Profile};
+use crate::profile::{InputInfo, ProfileBuilder, ReadProfile};
 pub use crate::source::Source;
 
 /// How inputs are read: the options `fold`, `report` and `diff` share.
@@ -73,7 +73,7 @@ pub trait Format: Sync {
     }
 
     /// Reads the whole input into a profile of its own.
-    fn read(&self, input: Input<'_>) -> Result<Profile>;
+    fn read(&self, input: Input<'_>) -> Result<ProfileBuilder>;
 }
 
 /// Every format, in the order they are tried: magic numbers first, then
@@ -97,13 +97,18 @@ pub const FORMATS: &[&dyn Format] = &[
 
 /// Reads every source into one profile; counts of identical stacks are
 /// summed later, when the profile is folded.
-pub fn read_profile(sources: &[Source], options: &ReadOptions) -> Result<Profile> {
-    let mut profile = Profile::new();
+pub fn read_profile(sources: &[Source], options: &ReadOptions) -> Result<ReadProfile> {
+    let mut profile = ProfileBuilder::new();
     for source in sources {
-        let part = read_from(source.open()?, source, options, profile.sample_sum())?;
+        let part = read_from(
+            source.open()?,
+            source,
+            options,
+            profile.profile().sample_sum(),
+        )?;
         profile.absorb(part);
     }
-    Ok(profile)
+    Ok(profile.finish())
 }
 
 /// Reads the two sides of a diff (before, after), each merged from its
@@ -112,14 +117,14 @@ pub fn read_sides(
     before: &[Source],
     after: &[Source],
     options: &ReadOptions,
-) -> Result<Vec<Profile>> {
-    let side = |sources: &[Source], name: &str| -> Result<Profile> {
-        let profile = read_profile(sources, options)?;
-        if profile.total_samples() == 0 {
+) -> Result<Vec<ReadProfile>> {
+    let side = |sources: &[Source], name: &str| -> Result<ReadProfile> {
+        let read = read_profile(sources, options)?;
+        if read.profile.total_samples() == 0 {
             let names: Vec<String> = sources.iter().map(Source::to_string).collect();
             bail!("{name} ({}) has no samples to compare", names.join(", "));
         }
-        Ok(profile)
+        Ok(read)
     };
     Ok(vec![side(before, "BEFORE")?, side(after, "AFTER")?])
 }
@@ -131,14 +136,14 @@ pub fn read_from(
     source: &Source,
     options: &ReadOptions,
     samples_before: u128,
-) -> Result<Profile> {
+) -> Result<ProfileBuilder> {
     let (mut head, mut reader) = Head::peek(reader).map_err(|e| source.read_error(e))?;
     let compressed = gzip::is_gzip(&head);
     if compressed {
         (head, reader) = Head::peek(gzip::decompress(reader)).map_err(|e| source.read_error(e))?;
     }
     if head.is_blank() {
-        return Ok(Profile::new());
+        return Ok(ProfileBuilder::new());
     }
     let Some(format) = detect(&head) else {
         bail!("{source}: {}", unknown_format(&head, compressed));
@@ -150,14 +155,14 @@ pub fn read_from(
         samples_before,
     };
     let mut profile = format.read(input)?;
-    if samples_before + profile.sample_sum() > u128::from(u64::MAX) {
+    if samples_before + profile.profile().sample_sum() > u128::from(u64::MAX) {
         bail!("{source}: {:#}", folded::count_overflow_error());
     }
     let labelled = root_label::apply(format.root_labels(), options.root_label, &mut profile);
     if format.keeps_whole_stacks() {
         profile.mark_stacks_whole();
     }
-    profile.inputs.push(InputInfo {
+    profile.add_input(InputInfo {
         source: source.to_string(),
         format: match compressed {
             true => format!("gzip-compressed {}", format.name()),
@@ -236,10 +241,11 @@ fn unknown_format(head: &Head, compressed: bool) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::profile::Profile;
 
     fn read(text: &[u8]) -> Result<Profile> {
         let source = Source::File("in.txt".into());
-        read_from(Box::new(text), &source, &ReadOptions::default(), 0)
+        read_from(Box::new(text), &source, &ReadOptions::default(), 0).map(|b| b.finish().profile)
     }
 
     fn stacks(profile: &Profile) -> Vec<Vec<&str>> {

@@ -11,7 +11,7 @@ use anyhow::{Context, Result};
 use crate::input::root_label::Labels;
 use crate::input::{Format, Head, Input, Source};
 use crate::perf_records::{Options, read_in_process};
-use crate::profile::Profile;
+use crate::profile::ProfileBuilder;
 
 /// The first bytes of every perf.data file (file and pipe mode alike).
 const MAGIC: &[u8] = b"PERFILE2";
@@ -37,7 +37,7 @@ impl Format for PerfData {
     /// plain perf.data file, else (standard input, a pipe, a gzip-compressed
     /// file) a temporary copy of what was read. Errors name the input; the
     /// input is listed by [`crate::input::read_from`].
-    fn read(&self, mut input: Input<'_>) -> Result<Profile> {
+    fn read(&self, mut input: Input<'_>) -> Result<ProfileBuilder> {
         let options = Options::default();
         let source = input.source;
         let name = source.to_string();

@@ -11,7 +11,7 @@ use crate::input::demangle::demangle_frames;
 use crate::input::folded::read_folded;
 use crate::input::root_label::Labels;
 use crate::input::{Format, Head, Input, Source};
-use crate::profile::Profile;
+use crate::profile::ProfileBuilder;
 
 /// The text `perf script` prints: an event line per sample, then its stack,
 /// one frame a line, leaf first.
@@ -40,7 +40,7 @@ impl Format for PerfScript {
         Labels::Always
     }
 
-    fn read(&self, input: Input<'_>) -> Result<Profile> {
+    fn read(&self, input: Input<'_>) -> Result<ProfileBuilder> {
         read_perf_script(input.reader, input.source, input.samples_before)
     }
 }
@@ -53,13 +53,13 @@ pub fn read_perf_script(
     reader: impl BufRead,
     source: &Source,
     samples_before: u128,
-) -> Result<Profile> {
+) -> Result<ProfileBuilder> {
     let mut folded = Vec::new();
     let mut options = PerfOptions::default();
     options.nthreads = 1;
     guarded(|| PerfFolder::from(options).collapse(reader, &mut folded))
         .map_err(|e| anyhow!("{source}: cannot collapse perf script output: {e}"))?;
     let mut profile = read_folded(folded.as_slice(), source, samples_before)?;
-    demangle_frames(&mut profile.frames);
+    demangle_frames(profile.frames_mut());
     Ok(profile)
 }

@@ -10,7 +10,7 @@ use anyhow::Result;
 use crate::input::folded::{is_empty_stack, read_folded, trim_line};
 use crate::input::root_label::Labels;
 use crate::input::{Format, Head, Input};
-use crate::profile::Profile;
+use crate::profile::ProfileBuilder;
 
 /// py-spy's raw folded output.
 pub struct PySpy;
@@ -43,7 +43,7 @@ impl Format for PySpy {
         true
     }
 
-    fn read(&self, input: Input<'_>) -> Result<Profile> {
+    fn read(&self, input: Input<'_>) -> Result<ProfileBuilder> {
         read_folded(input.reader, input.source, input.samples_before)
     }
 }

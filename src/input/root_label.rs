@@ -15,7 +15,7 @@
 
 use rustc_hash::FxHashSet;
 
-use crate::profile::{FrameId, NO_LABEL, Profile};
+use crate::profile::{FrameId, NO_LABEL, Profile, ProfileBuilder};
 
 /// `--root-label`: whether the first frame of each stack is a process name.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, clap::ValueEnum)]
@@ -48,14 +48,16 @@ pub enum Labels {
 /// Readers put the first frame in the root-label slot unless their format
 /// says [`Labels::Never`]; this moves it out (or in) when the decision
 /// differs.
-pub fn apply(format: Labels, option: RootLabel, profile: &mut Profile) -> bool {
+pub fn apply(format: Labels, option: RootLabel, profile: &mut ProfileBuilder) -> bool {
     let read_as_labelled = !matches!(format, Labels::Never);
     let labelled = match (option, format) {
         (RootLabel::Yes, _) => true,
         (RootLabel::No, _) => false,
         (RootLabel::Auto, Labels::Always) => true,
         (RootLabel::Auto, Labels::Never) => false,
-        (RootLabel::Auto, Labels::FromEvidence(is_label)) => first_frames_pass(profile, is_label),
+        (RootLabel::Auto, Labels::FromEvidence(is_label)) => {
+            first_frames_pass(profile.profile(), is_label)
+        }
     };
     match (read_as_labelled, labelled) {
         (true, false) => profile.demote_root_labels(),
@@ -114,6 +116,7 @@ fn without_pid_suffix(name: &str) -> &str {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::profile::ReadProfile;
 
     fn looks(name: &str) -> bool {
         looks_like_process_name(name)
@@ -150,16 +153,16 @@ mod tests {
         }
     }
 
-    fn profile(lines: &[&str]) -> Profile {
-        Profile::of_lines(lines)
+    fn profile(lines: &[&str]) -> ProfileBuilder {
+        ProfileBuilder::of_lines(lines)
     }
 
     #[test]
     fn one_function_shaped_first_frame_decides_no() {
         let p = profile(&["prog;main;a", "<module> (x.py:1);a"]);
-        assert!(!first_frames_pass(&p, looks_like_process_name));
+        assert!(!first_frames_pass(p.profile(), looks_like_process_name));
         let perf = profile(&["prog;main;a", "cc1;b"]);
-        assert!(first_frames_pass(&perf, looks_like_process_name));
+        assert!(first_frames_pass(perf.profile(), looks_like_process_name));
     }
 
     #[test]
@@ -171,21 +174,26 @@ mod tests {
             &mut p,
         );
         assert!(!labelled);
+        let ReadProfile { profile: p, calls } = p.finish();
         let (frames, _) = p.stacks().next().unwrap();
         assert_eq!(frames[0], NO_LABEL);
         let module = p.frames.get("<module> (x.py:1)").unwrap();
         let even = p.frames.get("even").unwrap();
-        assert!(p.edges().any(|e| e == (module, even)));
+        assert!(calls.pairs().any(|e| e == (module, even)));
     }
 
     #[test]
     fn the_option_overrules_the_format() {
-        let mut p = Profile::new();
-        let ids: Vec<FrameId> = ["main", "a"].iter().map(|n| p.frames.intern(n)).collect();
+        let mut p = ProfileBuilder::new();
+        let ids: Vec<FrameId> = ["main", "a"]
+            .iter()
+            .map(|n| p.frames_mut().intern(n))
+            .collect();
         p.push_unlabelled(&ids, 3);
         assert!(apply(Labels::Never, RootLabel::Yes, &mut p));
+        let ReadProfile { profile: p, calls } = p.finish();
         let (frames, count) = p.stacks().next().unwrap();
         assert_eq!((frames, count), (&ids[..], 3));
-        assert!(p.edges().next().is_none(), "a label calls nothing");
+        assert!(calls.pairs().next().is_none(), "a label calls nothing");
     }
 }

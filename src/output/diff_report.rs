@@ -227,14 +227,14 @@ fn write_table(
 mod tests {
     use super::*;
     use crate::engine::{EngineOptions, analyse_together};
-    use crate::profile::Profile;
+    use crate::profile::{ProfileBuilder, ReadProfile};
 
-    fn profile(lines: &[(&str, u64)]) -> Profile {
-        let mut p = Profile::new();
+    fn profile(lines: &[(&str, u64)]) -> ReadProfile {
+        let mut p = ProfileBuilder::new();
         for (line, count) in lines {
             p.push_names(line.split(';'), *count);
         }
-        p
+        p.finish()
     }
 
     fn diff(before: &[(&str, u64)], after: &[(&str, u64)]) -> DiffReport {

@@ -177,7 +177,7 @@ mod tests {
             let ids: Vec<FrameId> = std::iter::once(NO_LABEL)
                 .chain(names.iter().map(|n| profile.frames.intern(n)))
                 .collect();
-            profile.push_without_edges(&ids, *count);
+            profile.push_stack(&ids, *count);
         }
         let (frames, segments, refs) = profile.parts_mut();
         crate::engine::sort::sort_and_merge(refs, segments, frames);

@@ -40,7 +40,7 @@ use indicatif::ProgressBar;
 use linux_perf_event_reader::{EventRecord, RawEventRecord};
 
 use crate::console::{note, progress};
-use crate::profile::{Origin, Profile};
+use crate::profile::{Origin, ProfileBuilder};
 
 /// How a recording is turned into stacks.
 #[derive(Debug, Clone)]
@@ -244,18 +244,18 @@ impl RecordStream {
 impl PerfStacks {
     /// The stacks as autofold's profile: a frame with an identity is told
     /// apart from others of its name by it.
-    pub fn into_profile(self) -> crate::profile::Profile {
-        let mut profile = crate::profile::Profile::new();
+    pub fn into_profile(self) -> ProfileBuilder {
+        let mut profile = crate::profile::ProfileBuilder::new();
         let ids: Vec<crate::profile::FrameId> = self
             .frames
             .iter()
             .map(|frame| {
                 let id = match &frame.identity {
-                    Some(identity) => profile.frames.intern_symbol(&frame.name, identity),
-                    None => profile.frames.intern(&frame.name),
+                    Some(identity) => profile.frames_mut().intern_symbol(&frame.name, identity),
+                    None => profile.frames_mut().intern(&frame.name),
                 };
                 if frame.origin != Origin::Unknown {
-                    profile.frames.set_origin(id, frame.origin);
+                    profile.frames_mut().set_origin(id, frame.origin);
                 }
                 id
             })
@@ -272,7 +272,7 @@ impl PerfStacks {
 
 /// Reads the recording at `data` (called `name` in messages) in-process,
 /// with a progress bar over its bytes, and says in one line what perf lost.
-pub fn read_in_process(data: &Path, name: &str, options: &Options) -> Result<Profile> {
+pub fn read_in_process(data: &Path, name: &str, options: &Options) -> Result<ProfileBuilder> {
     let bytes = std::fs::metadata(data).map(|m| m.len()).unwrap_or(0);
     let progress = progress::reading_perf_data(bytes);
     let stacks = read(data, name, options, &progress);

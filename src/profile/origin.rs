@@ -5,7 +5,20 @@
 //! source file or script (perf.data's DWARF and JIT maps, `.cpuprofile`)
 //! use it.
 
-use crate::profile::Origin;
+/// Whose code a frame is, as far as its reader could tell from where the
+/// code came from (its source file, its script): the naming rule lists the
+/// author's functions first (docs/NAMING.md).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum Origin {
+    /// Nothing said (names-only input): the engine judges by name.
+    #[default]
+    Unknown,
+    /// The profiled program's own code.
+    Author,
+    /// Code from elsewhere: the toolchain, the system, a package registry,
+    /// the runtime.
+    Other,
+}
 
 /// Where a module's (ELF file's) code comes from, before its source files
 /// are looked at: a shared library or a file under a system directory is

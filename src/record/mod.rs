@@ -24,7 +24,7 @@ use anyhow::{Context, Result, bail};
 use crate::console::note;
 use crate::files::move_output;
 use crate::perf_records::{self, read_in_process};
-use crate::profile::{InputInfo, Profile};
+use crate::profile::{InputInfo, ProfileBuilder, ReadProfile};
 use crate::record::perf::{check_command, check_perf, perf_record};
 use crate::record::perf_script::perf_script;
 
@@ -132,7 +132,7 @@ impl RecordOptions {
 #[derive(Debug)]
 pub struct Recording {
     /// The collapsed stacks.
-    pub profile: Profile,
+    pub profile: ReadProfile,
     /// The profiled command's exit status, when autofold ran it.
     pub status: Option<ExitStatus>,
 }
@@ -156,7 +156,7 @@ pub fn record(target: &Target, options: &RecordOptions) -> Result<Recording> {
         }
         _ => return record_with_perf(target, options),
     };
-    if recording.profile.total_samples() == 0 {
+    if recording.profile.profile.total_samples() == 0 {
         bail!("recorded no samples: {TOO_BRIEF}");
     }
     Ok(recording)
@@ -217,10 +217,13 @@ fn record_with_perf(target: &Target, options: &RecordOptions) -> Result<Recordin
         move_output(&data, keep, &[])?;
     }
     let profile = profile?;
-    if profile.total_samples() == 0 {
+    if profile.profile().total_samples() == 0 {
         bail!("perf recorded no samples in {name}: {TOO_BRIEF} or the pid wrong");
     }
-    Ok(Recording { profile, status })
+    Ok(Recording {
+        profile: profile.finish(),
+        status,
+    })
 }
 
 /// What a recording through perf is called in messages and the report's
@@ -248,14 +251,18 @@ pub(crate) fn command_line(command: &[OsString]) -> String {
 /// `record` does once perf has recorded, and what `fold` and `report` do
 /// with a perf.data input. Read in-process, or by `perf script` when asked.
 /// Errors name the recording.
-pub fn profile_of_recording(data: &Path, name: &str, options: &RecordOptions) -> Result<Profile> {
+pub fn profile_of_recording(
+    data: &Path,
+    name: &str,
+    options: &RecordOptions,
+) -> Result<ProfileBuilder> {
     let mut profile = if options.perf_script {
         check_perf(&options.perf)?;
         perf_script(options, data)?
     } else {
         read_in_process(data, name, &options.read_options()).with_context(|| name.to_string())?
     };
-    profile.inputs.push(InputInfo {
+    profile.add_input(InputInfo {
         source: name.to_string(),
         format: "perf.data".into(),
         root_labels: true,

@@ -9,12 +9,12 @@ use std::sync::atomic::Ordering;
 use anyhow::{Context, Result, bail};
 
 use crate::input::{Source, read_perf_script};
-use crate::profile::Profile;
+use crate::profile::ProfileBuilder;
 use crate::record::perf::{first_line, interrupted};
 use crate::record::{MAX_STACK, RecordOptions};
 
 /// Runs `perf script` on `data` and collapses its output while it streams.
-pub fn perf_script(options: &RecordOptions, data: &Path) -> Result<Profile> {
+pub fn perf_script(options: &RecordOptions, data: &Path) -> Result<ProfileBuilder> {
     let mut command = Command::new(&options.perf);
     command
         .arg("script")

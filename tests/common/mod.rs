@@ -32,7 +32,7 @@ pub fn fold_with(text: &str, options: &EngineOptions) -> (String, Report) {
     let source = Source::File("test.folded".into());
     let reader = Box::new(Cursor::new(text.as_bytes().to_vec()));
     let profile = read_from(reader, &source, &ReadOptions::default(), 0).expect("valid input");
-    let analysis = analyse(profile, options);
+    let analysis = analyse(profile.finish(), options);
     let mut out = Vec::new();
     write_folded(&analysis.folded, &mut out).unwrap();
     (String::from_utf8(out).unwrap(), analysis.report)

@@ -22,7 +22,7 @@ use crate::input::folded::{count_overflow_error, snippet};
 use crate::input::root_label::Labels;
 use crate::input::{Format, Head, Input, Source, clean};
 use crate::pprof_proto as proto;
-use crate::profile::{FrameId, Frames, Profile};
+use crate::profile::{FrameId, Frames, ProfileBuilder};
 
 /// The pprof protobuf format.
 pub struct Pprof;
@@ -44,7 +44,7 @@ impl Format for Pprof {
         Labels::Never
     }
 
-    fn read(&self, mut input: Input<'_>) -> Result<Profile> {
+    fn read(&self, mut input: Input<'_>) -> Result<ProfileBuilder> {
         let source = input.source;
         let mut bytes = Vec::new();
         input
@@ -97,10 +97,10 @@ impl<'a> Reader<'a> {
     }
 
     /// Reads every sample's stack with its value for the chosen sample type.
-    fn read(&self, sample_type: Option<&str>, samples_before: u128) -> Result<Profile> {
+    fn read(&self, sample_type: Option<&str>, samples_before: u128) -> Result<ProfileBuilder> {
         let value = self.value_index(sample_type)?;
-        let mut profile = Profile::new();
-        let frames = self.location_frames(&mut profile.frames);
+        let mut profile = ProfileBuilder::new();
+        let frames = self.location_frames(profile.frames_mut());
         let mut stack = Vec::new();
         let mut total = samples_before;
         for (n, sample) in self.profile.sample.iter().enumerate() {

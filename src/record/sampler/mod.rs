@@ -33,7 +33,7 @@ use anyhow::{Context, Result, anyhow};
 
 use crate::console::note;
 use crate::perf_records::RecordStream;
-use crate::profile::{InputInfo, Profile};
+use crate::profile::{InputInfo, ReadProfile};
 use crate::record::perf::interrupted;
 use crate::record::{CallGraph, RecordOptions, Recording, command_line, jvm};
 use event_group::Events;
@@ -241,16 +241,16 @@ fn say_if_interrupted(anyway: bool) {
 
 /// The profile of everything `stream` read (recorded from `name`), with a
 /// note of what the kernel lost.
-fn profile_of(stream: RecordStream, name: &str) -> Profile {
+fn profile_of(stream: RecordStream, name: &str) -> ReadProfile {
     let stacks = stream.finish();
     if let Some(line) = stacks.stats.loss_line_of("the sampler") {
         note(format!("{name}: {line}"));
     }
     let mut profile = stacks.into_profile();
-    profile.inputs.push(InputInfo {
+    profile.add_input(InputInfo {
         source: name.to_owned(),
         format: "perf events".into(),
         root_labels: true,
     });
-    profile
+    profile.finish()
 }

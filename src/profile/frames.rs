@@ -1,0 +1,222 @@
+//! The frame table: each distinct frame stored once and addressed by a
+//! small integer id, so that stacks are slices of `u32`s and every later
+//! step compares integers, not strings.
+
+use std::hash::{Hash, Hasher};
+
+use indexmap::{Equivalent, IndexSet};
+use rustc_hash::FxBuildHasher;
+
+use super::origin::Origin;
+
+/// Index of an interned frame.
+pub type FrameId = u32;
+
+/// The frame in the root-label slot of a stack whose profiler writes no root
+/// label (py-spy, pprof, Chrome): every stack starts with a label slot, so the
+/// engine treats all stacks alike, and this one prints as nothing.
+pub const NO_LABEL: FrameId = 0;
+
+/// What makes two frames the same frame.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum FrameKey {
+    /// A frame known only by its name (folded text, `perf script`): one
+    /// name, one frame.
+    Name(Box<str>),
+    /// A function known by more than its name (its symbol, its inline
+    /// instance): one identity, one frame, even where two identities print
+    /// the same name (two instances of one generic).
+    Symbol { name: Box<str>, identity: Box<str> },
+    /// The empty root-label slot ([`NO_LABEL`]).
+    NoLabel,
+}
+
+impl Hash for FrameKey {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        match self {
+            // Hashed like a plain `str`, so lookups by name need no key.
+            FrameKey::Name(name) => name.hash(state),
+            FrameKey::Symbol { identity, .. } => (1u8, identity).hash(state),
+            FrameKey::NoLabel => 2u8.hash(state),
+        }
+    }
+}
+
+/// A lookup of a plain-name frame by `&str`, without building a key.
+struct ByName<'a>(&'a str);
+
+impl Hash for ByName<'_> {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        self.0.hash(state)
+    }
+}
+
+impl Equivalent<FrameKey> for ByName<'_> {
+    fn equivalent(&self, key: &FrameKey) -> bool {
+        matches!(key, FrameKey::Name(name) if **name == *self.0)
+    }
+}
+
+/// The frame table: each distinct frame once, addressed by [`FrameId`].
+/// Frame [`NO_LABEL`] is always there.
+#[derive(Debug, Clone)]
+pub struct Frames {
+    keys: IndexSet<FrameKey, FxBuildHasher>,
+    /// Where each frame's code comes from, by id, where a reader said
+    /// (see [`Origin`]); ids past its end are [`Origin::Unknown`].
+    origins: Vec<Origin>,
+}
+
+impl Default for Frames {
+    fn default() -> Self {
+        let mut keys = IndexSet::default();
+        keys.insert(FrameKey::NoLabel);
+        Self {
+            keys,
+            origins: Vec::new(),
+        }
+    }
+}
+
+impl Frames {
+    /// The id of the frame called `name`, adding it if it is new.
+    pub fn intern(&mut self, name: &str) -> FrameId {
+        if let Some(id) = self.keys.get_index_of(&ByName(name)) {
+            return id as FrameId;
+        }
+        self.keys.insert_full(FrameKey::Name(name.into())).0 as FrameId
+    }
+
+    /// The id of the function `identity`, printed as `name`, adding it if
+    /// it is new. Two identities never share an id, whatever their names.
+    pub fn intern_symbol(&mut self, name: &str, identity: &str) -> FrameId {
+        let key = FrameKey::Symbol {
+            name: name.into(),
+            identity: identity.into(),
+        };
+        self.keys.insert_full(key).0 as FrameId
+    }
+
+    /// The id of the plain-name frame `name`, if it is in the table.
+    pub fn get(&self, name: &str) -> Option<FrameId> {
+        self.keys.get_index_of(&ByName(name)).map(|i| i as FrameId)
+    }
+
+    /// The name `id` prints as (empty for [`NO_LABEL`]).
+    pub fn name(&self, id: FrameId) -> &str {
+        match &self.keys[id as usize] {
+            FrameKey::Name(name) | FrameKey::Symbol { name, .. } => name,
+            FrameKey::NoLabel => "",
+        }
+    }
+
+    /// What tells `id` apart from other frames of the same name, when known.
+    pub fn identity(&self, id: FrameId) -> Option<&str> {
+        match &self.keys[id as usize] {
+            FrameKey::Symbol { identity, .. } => Some(identity),
+            _ => None,
+        }
+    }
+
+    /// Re-keys every frame known only by its name for which `display_of`
+    /// gives another name (a demangled symbol): identified from now on by
+    /// its old name, printed as the new one. Ids do not change.
+    pub fn identify(&mut self, display_of: impl Fn(&str) -> Option<String>) {
+        let keys = std::mem::take(&mut self.keys);
+        let count = keys.len();
+        self.keys = keys
+            .into_iter()
+            .map(|key| match key {
+                FrameKey::Name(raw) => match display_of(&raw) {
+                    Some(name) => FrameKey::Symbol {
+                        name: name.into(),
+                        identity: raw,
+                    },
+                    None => FrameKey::Name(raw),
+                },
+                other => other,
+            })
+            .collect();
+        // A raw name is never also the identity of another frame, so no two
+        // keys become one and ids keep their meaning.
+        assert_eq!(self.keys.len(), count, "re-keying merged two frames");
+    }
+
+    /// For every frame, the frame known only by the name it prints (added
+    /// where missing): text output merges frames that print alike.
+    pub fn by_printed_name(&mut self) -> Vec<FrameId> {
+        let symbols: Vec<(FrameId, Box<str>)> = self
+            .keys
+            .iter()
+            .enumerate()
+            .filter_map(|(id, key)| match key {
+                FrameKey::Symbol { name, .. } => Some((id as FrameId, name.clone())),
+                _ => None,
+            })
+            .collect();
+        let mut ids: Vec<FrameId> = (0..self.len() as FrameId).collect();
+        for (id, name) in symbols {
+            ids[id as usize] = self.intern(&name);
+        }
+        ids
+    }
+
+    /// Records where frame `id`'s code comes from.
+    pub fn set_origin(&mut self, id: FrameId, origin: Origin) {
+        let index = id as usize;
+        if index >= self.origins.len() {
+            if origin == Origin::Unknown {
+                return;
+            }
+            self.origins.resize(index + 1, Origin::Unknown);
+        }
+        self.origins[index] = origin;
+    }
+
+    /// Where frame `id`'s code comes from, if its reader said.
+    pub fn origin(&self, id: FrameId) -> Origin {
+        self.origins.get(id as usize).copied().unwrap_or_default()
+    }
+
+    /// Whether some frame is known by its identity (not only by its name).
+    pub fn has_symbols(&self) -> bool {
+        self.keys
+            .iter()
+            .any(|k| matches!(k, FrameKey::Symbol { .. }))
+    }
+
+    /// How many distinct frames there are, [`NO_LABEL`] included.
+    pub fn len(&self) -> usize {
+        self.keys.len()
+    }
+
+    /// Whether the table holds only [`NO_LABEL`].
+    pub fn is_empty(&self) -> bool {
+        self.keys.len() <= 1
+    }
+
+    /// Every `(id, name)` pair, in id order.
+    pub fn iter(&self) -> impl Iterator<Item = (FrameId, &str)> {
+        (0..self.keys.len() as FrameId).map(|id| (id, self.name(id)))
+    }
+
+    /// The id in this table of frame `id` of `other`, added if new.
+    pub(super) fn adopt(&mut self, other: &Frames, id: FrameId) -> FrameId {
+        let key = &other.keys[id as usize];
+        let adopted = match self.keys.get_index_of(key) {
+            Some(i) => i as FrameId,
+            None => self.keys.insert_full(key.clone()).0 as FrameId,
+        };
+        if self.origin(adopted) == Origin::Unknown {
+            self.set_origin(adopted, other.origin(id));
+        }
+        adopted
+    }
+
+    /// For every frame of `other`, its id in this table (added if new).
+    pub(super) fn adopt_all(&mut self, other: &Frames) -> Vec<FrameId> {
+        (0..other.len() as FrameId)
+            .map(|id| self.adopt(other, id))
+            .collect()
+    }
+}
