@@ -20,6 +20,7 @@ pub mod perf_script;
 pub mod pprof;
 pub mod py_spy;
 pub mod root_label;
+pub mod separators;
 
 use std::io::BufRead;
 
