@@ -9,11 +9,11 @@ use rustc_hash::FxHashMap;
 use super::super::elf::ElfImage;
 use super::super::modules::Module;
 use super::debug_file;
-use super::demangle::{demangle, is_mangled};
 use super::dwarf::{self, DwarfSections, Function};
 use super::plt::PltTable;
 use super::symtab::SymbolTable;
 use super::{Lookup, SymbolFrame};
+use crate::demangle::{demangle, is_mangled};
 use crate::input::origin;
 use crate::profile::Origin;
 

@@ -4,7 +4,6 @@
 
 mod address_table;
 mod debug_file;
-mod demangle;
 mod dwarf;
 mod elf;
 mod jit_names;
@@ -20,9 +19,9 @@ use std::sync::atomic::{AtomicUsize, Ordering as AtomicOrdering};
 use rustc_hash::FxHashMap;
 
 use super::modules::{ModuleId, ModuleKind, Modules};
-use super::names::function_label;
 use super::raw_stacks::RawFrame;
 use super::{Frame, FrameId, Options};
+use crate::demangle::function_label;
 use crate::profile::Origin;
 use address_table::AddressTable;
 
