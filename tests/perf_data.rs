@@ -457,3 +457,67 @@ fn cpp_frames_are_named_alike_on_every_path_as_perf_names_them() {
         "autofold fold of perf script text"
     );
 }
+
+/// Runs `program ARGS` with `input` on standard input; its standard output.
+fn filter(program: &str, args: &[&str], input: &str) -> String {
+    use std::io::Write;
+    let mut child = Command::new(program)
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("{program}: {e} (binutils installs it)"));
+    let mut stdin = child.stdin.take().unwrap();
+    let text = input.to_owned();
+    let writer = std::thread::spawn(move || stdin.write_all(text.as_bytes()));
+    let out = child.wait_with_output().unwrap();
+    writer.join().unwrap().unwrap();
+    assert!(out.status.success(), "{program} failed");
+    String::from_utf8(out.stdout).unwrap()
+}
+
+#[test]
+fn every_function_libstdcxx_exports_is_demangled_as_perf_demangles_it() {
+    let Some(cxx) = profiler("g++", "CXX", "apt-get install g++") else {
+        return;
+    };
+    let library = Command::new(cxx)
+        .arg("-print-file-name=libstdc++.so.6")
+        .output()
+        .unwrap();
+    let library = String::from_utf8(library.stdout).unwrap();
+    let symbols = filter("nm", &["-D", "--defined-only", library.trim()], "");
+    // Functions only (text symbols): data (vtables, typeinfo) is never a
+    // frame.
+    let functions: Vec<&str> = symbols
+        .lines()
+        .filter_map(
+            |line| match line.split_whitespace().collect::<Vec<_>>()[..] {
+                [_, "T" | "W" | "t" | "w", name] => name.split('@').next(),
+                _ => None,
+            },
+        )
+        .filter(|name| name.starts_with("_Z"))
+        .collect();
+    assert!(functions.len() > 3000, "{} functions", functions.len());
+    // `c++filt -p -i` makes perf 6.1's call: libiberty without parameters
+    // and without verbose abbreviations.
+    let perf = filter("c++filt", &["-p", "-i"], &(functions.join("\n") + "\n"));
+    let differ: Vec<String> = functions
+        .iter()
+        .zip(perf.lines())
+        .filter(|(symbol, name)| autofold::demangle::demangle(symbol) != *name)
+        .map(|(symbol, name)| {
+            format!(
+                "{symbol}: perf {name}, autofold {}",
+                autofold::demangle::demangle(symbol)
+            )
+        })
+        .collect();
+    assert!(
+        differ.is_empty(),
+        "{} differ:\n{}",
+        differ.len(),
+        differ.join("\n")
+    );
+}
