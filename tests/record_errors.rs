@@ -277,12 +277,31 @@ fn a_target_is_required() {
 fn a_pid_that_does_not_exist_is_named() {
     let dir = TempDir::new().unwrap();
     let perf = fake_perf(dir.path(), "exit 0");
-    let (ok, stderr) = record_with(&perf, dir.path(), &["--pid", "999999999"]);
-    assert!(!ok);
+    let (code, stderr) = exit_of(&perf, dir.path(), &["--pid", "999999999"]);
+    assert_eq!(code, 1, "{stderr}");
     assert_eq!(
         stderr,
         "autofold: error: no process with pid 999999999 is running\n"
     );
+}
+
+#[test]
+fn an_idle_pid_recorded_without_samples_exits_1() {
+    if skip_perf_tests() {
+        return;
+    }
+    // A process autofold did not start has no exit code to pass on, even
+    // one that fails: `sh -c 'sleep 1; exit 5'` sleeps, unsampled.
+    let mut idle = std::process::Command::new("sh")
+        .args(["-c", "sleep 1; exit 5"])
+        .spawn()
+        .unwrap();
+    let dir = TempDir::new().unwrap();
+    let pid = idle.id().to_string();
+    let (code, stderr) = exit_of(Path::new("perf"), dir.path(), &["--pid", &pid]);
+    idle.wait().unwrap();
+    assert_eq!(code, 1, "{stderr}");
+    assert!(stderr.contains("recorded no samples"), "{stderr}");
 }
 
 #[test]
