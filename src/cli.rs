@@ -59,8 +59,12 @@ pub enum Command {
     /// included, stacks kept far past perf's default of 127 frames),
     /// symbols and inline frames resolved once per address at the end. Then
     /// folds the recursion cycles, writes the flame graph (-o, default
-    /// flamegraph.svg) and prints the cycle report to standard error. Exits
-    /// with the command's exit code.
+    /// flamegraph.svg) and prints the cycle report to standard error.
+    ///
+    /// Exits as a shell would: with the command's exit code (128 + N if
+    /// signal N killed it), also when it failed too briefly to be sampled;
+    /// 127 if the command is not found; 126 if it cannot be run (a
+    /// directory, no execute permission); 1 for autofold's own errors.
     ///
     /// Example: autofold record -- ./target/debug/even-odd 200
     Record(RecordArgs),
@@ -393,7 +397,8 @@ pub struct ProfilingArgs {
     #[arg(long)]
     pub perf_script: bool,
 
-    /// Exit 0 even when the profiled command fails.
+    /// Exit 0 even when the profiled command fails (1 if it failed before
+    /// it could be sampled; still 127 or 126 if it could not be run).
     #[arg(long)]
     pub ignore_status: bool,
 

@@ -14,6 +14,7 @@ pub mod cargo;
 pub mod cli;
 pub mod completions;
 pub mod console;
+pub mod demangle;
 pub mod engine;
 pub mod files;
 pub mod input;

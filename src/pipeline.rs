@@ -10,6 +10,7 @@ use anyhow::Result;
 use crate::cli::ProfilingArgs;
 use crate::engine::analyse;
 use crate::output::export;
+use crate::record::exit_code::{code_of, code_of_error, ignoring_status};
 use crate::record::{Target, record};
 use crate::source::Source;
 
@@ -17,20 +18,28 @@ use crate::source::Source;
 /// outputs, prints the text report to standard error, and returns the exit
 /// code of the profiled command (success with `--ignore-status`).
 pub fn record_and_fold(target: &Target, args: &ProfilingArgs) -> Result<ExitCode> {
-    let recording = record(target, &args.record_options())?;
+    let recording = record(target, &args.record_options()).map_err(|error| {
+        if args.ignore_status {
+            ignoring_status(error)
+        } else {
+            error
+        }
+    })?;
     let analysis = analyse(recording.profile, &args.engine_options()?);
     export(&analysis, &args.exports(), &inputs_of(target))?;
     analysis.report.write_text(&mut io::stderr())?;
     Ok(exit_code(recording.status, args.ignore_status))
 }
 
-/// The exit code of a command-line run: `result`'s, or a failure after the
-/// error is printed on one line. Both binaries end through here, so every
-/// error looks the same.
+/// The exit code of a command-line run: `result`'s, or after the error is
+/// printed on one line, 1 or the code the error carries (a shell's 127 or
+/// 126 for a command that could not be run, the command's own when it
+/// failed unsampled: `record::exit_code`). Both binaries end through here,
+/// so every error looks the same.
 pub fn exit_code_of(result: Result<ExitCode>) -> ExitCode {
     result.unwrap_or_else(|error| {
         eprintln!("autofold: error: {error:#}");
-        ExitCode::FAILURE
+        ExitCode::from(code_of_error(&error))
     })
 }
 
@@ -44,13 +53,9 @@ fn inputs_of(target: &Target) -> Vec<Source> {
 
 /// The profiled command's exit code, passed on unless told to ignore it.
 fn exit_code(status: Option<ExitStatus>, ignore_status: bool) -> ExitCode {
-    use std::os::unix::process::ExitStatusExt;
     match status {
         Some(status) if !ignore_status && !status.success() => {
-            let code = status
-                .code()
-                .unwrap_or_else(|| 128 + status.signal().unwrap_or(0));
-            ExitCode::from(code.clamp(1, 255) as u8)
+            ExitCode::from(code_of(status).max(1))
         }
         _ => ExitCode::SUCCESS,
     }

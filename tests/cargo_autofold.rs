@@ -180,6 +180,19 @@ fn an_example_is_built_and_profiled_with_its_arguments() {
     assert!(depth > 120, "DEPTH 150 reached the example: {depth}");
 }
 
+#[test]
+fn a_program_failing_too_briefly_to_sample_passes_its_exit_code_on() {
+    if skip_perf_tests() {
+        return;
+    }
+    // One even/odd level, sampled once a second of CPU: never sampled.
+    let run = cargo_autofold("even-odd", &["--dev", "-F", "1", "--", "0", "1", "3"]);
+    run.assert_failed_without_output();
+    assert_eq!(run.output.status.code(), Some(3), "{}", run.stderr());
+    let last = run.stderr().lines().last().unwrap_or_default().to_owned();
+    assert!(last.contains("recorded no samples"), "{last}");
+}
+
 /// The default is release with debug info. even-odd's own binary is no use
 /// here: its calls are tail calls, which an optimised build turns into
 /// jumps, so the recursion never shows on the stack. The example's calls

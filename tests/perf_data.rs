@@ -10,7 +10,7 @@
 
 mod common;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
@@ -20,8 +20,8 @@ use autofold::input::{Source, read_perf_script};
 use autofold::perf_records::Options;
 use autofold::perf_records::read_in_process;
 use autofold::profile::Profile;
-use common::perf::{even_odd, expr_program, plumbing, skip};
-use common::{fixture, printed_stacks};
+use common::perf::{cpp_program, even_odd, expr_program, plumbing, skip};
+use common::{autofold_ok, fixture, printed_stacks, profiler};
 
 /// Records `command` with perf into `dir/NAME.data`.
 fn perf_record(
@@ -374,4 +374,156 @@ fn events_perf_lost_are_reported_in_one_line() {
             "{stderr}"
         );
     }
+}
+
+/// The frames of `fixtures/cpp/walker.cpp`'s own functions in folded text,
+/// by name.
+fn walker_frames(folded: &str) -> BTreeSet<String> {
+    folded
+        .lines()
+        .filter_map(|line| line.rsplit_once(' '))
+        .flat_map(|(stack, _)| stack.split(';'))
+        .filter(|frame| frame.contains("calc::") || ["main", "overloaded"].contains(frame))
+        .map(str::to_owned)
+        .collect()
+}
+
+#[test]
+fn cpp_frames_are_named_alike_on_every_path_as_perf_names_them() {
+    if skip() {
+        return;
+    }
+    let Some(cxx) = profiler("g++", "CXX", "apt-get install g++") else {
+        return;
+    };
+    let dir = TempDir::new().unwrap();
+    let program = cpp_program(&cxx, dir.path(), "walker");
+    // What perf 6.1's `perf script` prints for these functions, cut as
+    // inferno's collapser cuts a frame: no parameter list, no return type;
+    // both overloads are `overloaded`; the lambda is printed
+    // `calc::Walker::odd(int, std::vector<int, std::allocator<int> >
+    // const&)::{lambda(int)#1}::operator()` and cut to the function it is
+    // in.
+    let expected: BTreeSet<String> = [
+        "main",
+        "overloaded",
+        "calc::Walker::operator()",
+        "calc::Walker::even",
+        "calc::Walker::odd",
+        "calc::crunch<long>",
+        "calc::crunch<int>",
+    ]
+    .map(str::to_owned)
+    .into();
+    let no_cycles = ["--exclude", ".*"];
+    let fold = |input: &Path| {
+        let out = autofold_ok(
+            dir.path(),
+            &[&["fold", input.to_str().unwrap()], &no_cycles[..]].concat(),
+        );
+        walker_frames(&String::from_utf8_lossy(&out.stdout))
+    };
+    let record = |extra: &[&str]| {
+        let folded = dir.path().join("out.folded");
+        let mut args = vec!["record", "-o", "flame.svg", "--folded", "out.folded"];
+        args.extend_from_slice(&no_cycles);
+        args.extend_from_slice(extra);
+        args.extend(["--", program.to_str().unwrap()]);
+        autofold_ok(dir.path(), &args);
+        walker_frames(&std::fs::read_to_string(folded).unwrap())
+    };
+
+    // The perf.data reader.
+    let data = perf_record(dir.path(), "walker", "dwarf", &[&program], &[]);
+    assert_eq!(fold(&data), expected, "autofold fold perf.data");
+    // `perf script --no-demangle` text, demangled by autofold.
+    assert_eq!(record(&["--perf-script"]), expected, "record --perf-script");
+    // autofold's sampler.
+    assert_eq!(record(&[]), expected, "record (the sampler)");
+
+    // `perf script` as a user runs it: perf demangles, and inferno's
+    // collapser cuts each name at its first top-level `(`, an operator's
+    // own `()` too (autofold keeps it on the other paths, as perf prints
+    // it); the rest is named alike.
+    let script = Command::new("perf")
+        .args(["script", "-i"])
+        .arg(&data)
+        .output()
+        .unwrap();
+    assert!(script.status.success(), "perf script failed");
+    let text = dir.path().join("walker.perf-script.txt");
+    std::fs::write(&text, &script.stdout).unwrap();
+    let cut_by_inferno: BTreeSet<String> = expected
+        .iter()
+        .map(|name| name.replace("operator()", "operator"))
+        .collect();
+    assert_eq!(
+        fold(&text),
+        cut_by_inferno,
+        "autofold fold of perf script text"
+    );
+}
+
+/// Runs `program ARGS` with `input` on standard input; its standard output.
+fn filter(program: &str, args: &[&str], input: &str) -> String {
+    use std::io::Write;
+    let mut child = Command::new(program)
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("{program}: {e} (binutils installs it)"));
+    let mut stdin = child.stdin.take().unwrap();
+    let text = input.to_owned();
+    let writer = std::thread::spawn(move || stdin.write_all(text.as_bytes()));
+    let out = child.wait_with_output().unwrap();
+    writer.join().unwrap().unwrap();
+    assert!(out.status.success(), "{program} failed");
+    String::from_utf8(out.stdout).unwrap()
+}
+
+#[test]
+fn every_function_libstdcxx_exports_is_demangled_as_perf_demangles_it() {
+    let Some(cxx) = profiler("g++", "CXX", "apt-get install g++") else {
+        return;
+    };
+    let library = Command::new(cxx)
+        .arg("-print-file-name=libstdc++.so.6")
+        .output()
+        .unwrap();
+    let library = String::from_utf8(library.stdout).unwrap();
+    let symbols = filter("nm", &["-D", "--defined-only", library.trim()], "");
+    // Functions only (text symbols): data (vtables, typeinfo) is never a
+    // frame.
+    let functions: Vec<&str> = symbols
+        .lines()
+        .filter_map(
+            |line| match line.split_whitespace().collect::<Vec<_>>()[..] {
+                [_, "T" | "W" | "t" | "w", name] => name.split('@').next(),
+                _ => None,
+            },
+        )
+        .filter(|name| name.starts_with("_Z"))
+        .collect();
+    assert!(functions.len() > 3000, "{} functions", functions.len());
+    // `c++filt -p -i` makes perf 6.1's call: libiberty without parameters
+    // and without verbose abbreviations.
+    let perf = filter("c++filt", &["-p", "-i"], &(functions.join("\n") + "\n"));
+    let differ: Vec<String> = functions
+        .iter()
+        .zip(perf.lines())
+        .filter(|(symbol, name)| autofold::demangle::demangle(symbol) != *name)
+        .map(|(symbol, name)| {
+            format!(
+                "{symbol}: perf {name}, autofold {}",
+                autofold::demangle::demangle(symbol)
+            )
+        })
+        .collect();
+    assert!(
+        differ.is_empty(),
+        "{} differ:\n{}",
+        differ.len(),
+        differ.join("\n")
+    );
 }

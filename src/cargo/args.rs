@@ -20,7 +20,8 @@ pub enum CargoCli {
     /// dev profile with --dev, then runs and samples the program (as
     /// `autofold record` does) with the arguments after `--`, writes the flame graph (-o, default
     /// flamegraph.svg), prints the cycle report to standard error and exits
-    /// with the program's exit code.
+    /// with the program's exit code (also when it failed too briefly to be
+    /// sampled; 128 + N if signal N killed it).
     ///
     /// Example: cargo autofold --dev --bin my-parser -- input.json
     #[command(version, long_about)]

@@ -1,8 +1,9 @@
 //! The profilers inferno's other collapsers read, through inferno's library:
 //! DTrace, macOS `sample`, Intel VTune CSV, Visual Studio CSV, Apple
 //! `xctrace` XML and GHC's `.prof` report. Each is recognised by the
-//! collapser's own `is_applicable`, collapsed in-process into folded text,
-//! and read like any folded file.
+//! collapser's own `is_applicable`, or by its opening lines where that
+//! cannot tell from the head ([`Collapser::opens`]), collapsed in-process
+//! into folded text, and read like any folded file.
 
 use std::cell::Cell;
 use std::io::{self, Read};
@@ -62,11 +63,17 @@ impl Format for Collapser {
         }
     }
 
-    /// The collapser's own test on the head's text must say yes; "cannot
-    /// tell yet" is no.
+    /// The collapser's own test on the head's text must say yes; where it
+    /// cannot tell from the head (it waits for a line that may lie
+    /// megabytes further on), the opening lines decide.
     fn detect(&self, head: &Head) -> bool {
-        head.text()
-            .is_some_and(|text| self.is_applicable(text) == Some(true))
+        let Some(text) = head.text() else {
+            return false;
+        };
+        match self.is_applicable(text) {
+            Some(answer) => answer,
+            None => self.opens(text),
+        }
     }
 
     /// `sample` starts each stack with the thread's name; the others with a
@@ -111,6 +118,19 @@ impl Collapser {
             Kind::Vsprof => vsprof::Folder::default().is_applicable(text),
             Kind::Xctrace => xctrace::Folder::default().is_applicable(text),
             Kind::Ghcprof => ghcprof::Folder::default().is_applicable(text),
+        }
+    }
+
+    /// Whether `text`, the head of an input, opens as this format does,
+    /// for the formats whose collapser answers only further on: `sample`
+    /// (its test waits for the report's end, "Total number in stack", after
+    /// the whole call graph) and DTrace (its test waits for the first
+    /// stack's count, after a stack that may be deeper than the head).
+    fn opens(&self, text: &str) -> bool {
+        match self.kind {
+            Kind::Sample => opens_as_sample_report(text),
+            Kind::Dtrace => opens_as_dtrace_stacks(text),
+            _ => false,
         }
     }
 
@@ -174,10 +194,85 @@ pub(crate) fn guarded(collapse: impl FnOnce() -> io::Result<()>) -> io::Result<(
     })
 }
 
+/// Whether `text` opens as a macOS `sample` report: the header's
+/// "Analysis of sampling PROCESS (pid N) ..." line (after the progress lines
+/// Activity Monitor writes above it, if any), then "Call graph:", then
+/// stack lines indented by four spaces as far as the text goes.
+fn opens_as_sample_report(text: &str) -> bool {
+    let mut lines = text.lines();
+    let analysis = lines
+        .by_ref()
+        .take(SAMPLE_HEADER_LINES)
+        .position(|line| line.starts_with("Analysis of sampling "));
+    if analysis.is_none() || !lines.by_ref().any(|line| line.starts_with("Call graph:")) {
+        return false;
+    }
+    lines
+        .filter(|line| !line.trim().is_empty())
+        .all(|line| line.starts_with("    "))
+}
+
+/// How far down a `sample` report's "Analysis of sampling" line may lie.
+const SAMPLE_HEADER_LINES: usize = 10;
+
+/// Whether `text` opens as DTrace `ustack()` output whose first stack goes
+/// on past it: after the first blank line, indented frame lines only
+/// (`module`function+offset`, or a bare `0x` address), at least one.
+fn opens_as_dtrace_stacks(text: &str) -> bool {
+    let mut lines = text
+        .lines()
+        .skip_while(|line| !line.trim().is_empty())
+        .filter(|line| !line.trim().is_empty())
+        .peekable();
+    lines.peek().is_some() && lines.all(is_dtrace_frame)
+}
+
+/// Whether a line is a DTrace stack frame, indented as DTrace prints one.
+fn is_dtrace_frame(line: &str) -> bool {
+    let frame = line.trim();
+    let address = frame
+        .strip_prefix("0x")
+        .is_some_and(|hex| u64::from_str_radix(hex, 16).is_ok());
+    line.starts_with(char::is_whitespace) && (frame.contains('`') || address)
+}
+
 /// Whether a GHC report's call tree has a `ticks` column (`+RTS -P`).
 fn has_ticks_column(text: &[u8]) -> bool {
     String::from_utf8_lossy(text)
         .lines()
         .filter(|line| line.starts_with("COST CENTRE"))
         .any(|header| header.split_whitespace().any(|word| word == "ticks"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SAMPLE_HEAD: &str = "Analysis of sampling prog (pid 1) every 1 millisecond\n\
+        Process:         prog [1]\n\n\
+        Call graph:\n    \
+        10 Thread_1\n    \
+        + 10 start  (in dyld) + 1  [0x1]\n";
+
+    #[test]
+    fn a_sample_report_opens_with_its_analysis_line_then_its_call_graph() {
+        assert!(opens_as_sample_report(SAMPLE_HEAD));
+        let no_analysis = SAMPLE_HEAD.replace("Analysis of sampling", "Summary of");
+        assert!(!opens_as_sample_report(&no_analysis));
+        let no_graph = SAMPLE_HEAD.replace("Call graph:", "Calls:");
+        assert!(!opens_as_sample_report(&no_graph));
+        let unindented = format!("{SAMPLE_HEAD}main;even 3\n");
+        assert!(!opens_as_sample_report(&unindented));
+    }
+
+    #[test]
+    fn dtrace_opens_with_indented_frames_after_a_blank_line() {
+        let head = "CPU     ID    FUNCTION:NAME\n  1  80164   :tick-10s\n\n\n              prog`even+0x2e\n              0x7fff0001\n";
+        assert!(opens_as_dtrace_stacks(head));
+        // Folded stacks of a DTrace profile are not DTrace output.
+        assert!(!opens_as_dtrace_stacks("\nprog`main;prog`even 3\n"));
+        assert!(!opens_as_dtrace_stacks("CPU ID\n\n"));
+        let other = format!("{head}              some words\n");
+        assert!(!opens_as_dtrace_stacks(&other));
+    }
 }

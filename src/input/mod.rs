@@ -10,7 +10,6 @@
 
 pub mod collapsers;
 pub mod cpuprofile;
-pub mod demangle;
 pub mod folded;
 pub mod gzip;
 pub mod head;

@@ -6,8 +6,8 @@ use anyhow::{Result, anyhow};
 use inferno::collapse::Collapse;
 use inferno::collapse::perf::{Folder as PerfFolder, Options as PerfOptions};
 
+use crate::demangle::demangled_frame;
 use crate::input::collapsers::guarded;
-use crate::input::demangle::demangle_frames;
 use crate::input::folded::read_folded;
 use crate::input::root_label::Labels;
 use crate::input::{Format, Head, Input, Source};
@@ -60,6 +60,6 @@ pub fn read_perf_script(
     guarded(|| PerfFolder::from(options).collapse(reader, &mut folded))
         .map_err(|e| anyhow!("{source}: cannot collapse perf script output: {e}"))?;
     let mut profile = read_folded(folded.as_slice(), source, samples_before)?;
-    demangle_frames(profile.frames_mut());
+    profile.frames_mut().identify(demangled_frame);
     Ok(profile)
 }

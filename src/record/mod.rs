@@ -7,8 +7,11 @@
 //! `--perf-script` through `perf script` ([`perf_script`]).
 //!
 //! This is a thin front end: what it produces is an ordinary [`Profile`] for
-//! the same engine that `fold` and `report` use.
+//! the same engine that `fold` and `report` use. A command is checked
+//! before either recorder starts, and autofold's exit code follows a
+//! shell's ([`exit_code`]: 127, 126, the command's own).
 
+pub mod exit_code;
 pub mod jit_setup;
 pub mod jvm;
 pub mod perf;
@@ -25,7 +28,8 @@ use crate::console::note;
 use crate::files::move_output;
 use crate::perf_records::{self, read_in_process};
 use crate::profile::{InputInfo, ProfileBuilder, ReadProfile};
-use crate::record::perf::{check_command, check_perf, perf_record};
+use crate::record::exit_code::{check_command, no_samples};
+use crate::record::perf::{check_perf, perf_record};
 use crate::record::perf_script::perf_script;
 
 /// The largest user-stack dump perf can take per sample (bytes).
@@ -157,7 +161,8 @@ pub fn record(target: &Target, options: &RecordOptions) -> Result<Recording> {
         _ => return record_with_perf(target, options),
     };
     if recording.profile.profile.total_samples() == 0 {
-        bail!("recorded no samples: {TOO_BRIEF}");
+        let message = format!("recorded no samples: {TOO_BRIEF}");
+        return Err(no_samples(recording.status, message));
     }
     Ok(recording)
 }
@@ -218,7 +223,8 @@ fn record_with_perf(target: &Target, options: &RecordOptions) -> Result<Recordin
     }
     let profile = profile?;
     if profile.profile().total_samples() == 0 {
-        bail!("perf recorded no samples in {name}: {TOO_BRIEF} or the pid wrong");
+        let message = format!("perf recorded no samples in {name}: {TOO_BRIEF} or the pid wrong");
+        return Err(no_samples(status, message));
     }
     Ok(Recording {
         profile: profile.finish(),

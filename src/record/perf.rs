@@ -12,6 +12,7 @@ use std::thread::JoinHandle;
 use anyhow::{Context, Result, bail};
 
 use crate::record::RecordOptions;
+use crate::record::exit_code::exec_failed;
 
 /// Fails with install advice when perf cannot be run at all.
 pub fn check_perf(perf: &OsStr) -> Result<()> {
@@ -27,22 +28,6 @@ pub fn check_perf(perf: &OsStr) -> Result<()> {
             perf.to_string_lossy()
         ),
     }
-}
-
-/// Fails when the program to profile does not exist, before perf starts.
-pub fn check_command(program: &OsStr) -> Result<()> {
-    let path = Path::new(program);
-    let found = if path.components().count() > 1 {
-        path.is_file()
-    } else {
-        std::env::var_os("PATH")
-            .map(|paths| std::env::split_paths(&paths).any(|dir| dir.join(path).is_file()))
-            .unwrap_or(false)
-    };
-    if !found {
-        bail!("command not found: {}", path.display());
-    }
-    Ok(())
 }
 
 /// Runs `perf record` to completion, with `env` added to the environment
@@ -72,6 +57,9 @@ pub fn perf_record(
     let stderr = forward_stderr(&mut child);
     let status = child.wait().context("waiting for perf record")?;
     let perf_messages = stderr.join().unwrap_or_default();
+    if let Some(error) = workload_failure(&perf_messages) {
+        return Err(error);
+    }
     let recorded = std::fs::metadata(data)
         .map(|m| m.len() > 0)
         .unwrap_or(false);
@@ -112,6 +100,18 @@ fn forward_stderr(child: &mut Child) -> JoinHandle<String> {
         }
         kept
     })
+}
+
+/// The error for perf's word that the command could not be run (`Failed
+/// to collect 'cpu-clock' for the 'X' workload: REASON`, as when a script's
+/// interpreter is missing), exiting as a shell would.
+fn workload_failure(messages: &str) -> Option<anyhow::Error> {
+    let (head, reason) = messages
+        .lines()
+        .find_map(|line| line.split_once("' workload: "))?;
+    let (_, program) = head.rsplit_once(" the '")?;
+    let missing = reason.trim() == "No such file or directory";
+    Some(exec_failed(OsStr::new(program), reason.trim(), missing))
 }
 
 /// One line that says why perf recorded nothing, and what to do.

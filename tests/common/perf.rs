@@ -64,6 +64,20 @@ pub fn expr_program(dir: &Path) -> PathBuf {
     program
 }
 
+/// `fixtures/cpp/NAME.cpp` compiled with `cxx -O0 -g` (frame pointers
+/// kept) into `dir`.
+pub fn cpp_program(cxx: &Path, dir: &Path, name: &str) -> PathBuf {
+    let program = dir.join(name);
+    let status = Command::new(cxx)
+        .args(["-O0", "-g", "-fno-omit-frame-pointer", "-o"])
+        .arg(&program)
+        .arg(fixture(&format!("cpp/{name}.cpp")))
+        .status()
+        .expect("the C++ compiler runs");
+    assert!(status.success(), "compiling fixtures/cpp/{name}.cpp failed");
+    program
+}
+
 /// The number of samples perf itself lists in the recording `data`.
 pub fn samples_in(data: &Path) -> u64 {
     let listing = Command::new("perf")

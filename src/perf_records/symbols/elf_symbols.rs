@@ -9,13 +9,12 @@ use rustc_hash::FxHashMap;
 use super::super::elf_files::ElfImage;
 use super::super::modules::Module;
 use super::debug_file;
-use super::demangle::{demangle, is_mangled};
 use super::dwarf::{self, DwarfSections, Function};
 use super::plt::PltTable;
 use super::symtab::SymbolTable;
 use super::{Lookup, SymbolFrame};
-use crate::profile::Origin;
-use crate::profile::origin;
+use crate::demangle::{demangle, is_mangled};
+use crate::profile::{Origin, origin};
 
 /// The frames at each lookup (module addresses) of `module`, whose file is
 /// `image`: outermost first; empty where no symbol holds the address.

@@ -4,7 +4,6 @@
 
 mod address_table;
 mod debug_file;
-mod demangle;
 mod dwarf;
 mod elf_symbols;
 mod jit_names;
@@ -19,10 +18,10 @@ use std::sync::atomic::{AtomicUsize, Ordering as AtomicOrdering};
 
 use rustc_hash::FxHashMap;
 
-use super::frame_text::function_label;
 use super::modules::{ModuleId, ModuleKind, Modules};
 use super::raw_stacks::RawFrame;
 use super::{Frame, FrameId, Options};
+use crate::demangle::function_label;
 use crate::profile::Origin;
 use address_table::AddressTable;
 

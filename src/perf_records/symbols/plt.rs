@@ -18,8 +18,8 @@ use object::read::elf::{ElfSection64, SectionHeader as _};
 use object::{Architecture, Endianness, Object, ObjectSection, ObjectSymbol, ObjectSymbolTable};
 use rustc_hash::{FxHashMap, FxHashSet};
 
-use super::demangle::demangle;
 use super::symtab::SymbolTable;
+use crate::demangle::demangle;
 
 /// A stub's length where the section does not say (`sh_entsize` 0).
 const DEFAULT_STUB: u64 = 16;

@@ -11,7 +11,7 @@ use std::cmp::Ordering;
 
 use object::{Object, ObjectSection, ObjectSymbol, SymbolKind, SymbolSection};
 
-use super::demangle::demangle;
+use crate::demangle::demangle;
 
 /// A function symbol.
 #[derive(Debug, Clone, Copy)]

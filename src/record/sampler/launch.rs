@@ -16,6 +16,8 @@ use std::thread::JoinHandle;
 
 use anyhow::{Context, Result, anyhow};
 
+use crate::record::exit_code::exec_error;
+
 /// A command whose process waits just before `exec`. Dropped without
 /// being released, the process exits without running the program.
 pub struct Held {
@@ -68,7 +70,8 @@ impl Held {
         self.pid
     }
 
-    /// Lets the process `exec` the program; the running child.
+    /// Lets the process `exec` the program; the running child, or an error
+    /// that exits as a shell would when the `exec` fails.
     pub fn release(mut self) -> Result<Child> {
         // One byte says go; a process whose pipe closes without it exits.
         let go = self.go.take().expect("released once");
@@ -79,7 +82,7 @@ impl Held {
             .expect("released once")
             .join()
             .map_err(|_| anyhow!("the thread starting the command panicked"))?
-            .with_context(|| format!("cannot run {}", self.program.to_string_lossy()))
+            .map_err(|error| exec_error(&self.program, &error))
     }
 }
 
