@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use super::elf_files::ElfImage;
+use super::symbols::jit_file::process_uid;
 
 /// Index of a module in [`Modules`].
 pub type ModuleId = u32;
@@ -27,7 +28,13 @@ pub enum ModuleKind {
     /// JIT code (anonymous executable memory) of process `pid`, named by
     /// `/tmp/perf-PID.map` (then the module's path) and by the jitdump
     /// files the process mapped.
-    Jit { pid: i32 },
+    Jit {
+        /// The process.
+        pid: i32,
+        /// The user it ran as, where known (it was running when its JIT
+        /// code was first seen): its JIT files may be that user's.
+        uid: Option<u32>,
+    },
 }
 
 /// A module: its name as recorded, its build id, and what it is.
@@ -175,7 +182,10 @@ impl Modules {
         let id = self.push(Module {
             path,
             build_id: None,
-            kind: ModuleKind::Jit { pid },
+            kind: ModuleKind::Jit {
+                pid,
+                uid: process_uid(pid),
+            },
         });
         self.jit_modules.insert(pid, id);
         id
@@ -187,7 +197,7 @@ impl Modules {
     /// recording read while it is made.
     pub fn find_late_perf_maps(&mut self) {
         for module in &mut self.list {
-            if let ModuleKind::Jit { pid } = module.kind {
+            if let ModuleKind::Jit { pid, .. } = module.kind {
                 let map = format!("/tmp/perf-{pid}.map");
                 if module.path == "//anon" && Path::new(&map).exists() {
                     module.path = map;

@@ -3,19 +3,21 @@
 //! the address, size and name of every code load. Code moves and debug
 //! information are not read.
 
-use std::fs::File;
 use std::io::BufReader;
 use std::path::Path;
 
 use linux_perf_data::jitdump::{JitDumpReader, JitDumpRecord};
 
 use super::address_table::Range;
+use super::jit_file;
 
 /// The code loads listed in the jitdump at `path`, in file order (empty if
-/// it cannot be read; as far as it goes if it is cut short).
-pub fn entries(path: &Path) -> Vec<Range> {
+/// it cannot be read or is not to be trusted, [`jit_file::open`]; as far as
+/// it goes if it is cut short). The recorded process runs as `process_uid`
+/// where known.
+pub fn entries(path: &Path, process_uid: Option<u32>) -> Vec<Range> {
     let mut ranges = Vec::new();
-    let Ok(file) = File::open(path) else {
+    let Some(file) = jit_file::open(path, process_uid) else {
         return ranges;
     };
     let Ok(mut reader) = JitDumpReader::new(BufReader::new(file)) else {

@@ -6,6 +6,7 @@ mod address_table;
 mod debug_file;
 mod dwarf;
 mod elf_symbols;
+pub(super) mod jit_file;
 mod jit_names;
 mod jitdump;
 mod kallsyms;
@@ -182,12 +183,12 @@ fn module_frames(modules: &Modules, id: ModuleId, lookups: &[Lookup]) -> Vec<Vec
                 .and_then(|path| kallsyms::load(&path));
             cached.or_else(|| kallsyms::load(Path::new("/proc/kallsyms")))
         }
-        ModuleKind::Jit { pid } => {
-            let perf_map = perf_map::entries(Path::new(&module.path)).unwrap_or_default();
+        ModuleKind::Jit { pid, uid } => {
+            let perf_map = perf_map::entries(Path::new(&module.path), *uid).unwrap_or_default();
             let dumps = modules
                 .jitdumps(*pid)
                 .iter()
-                .flat_map(|path| jitdump::entries(path));
+                .flat_map(|path| jitdump::entries(path, *uid));
             Some(AddressTable::new(perf_map.into_iter().chain(dumps)))
         }
         ModuleKind::File(None) | ModuleKind::Unknown => None,

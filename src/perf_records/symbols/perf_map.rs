@@ -2,14 +2,20 @@
 //! `--perf-basic-prof`, the JVM with perf-map-agent, …) write: one
 //! `START SIZE NAME` line (hexadecimal) per generated function.
 
+use std::io::Read;
 use std::path::Path;
 
 use super::address_table::Range;
+use super::jit_file;
 
 /// The functions listed in the perf map at `path`, in file order; `None`
-/// if it cannot be read.
-pub fn entries(path: &Path) -> Option<Vec<Range>> {
-    let text = std::fs::read(path).ok()?;
+/// if it cannot be read or is not to be trusted ([`jit_file::open`]; the
+/// recorded process runs as `process_uid` where known).
+pub fn entries(path: &Path, process_uid: Option<u32>) -> Option<Vec<Range>> {
+    let mut text = Vec::new();
+    jit_file::open(path, process_uid)?
+        .read_to_end(&mut text)
+        .ok()?;
     Some(parse(&String::from_utf8_lossy(&text)))
 }
 
