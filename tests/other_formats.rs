@@ -7,15 +7,14 @@
 //! for formats without a Linux profiler" in `fixtures/README.md`), not
 //! copied from autofold's output.
 
-mod common;
-
 use std::collections::BTreeMap;
 
 use autofold::engine::{EngineOptions, analyse};
 use autofold::input::{ReadOptions, Source, read_profile};
 use autofold::profile::{NO_LABEL, Profile};
 
-use common::{fixture, printed_stacks};
+use crate::util::fixture;
+use crate::util::fold::printed_stacks;
 
 /// Reads `fixtures/PATH` as `fold` and `report` do.
 fn read(path: &str) -> Profile {

@@ -7,8 +7,9 @@ use std::fs;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 
-use assert_cmd::Command;
 use tempfile::TempDir;
+
+use crate::util::autofold;
 
 /// Writes an executable shell script standing in for perf.
 fn fake_perf(dir: &Path, body: &str) -> PathBuf {
@@ -20,14 +21,12 @@ fn fake_perf(dir: &Path, body: &str) -> PathBuf {
 
 /// Runs `autofold record` with `$PERF` set; returns (success, stderr).
 fn record_with(perf: &Path, dir: &Path, args: &[&str]) -> (bool, String) {
-    let out = Command::cargo_bin("autofold")
-        .unwrap()
+    let out = autofold()
         .current_dir(dir)
         .env("PERF", perf)
         .arg("record")
         .args(args)
-        .output()
-        .unwrap();
+        .output();
     (
         out.status.success(),
         String::from_utf8_lossy(&out.stderr).into_owned(),
