@@ -3,76 +3,36 @@
 //! tooltip on load, zoom and reset), and the tests read the DOM it leaves.
 //!
 //! They need Chromium (`$CHROMIUM`, else `chromium` or `chromium-browser` on
-//! `PATH`; Debian: `apt-get install chromium`, which `.ci/run` does). Where
-//! none is found they say so and skip.
-
-mod common;
+//! `PATH`; Debian: `apt-get install chromium`, which `scripts/test` does).
+//! Where none is found they fail, saying so, unless
+//! `AUTOFOLD_SKIP_BROWSER_TESTS=1` skips them.
 
 use std::path::Path;
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
 
 use tempfile::TempDir;
 
-use common::browser::{HEADLESS, chromium};
-use common::fixture;
-use common::svg::{DrawnFrame, frames, frames_named};
-
-/// How long one page may take before the test fails.
-const PAGE_TIMEOUT: Duration = Duration::from_secs(60);
+use crate::util::browser::Browser;
+use crate::util::svg::{DrawnFrame, frames, frames_named};
+use crate::util::{autofold, fixture};
 
 /// inferno's default search highlight, as the page script sets it.
 const SEARCH_COLOR: &str = "rgb(230,0,230)";
 
 /// Renders with `autofold ARGS` (which must write `out.svg` in `dir`).
-fn autofold(dir: &Path, args: &[&str]) {
-    let output = Command::new(env!("CARGO_BIN_EXE_autofold"))
-        .current_dir(dir)
-        .args(args)
-        .stdout(Stdio::null())
-        .output()
-        .unwrap();
-    assert!(
-        output.status.success(),
-        "autofold {args:?}: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+fn render(dir: &Path, args: &[&str]) {
+    autofold().current_dir(dir).args(args).success();
 }
 
 /// The frames of `svg` after the page script ran in Chromium, with `query`
 /// (`?x=…&y=…` to zoom, `?s=…` to search) in the address.
-fn frames_in_browser(chromium: &Path, svg: &Path, query: &str) -> Vec<DrawnFrame> {
-    let profile = TempDir::new().unwrap();
-    // To a file: a pipe nobody reads while waiting would fill up and stall
-    // Chromium.
-    let dom_path = profile.path().join("dom.xml");
-    let url = format!("file://{}{query}", svg.display());
-    let mut child = Command::new(chromium)
-        .args(HEADLESS)
-        .args([
-            "--window-size=1400,900",
-            // Run the page's timers (its load handler relabels in one).
-            "--virtual-time-budget=2000",
-        ])
-        .arg(format!("--user-data-dir={}", profile.path().display()))
-        .arg("--dump-dom")
-        .arg(&url)
-        .stdout(std::fs::File::create(&dom_path).unwrap())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("chromium starts");
-    let started = Instant::now();
-    while child.try_wait().unwrap().is_none() {
-        if started.elapsed() > PAGE_TIMEOUT {
-            child.kill().unwrap();
-            panic!("chromium took over {PAGE_TIMEOUT:?} on {url}");
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    assert!(child.wait().unwrap().success(), "chromium failed on {url}");
-    let dom = std::fs::read_to_string(&dom_path).unwrap();
+fn frames_in_browser(browser: &mut Browser, svg: &Path, query: &str) -> Vec<DrawnFrame> {
+    let dom = browser.flame_graph_dom(svg, query);
     let drawn = frames(&dom);
-    assert!(!drawn.is_empty(), "no frames in the DOM of {url}:\n{dom}");
+    assert!(
+        !drawn.is_empty(),
+        "no frames in the DOM of {}{query}:\n{dom}",
+        svg.display()
+    );
     drawn
 }
 
@@ -96,14 +56,16 @@ fn encoded(text: &str) -> String {
 
 #[test]
 fn even_odd_cycle_frame_is_labelled_with_its_name() {
-    let Some(chromium) = chromium() else { return };
+    let Some(mut browser) = Browser::launch() else {
+        return;
+    };
     let dir = TempDir::new().unwrap();
     let input = fixture("even-odd/even-odd.folded");
-    autofold(
+    render(
         dir.path(),
         &["fold", input.to_str().unwrap(), "--svg", "out.svg"],
     );
-    let drawn = frames_in_browser(&chromium, &dir.path().join("out.svg"), "");
+    let drawn = frames_in_browser(&mut browser, &dir.path().join("out.svg"), "");
     let cycle = widest(&drawn, "even_odd::{even,odd}");
     assert_eq!(cycle.label.trim_end(), "even_odd::{even,odd}");
     assert_eq!(
@@ -122,14 +84,16 @@ fn even_odd_cycle_frame_is_labelled_with_its_name() {
 
 #[test]
 fn a_cycle_named_after_many_members_is_labelled_with_its_name() {
-    let Some(chromium) = chromium() else { return };
+    let Some(mut browser) = Browser::launch() else {
+        return;
+    };
     let dir = TempDir::new().unwrap();
     let input = fixture("interp/interp.folded");
-    autofold(
+    render(
         dir.path(),
         &["fold", input.to_str().unwrap(), "--svg", "out.svg"],
     );
-    let drawn = frames_in_browser(&chromium, &dir.path().join("out.svg"), "");
+    let drawn = frames_in_browser(&mut browser, &dir.path().join("out.svg"), "");
     // 12 members recursed (fixtures/README.md; the iterator adapters of
     // eval_call's argument list never were on a stack twice).
     let name = "{interp::eval,+11}";
@@ -143,11 +107,13 @@ fn a_cycle_named_after_many_members_is_labelled_with_its_name() {
 
 #[test]
 fn zoom_and_search_treat_a_cycle_frame_as_any_frame() {
-    let Some(chromium) = chromium() else { return };
+    let Some(mut browser) = Browser::launch() else {
+        return;
+    };
     let dir = TempDir::new().unwrap();
     let input = fixture("even-odd/even-odd.folded");
     let svg = dir.path().join("out.svg");
-    autofold(
+    render(
         dir.path(),
         &["fold", input.to_str().unwrap(), "--svg", "out.svg"],
     );
@@ -158,19 +124,19 @@ fn zoom_and_search_treat_a_cycle_frame_as_any_frame() {
     // to the full width and relabelled.
     let crunch = widest(&drawn, "even_odd::crunch");
     let zoom = format!("?x={}&y={}", crunch.fg_x, crunch.y);
-    let zoomed = frames_in_browser(&chromium, &svg, &zoom);
+    let zoomed = frames_in_browser(&mut browser, &svg, &zoom);
     let cycle = widest(&zoomed, name);
     assert!(cycle.class.contains("parent"), "{cycle:?}");
     assert_eq!(cycle.label.trim_end(), name);
 
     // Zoomed into the cycle frame itself.
     let own = widest(&drawn, name);
-    let zoomed = frames_in_browser(&chromium, &svg, &format!("?x={}&y={}", own.fg_x, own.y));
+    let zoomed = frames_in_browser(&mut browser, &svg, &format!("?x={}&y={}", own.fg_x, own.y));
     assert_eq!(widest(&zoomed, name).label.trim_end(), name);
 
     // Searching by the cycle's name, or by one of its members, finds it.
     for term in [r"even_odd::\{even,odd\}", "even_odd::odd"] {
-        let searched = frames_in_browser(&chromium, &svg, &format!("?s={}", encoded(term)));
+        let searched = frames_in_browser(&mut browser, &svg, &format!("?s={}", encoded(term)));
         let cycle = widest(&searched, name);
         assert_eq!(cycle.fill, SEARCH_COLOR, "search {term:?}: {cycle:?}");
         assert_eq!(cycle.label.trim_end(), name);
@@ -179,7 +145,9 @@ fn zoom_and_search_treat_a_cycle_frame_as_any_frame() {
 
 #[test]
 fn reversed_and_differential_graphs_label_cycle_frames_too() {
-    let Some(chromium) = chromium() else { return };
+    let Some(mut browser) = Browser::launch() else {
+        return;
+    };
     let dir = TempDir::new().unwrap();
     let (shallow, deep) = (
         fixture("even-odd/even-odd.folded"),
@@ -195,8 +163,8 @@ fn reversed_and_differential_graphs_label_cycle_frames_too() {
         "out.svg",
         "--reverse",
     ];
-    autofold(dir.path(), &args);
-    let drawn = frames_in_browser(&chromium, &dir.path().join("out.svg"), "");
+    render(dir.path(), &args);
+    let drawn = frames_in_browser(&mut browser, &dir.path().join("out.svg"), "");
     let cycle = widest(&drawn, name);
     assert_eq!(cycle.label.trim_end(), name);
     assert!(cycle.title.contains(members), "{}", cycle.title);
@@ -224,8 +192,8 @@ fn reversed_and_differential_graphs_label_cycle_frames_too() {
         "-o",
         "out.svg",
     ];
-    autofold(dir.path(), &args);
-    let drawn = frames_in_browser(&chromium, &dir.path().join("out.svg"), "");
+    render(dir.path(), &args);
+    let drawn = frames_in_browser(&mut browser, &dir.path().join("out.svg"), "");
     let cycle = widest(&drawn, name);
     assert_eq!(cycle.label.trim_end(), name);
     assert!(cycle.title.contains(members), "{}", cycle.title);

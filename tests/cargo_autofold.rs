@@ -6,8 +6,6 @@
 //! each fixture's build in its own `target/`, so every crate is compiled
 //! once and the other tests find it fresh.
 
-mod common;
-
 use std::ffi::OsString;
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -17,8 +15,9 @@ use clap::CommandFactory;
 use tempfile::TempDir;
 
 use autofold::cli::Cli;
-use common::perf::skip as skip_perf_tests;
-use common::{assert_well_formed_xml, fixture};
+
+use crate::util::perf::skip as skip_perf_tests;
+use crate::util::{assert_well_formed_xml, autofold, fixture};
 
 const EVEN_ODD: &str = "even_odd::{even,odd}";
 const THREE_WAY: &str = "three_way::{paper,rock,scissors}";
@@ -274,23 +273,11 @@ fn subcommands() -> Vec<String> {
     names
 }
 
-fn autofold(args: &[&str]) -> Output {
-    let output = Command::new(env!("CARGO_BIN_EXE_autofold"))
-        .args(args)
-        .output()
-        .unwrap();
-    assert!(
-        output.status.success(),
-        "autofold {args:?}: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    output
-}
-
 #[test]
 fn completions_for_every_shell_mention_every_subcommand() {
     for shell in ["bash", "zsh", "fish", "elvish", "powershell"] {
-        let script = String::from_utf8(autofold(&["completions", shell]).stdout).unwrap();
+        let script = autofold().args(["completions", shell]).success().stdout;
+        let script = String::from_utf8(script).unwrap();
         assert!(!script.trim().is_empty(), "{shell}: empty script");
         for subcommand in subcommands() {
             assert!(
@@ -304,14 +291,14 @@ fn completions_for_every_shell_mention_every_subcommand() {
 
 #[test]
 fn man_prints_autofolds_page_and_writes_one_per_subcommand() {
-    let page = String::from_utf8(autofold(&["man"]).stdout).unwrap();
+    let page = String::from_utf8(autofold().arg("man").success().stdout).unwrap();
     assert!(page.contains(".TH autofold 1"), "{page}");
     for subcommand in subcommands() {
         assert!(page.contains(&subcommand), "`{subcommand}` is listed");
     }
     let dir = TempDir::new().unwrap();
     let out = dir.path().join("man1");
-    autofold(&["man", "--out", out.to_str().unwrap()]);
+    autofold().args(["man", "--out"]).arg(&out).success();
     let mut pages: Vec<String> = fs::read_dir(&out)
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())

@@ -1,9 +1,8 @@
 //! Hand-written cases: each `fixtures/cases/NAME.folded` folds into
 //! `NAME.expected` (worked out by hand; see fixtures/README.md).
 
-mod common;
-
-use common::{fold, fold_text, read_fixture};
+use crate::util::fold::{fold, fold_text};
+use crate::util::read_fixture;
 
 fn check_case(name: &str) {
     let input = read_fixture(&format!("cases/{name}.folded"));

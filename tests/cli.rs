@@ -1,17 +1,10 @@
 //! The `fold` and `report` commands as a user runs them.
 
-mod common;
-
 use std::fs;
 
-use assert_cmd::Command;
 use tempfile::TempDir;
 
-use common::{assert_well_formed_xml, fixture, read_fixture};
-
-fn autofold() -> Command {
-    Command::cargo_bin("autofold").unwrap()
-}
+use crate::util::{assert_well_formed_xml, autofold, fixture, read_fixture};
 
 fn stderr_of(output: &std::process::Output) -> String {
     String::from_utf8_lossy(&output.stderr).into_owned()
@@ -22,8 +15,7 @@ fn fold_reads_files_and_writes_folded_stacks_to_stdout() {
     let out = autofold()
         .arg("fold")
         .arg(fixture("cases/mutual.folded"))
-        .output()
-        .unwrap();
+        .output();
     assert!(out.status.success());
     assert_eq!(
         String::from_utf8(out.stdout).unwrap(),
@@ -36,11 +28,7 @@ fn fold_reads_stdin_when_no_file_or_dash_is_given() {
     let input = read_fixture("cases/mutual.folded");
     let expected = read_fixture("cases/mutual.expected");
     for args in [&["fold"][..], &["fold", "-"][..]] {
-        let out = autofold()
-            .args(args)
-            .write_stdin(input.clone())
-            .output()
-            .unwrap();
+        let out = autofold().args(args).stdin(input.clone()).output();
         assert_eq!(String::from_utf8(out.stdout).unwrap(), expected, "{args:?}");
     }
 }
@@ -48,12 +36,7 @@ fn fold_reads_stdin_when_no_file_or_dash_is_given() {
 #[test]
 fn several_inputs_are_merged_by_summing_counts() {
     let mutual = fixture("cases/mutual.folded");
-    let out = autofold()
-        .arg("fold")
-        .arg(&mutual)
-        .arg(&mutual)
-        .output()
-        .unwrap();
+    let out = autofold().arg("fold").arg(&mutual).arg(&mutual).output();
     assert_eq!(
         String::from_utf8(out.stdout).unwrap(),
         "prog;main;{even,odd};crunch 18\nprog;main;{even,odd};settle 2\n"
@@ -72,8 +55,7 @@ fn a_malformed_line_names_file_and_line_and_writes_nothing() {
         .arg(&input)
         .arg("-o")
         .arg(&output)
-        .output()
-        .unwrap();
+        .output();
     assert!(!out.status.success());
     let stderr = stderr_of(&out);
     assert_eq!(
@@ -91,8 +73,7 @@ fn a_malformed_line_names_file_and_line_and_writes_nothing() {
 fn a_missing_file_is_a_one_line_error() {
     let out = autofold()
         .args(["report", "/no/such/stacks.folded"])
-        .output()
-        .unwrap();
+        .output();
     assert!(!out.status.success());
     let stderr = stderr_of(&out);
     assert_eq!(stderr.lines().count(), 1, "{stderr}");
@@ -104,11 +85,7 @@ fn a_missing_file_is_a_one_line_error() {
 
 #[test]
 fn text_in_no_format_is_rejected_with_its_line_but_not_its_bytes() {
-    let out = autofold()
-        .arg("fold")
-        .write_stdin("\nhello world\n")
-        .output()
-        .unwrap();
+    let out = autofold().arg("fold").stdin("\nhello world\n").output();
     assert!(!out.status.success());
     let stderr = stderr_of(&out);
     assert_eq!(stderr.lines().count(), 1, "{stderr}");
@@ -131,8 +108,7 @@ fn refuses_to_write_over_an_input() {
             .arg(&input)
             .arg(flag)
             .arg(&input)
-            .output()
-            .unwrap();
+            .output();
         assert!(!out.status.success(), "{flag}");
         assert!(
             stderr_of(&out).contains("refusing to overwrite an input file"),
@@ -162,8 +138,7 @@ fn writes_folded_svg_and_json_report_files() {
         .arg(&svg)
         .arg("--report")
         .arg(&report)
-        .output()
-        .unwrap();
+        .output();
     assert!(out.status.success(), "{}", stderr_of(&out));
     assert!(out.stdout.is_empty());
     assert_eq!(
@@ -199,8 +174,7 @@ fn report_prints_a_table_by_default_and_json_on_request() {
     let text = autofold()
         .arg("report")
         .arg(fixture("cases/mutual.folded"))
-        .output()
-        .unwrap();
+        .output();
     let text = String::from_utf8(text.stdout).unwrap();
     assert!(
         text.starts_with("1 recursion cycle in 10 samples"),
@@ -211,8 +185,7 @@ fn report_prints_a_table_by_default_and_json_on_request() {
     let json = autofold()
         .args(["report", "--format", "json"])
         .arg(fixture("cases/mutual.folded"))
-        .output()
-        .unwrap();
+        .output();
     let json: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
     assert_eq!(json["cycles"][0]["samples"], 10);
 }
@@ -222,8 +195,7 @@ fn an_invalid_exclude_pattern_is_a_one_line_error() {
     let out = autofold()
         .args(["fold", "--exclude", "("])
         .arg(fixture("cases/mutual.folded"))
-        .output()
-        .unwrap();
+        .output();
     assert!(!out.status.success());
     assert_eq!(
         stderr_of(&out),
@@ -238,9 +210,8 @@ fn cycles_left_unfolded_are_not_counted_or_coloured_in_the_flame_graph() {
     let out = autofold()
         .args(["fold", "--max-cycle-members", "2", "--svg"])
         .arg(&svg)
-        .write_stdin("p;main;a;b;a;b 2\np;main;x;y;z;x;y;z;x 3\n")
-        .output()
-        .unwrap();
+        .stdin("p;main;a;b;a;b 2\np;main;x;y;z;x;y;z;x 3\n")
+        .output();
     assert!(out.status.success(), "{}", stderr_of(&out));
     assert_eq!(
         String::from_utf8(out.stdout).unwrap(),
@@ -258,9 +229,8 @@ fn cycles_left_unfolded_are_still_reported_with_their_samples() {
     // the one stack it is on, 7 frames deep.
     let out = autofold()
         .args(["report", "--max-cycle-members", "2", "--format", "json"])
-        .write_stdin("p;main;a;b;a;b 2\np;main;x;y;z;x;y;z;x 3\n")
-        .output()
-        .unwrap();
+        .stdin("p;main;a;b;a;b 2\np;main;x;y;z;x;y;z;x 3\n")
+        .output();
     assert!(out.status.success(), "{}", stderr_of(&out));
     let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     let cycles = json["cycles"].as_array().unwrap();
@@ -283,8 +253,7 @@ fn flame_graph_options_reach_inferno_and_reversed_cycles_keep_colour_and_members
         .arg(&svg)
         .args(["--reverse", "--notes", "run -- 2", "--font-size", "15"])
         .args(["--frame-height", "20", "--count-name", "ticks"])
-        .output()
-        .unwrap();
+        .output();
     assert!(out.status.success(), "{}", stderr_of(&out));
     let svg = fs::read_to_string(&svg).unwrap();
     assert_well_formed_xml(&svg);
@@ -298,7 +267,7 @@ fn flame_graph_options_reach_inferno_and_reversed_cycles_keep_colour_and_members
         "a 20-pixel frame less its 1-pixel gap"
     );
     // Reversed, the leaf stands on `all` and the root label is on top.
-    let drawn = common::svg::frames(&svg);
+    let drawn = crate::util::svg::frames(&svg);
     let names: Vec<&str> = drawn.iter().map(|f| f.name()).collect();
     assert_eq!(
         names,

@@ -4,27 +4,22 @@
 //! `AUTOFOLD_SKIP_PERF_TESTS=1` to skip them); the rest use small inputs
 //! written here.
 
-mod common;
-
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
 use std::sync::{Mutex, OnceLock};
 
 use tempfile::TempDir;
 
-use common::perf::{even_odd, skip};
-use common::svg::{DrawnFrame, frames, frames_named};
+use crate::util::perf::{even_odd, perf_script, skip};
+use crate::util::svg::{DrawnFrame, frames, frames_named};
+use crate::util::{assert_well_formed_xml, autofold, cycle_names};
 
 const CYCLE: &str = "even_odd::{even,odd}";
 
 /// `autofold ARGS` run in `dir`.
-fn autofold(dir: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_autofold"))
-        .current_dir(dir)
-        .args(args)
-        .output()
-        .unwrap()
+fn run(dir: &Path, args: &[&str]) -> Output {
+    autofold().current_dir(dir).args(args).output()
 }
 
 fn stderr(output: &Output) -> String {
@@ -36,11 +31,11 @@ fn stderr(output: &Output) -> String {
 fn diff(dir: &Path, args: &[&str]) -> (serde_json::Value, Vec<DrawnFrame>) {
     let mut all = vec!["diff", "--format", "json"];
     all.extend(args);
-    let output = autofold(dir, &all);
+    let output = run(dir, &all);
     assert!(output.status.success(), "{}", stderr(&output));
     let report = serde_json::from_slice(&output.stdout).expect("JSON report on stdout");
     let svg = fs::read_to_string(dir.join("diff.svg")).expect("diff.svg is written");
-    common::assert_well_formed_xml(&svg);
+    assert_well_formed_xml(&svg);
     (report, frames(&svg))
 }
 
@@ -59,7 +54,7 @@ fn recording(depth: u32, repetitions: u32) -> PathBuf {
     if done.contains(&(depth, repetitions)) {
         return script;
     }
-    let output = Command::new(env!("CARGO_BIN_EXE_autofold"))
+    let output = autofold()
         .current_dir(dir)
         .arg("record")
         .arg("--keep-perf-data")
@@ -69,33 +64,14 @@ fn recording(depth: u32, repetitions: u32) -> PathBuf {
         .arg("--")
         .arg(even_odd())
         .args([depth.to_string(), repetitions.to_string()])
-        .output()
-        .unwrap();
+        .output();
     assert!(
         output.status.success() && data.exists(),
         "recording even-odd {depth} {repetitions} failed; is perf allowed to record here? \
          (set AUTOFOLD_SKIP_PERF_TESTS=1 to skip)\n{}",
         stderr(&output)
     );
-    let listing = Command::new("perf")
-        .args([
-            "script",
-            "-F",
-            "-period",
-            "--max-stack",
-            "65535",
-            "--no-inline",
-            "-i",
-        ])
-        .arg(&data)
-        .stdout(fs::File::create(&script).unwrap())
-        .output()
-        .unwrap();
-    assert!(
-        listing.status.success(),
-        "perf script: {}",
-        stderr(&listing)
-    );
+    fs::write(&script, perf_script(&data, &["--no-inline"])).unwrap();
     fs::remove_file(&data).unwrap();
     done.push((depth, repetitions));
     script
@@ -149,12 +125,12 @@ fn widest_above<'a>(frames: &'a [DrawnFrame], name: &str, parent: &str) -> &'a D
 
 /// The names of the cycles `autofold report` finds in `folded` alone.
 fn cycles_alone(folded: &Path) -> Vec<String> {
-    let output = autofold(
+    let output = run(
         folded.parent().unwrap(),
         &["report", "--format", "json", folded.to_str().unwrap()],
     );
     let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
-    common::cycle_names(&report)
+    cycle_names(&report)
 }
 
 #[test]
@@ -270,7 +246,7 @@ fn the_text_report_goes_to_stdout_and_outputs_never_overwrite_an_input() {
     let dir = TempDir::new().unwrap();
     let before = write(dir.path(), "before.folded", "p;main;f;f;leaf 1\n");
     let after = write(dir.path(), "after.folded", "p;main;f;leaf 3\n");
-    let output = autofold(dir.path(), &["diff", &before, &after, "-o", "d.svg"]);
+    let output = run(dir.path(), &["diff", &before, &after, "-o", "d.svg"]);
     assert!(output.status.success(), "{}", stderr(&output));
     let text = String::from_utf8(output.stdout).unwrap();
     assert!(text.starts_with("1 samples before, 3 after"), "{text}");
@@ -280,7 +256,7 @@ fn the_text_report_goes_to_stdout_and_outputs_never_overwrite_an_input() {
     );
     assert!(dir.path().join("d.svg").exists());
 
-    let output = autofold(dir.path(), &["diff", &before, &after, "-o", &after]);
+    let output = run(dir.path(), &["diff", &before, &after, "-o", &after]);
     assert!(!output.status.success());
     assert!(stderr(&output).contains("refusing to overwrite an input file"));
     assert_eq!(fs::read_to_string(&after).unwrap(), "p;main;f;leaf 3\n");
@@ -291,7 +267,7 @@ fn a_side_without_samples_is_an_error() {
     let dir = TempDir::new().unwrap();
     let before = write(dir.path(), "before.folded", "\n");
     let after = write(dir.path(), "after.folded", "p;main 3\n");
-    let output = autofold(dir.path(), &["diff", &before, &after]);
+    let output = run(dir.path(), &["diff", &before, &after]);
     assert!(!output.status.success());
     assert!(
         stderr(&output).contains("BEFORE") && stderr(&output).contains("no samples"),

@@ -4,14 +4,12 @@
 //! generic `through` that `main` also runs its job through (one name,
 //! several instances).
 
-mod common;
-
 use std::path::Path;
-use std::process::Command;
 
 use tempfile::TempDir;
 
-use common::perf::{plumbing, skip};
+use crate::util::autofold;
+use crate::util::perf::{perf_script, plumbing, skip};
 
 /// Folded lines that draw `plumbing::fill` (the work `main` does before
 /// sorting), with the frame right above `plumbing::main::{{closure}}`.
@@ -34,8 +32,9 @@ fn parents_of_fill(folded: &str) -> Vec<String> {
     parents
 }
 
-fn autofold(dir: &Path, args: &[&str]) -> std::process::Output {
-    common::autofold_ok(dir, args)
+/// `autofold ARGS` in `dir`, which must succeed.
+fn run(dir: &Path, args: &[&str]) -> std::process::Output {
+    autofold().current_dir(dir).args(args).success()
 }
 
 #[test]
@@ -58,7 +57,7 @@ fn generic_plumbing_above_a_recursion_stays_out_of_it() {
         "100000",
         "8",
     ];
-    autofold(dir.path(), &args);
+    run(dir.path(), &args);
     let folded = std::fs::read_to_string(dir.path().join("id.folded")).unwrap();
     // main's instance of `through` is not the recursion's: `fill` hangs
     // under it, printed as itself.
@@ -118,23 +117,10 @@ fn by_name_alone_the_plumbing_welds_the_start_into_the_recursion() {
         "100000",
         "8",
     ];
-    autofold(dir.path(), &args);
-    let script = Command::new("perf")
-        .args([
-            "script",
-            "-F",
-            "-period",
-            "--max-stack",
-            "65535",
-            "-i",
-            "perf.data",
-        ])
-        .current_dir(dir.path())
-        .output()
-        .unwrap();
-    assert!(script.status.success());
-    std::fs::write(dir.path().join("names.txt"), &script.stdout).unwrap();
-    let out = autofold(dir.path(), &["fold", "names.txt", "--report", "names.json"]);
+    run(dir.path(), &args);
+    let script = perf_script(&dir.path().join("perf.data"), &[]);
+    std::fs::write(dir.path().join("names.txt"), script).unwrap();
+    let out = run(dir.path(), &["fold", "names.txt", "--report", "names.json"]);
     let folded = String::from_utf8(out.stdout).unwrap();
     assert_eq!(
         parents_of_fill(&folded),

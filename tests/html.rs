@@ -1,22 +1,22 @@
 //! `--html`: the page as a browser shows it. Headless Chromium loads the
 //! page autofold wrote, driven over the DevTools protocol
-//! (`common/browser.rs`): the tests read the DOM the page's scripts leave,
+//! (`util/browser.rs`): the tests read the DOM the page's scripts leave,
 //! click rows, links and flame graph frames where a person would, answer
 //! inferno's search prompt, and fail on any script error. Expected names
 //! and members come from autofold's JSON report of the same profile, and
 //! call weights from counting the fixture's stacks here.
 //!
-//! They need Chromium; where none is found they say so and skip.
-
-mod common;
+//! They need Chromium: where none is found they fail, saying what to
+//! install, unless `AUTOFOLD_SKIP_BROWSER_TESTS=1` skips them.
 
 use std::path::{Path, PathBuf};
 
 use serde_json::Value;
 use tempfile::TempDir;
 
-use common::browser::Browser;
-use common::{autofold_ok, cycle_names, fixture, json_report, read_fixture};
+use crate::util::browser::Browser;
+use crate::util::perf::{even_odd, skip};
+use crate::util::{autofold, cycle_names, fixture, json_report, read_fixture};
 
 /// inferno's search highlight.
 const SEARCH_COLOR: &str = "rgb(230,0,230)";
@@ -26,7 +26,7 @@ const SEARCH_COLOR: &str = "rgb(230,0,230)";
 fn page(dir: &Path, args: &[&str]) -> PathBuf {
     let mut args = args.to_vec();
     args.splice(1..1, ["--html", "page.html"]);
-    autofold_ok(dir, &args);
+    autofold().current_dir(dir).args(args).success();
     dir.join("page.html")
 }
 
@@ -36,7 +36,8 @@ fn fold_page(dir: &Path, fixture_path: &str) -> PathBuf {
     page(dir, &["fold", input.to_str().unwrap(), "-o", "folded.txt"])
 }
 
-/// The browser with `page` loaded, or `None` without Chromium.
+/// The browser with `page` loaded, or `None` where Chromium is missing and
+/// `AUTOFOLD_SKIP_BROWSER_TESTS=1`.
 fn browser_on(page: &Path, suffix: &str) -> Option<Browser> {
     let mut browser = Browser::launch()?;
     browser.load_file(page, suffix);
@@ -475,11 +476,11 @@ fn the_diff_page_shows_both_shares_and_draws_each_cycle() {
 
 #[test]
 fn record_writes_the_page_of_a_real_program() {
-    if common::perf::skip() {
+    if skip() {
         return;
     }
     let dir = TempDir::new().unwrap();
-    let program = common::perf::even_odd();
+    let program = even_odd();
     let page = page(
         dir.path(),
         &[
@@ -517,11 +518,10 @@ fn the_page_never_overwrites_an_input() {
     let input = dir.path().join("stacks.folded");
     std::fs::copy(fixture("even-odd/even-odd.folded"), &input).unwrap();
     let before = std::fs::read(&input).unwrap();
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_autofold"))
+    let out = autofold()
         .args(["report", "stacks.folded", "--html", "stacks.folded"])
         .current_dir(dir.path())
-        .output()
-        .unwrap();
+        .output();
     assert!(!out.status.success());
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("stacks.folded"), "{stderr}");

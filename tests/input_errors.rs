@@ -4,23 +4,17 @@
 //! input file left as it was. perf.data inputs run a stand-in perf
 //! (`$PERF`), so these tests need no recording.
 
-mod common;
-
 use std::fs::{self, File};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
 
-use assert_cmd::Command;
 use flate2::Compression;
 use flate2::write::GzEncoder;
 use tempfile::TempDir;
 
-use common::fixture;
-
-fn autofold() -> Command {
-    Command::cargo_bin("autofold").unwrap()
-}
+use crate::util::perf::{even_odd, perf_record, samples_in, skip};
+use crate::util::{autofold, fixture};
 
 fn gzip(bytes: &[u8]) -> Vec<u8> {
     let mut encoder = GzEncoder::new(Vec::new(), Compression::default());
@@ -73,7 +67,7 @@ fn failure(input: &InputFile, args: &[&str], perf: Option<&Path>) -> String {
     if let Some(perf) = perf {
         command.env("PERF", perf);
     }
-    let out = command.args(args).arg(&input.path).output().unwrap();
+    let out = command.args(args).arg(&input.path).output();
     let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
     assert!(!out.status.success(), "{args:?} succeeded: {stderr}");
     assert!(out.stdout.is_empty(), "{args:?} wrote to stdout");
@@ -197,29 +191,13 @@ fn an_unknown_sample_type_lists_the_profile_s_types() {
 /// A real recording of the bundled even-odd program (DWARF call graphs),
 /// or `None` where perf tests are skipped.
 fn recording(dir: &Path) -> Option<(Vec<u8>, u64)> {
-    if common::perf::skip() {
+    if skip() {
         return None;
     }
     let data = dir.join("recorded.data");
-    let status = std::process::Command::new("perf")
-        .args([
-            "record",
-            "-q",
-            "-F",
-            "499",
-            "--call-graph",
-            "dwarf,16384",
-            "-o",
-        ])
-        .arg(&data)
-        .arg("--")
-        .arg(common::perf::even_odd())
-        .args(["40", "10"])
-        .stdout(std::process::Stdio::null())
-        .status()
-        .unwrap();
-    assert!(status.success(), "perf record failed");
-    let samples = common::perf::samples_in(&data);
+    let options = ["-F", "499", "--call-graph", "dwarf,16384"];
+    perf_record(&data, &options, even_odd(), &["40", "10"]);
+    let samples = samples_in(&data);
     Some((fs::read(&data).unwrap(), samples))
 }
 
@@ -228,8 +206,7 @@ fn json_report(input: &InputFile) -> serde_json::Value {
     let out = autofold()
         .args(["report", "--format", "json"])
         .arg(&input.path)
-        .output()
-        .unwrap();
+        .output();
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "{stderr}");
     input.assert_unchanged();

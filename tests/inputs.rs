@@ -2,33 +2,27 @@
 //! output"), gzip, root labels, empty stacks, count overflow and pprof out:
 //! what a user of each profiler sees.
 
-mod common;
-
 use std::collections::BTreeMap;
 use std::io::Cursor;
-use std::path::Path;
 use std::process::Command;
 
-use assert_cmd::cargo::CommandCargoExt;
 use serde_json::Value;
 
+use crate::util::fold::{printed_stacks, total};
+use crate::util::tools::profiler;
+use crate::util::{autofold, cycle_names, fixture, json_report, read_fixture};
 use autofold::input::root_label::RootLabel;
 use autofold::input::{ReadOptions, Source, read_from};
 use autofold::profile::Profile;
-use common::{cycle_names, fixture, printed_stacks, read_fixture, total};
-
-fn autofold() -> Command {
-    Command::cargo_bin("autofold").unwrap()
-}
 
 /// Runs autofold with `args`; returns standard output, failing on error.
 fn run(args: &[&str]) -> String {
-    String::from_utf8(common::autofold_ok(Path::new("."), args).stdout).unwrap()
+    String::from_utf8(autofold().args(args).success().stdout).unwrap()
 }
 
 /// The JSON report of a fixture.
 fn report(path: &str, extra: &[&str]) -> Value {
-    common::json_report(&fixture(path), extra)
+    json_report(&fixture(path), extra)
 }
 
 /// The folded output of a fixture.
@@ -219,12 +213,10 @@ fn node_cpuprofile_counts_every_sample_and_drops_the_root() {
 
 #[test]
 fn counts_that_add_up_past_u64_max_name_the_line() {
-    let out = assert_cmd::Command::cargo_bin("autofold")
-        .unwrap()
+    let out = autofold()
         .args(["fold", "-"])
-        .write_stdin("p;a 1\np;b 18446744073709551615\np;c 5\n")
-        .output()
-        .unwrap();
+        .stdin("p;a 1\np;b 18446744073709551615\np;c 5\n")
+        .output();
     assert!(!out.status.success());
     let stderr = String::from_utf8(out.stderr).unwrap();
     assert_eq!(
@@ -239,7 +231,7 @@ fn counts_that_overflow_across_files_name_the_second_file() {
     let (a, b) = (dir.path().join("a.folded"), dir.path().join("b.folded"));
     std::fs::write(&a, "p;a 18446744073709551000\n").unwrap();
     std::fs::write(&b, "p;b 600\np;c 16\n").unwrap();
-    let out = autofold().arg("report").arg(&a).arg(&b).output().unwrap();
+    let out = autofold().arg("report").arg(&a).arg(&b).output();
     assert!(!out.status.success());
     let stderr = String::from_utf8(out.stderr).unwrap();
     assert!(
@@ -261,12 +253,7 @@ fn an_overflow_deep_in_a_large_file_names_its_line() {
     assert!(text.len() > 2 << 20);
     text.push_str(&format!("p;big {}\n", u64::MAX - 59_999));
     text.push_str("p;last 1\n");
-    let out = assert_cmd::Command::cargo_bin("autofold")
-        .unwrap()
-        .args(["fold", "-"])
-        .write_stdin(text)
-        .output()
-        .unwrap();
+    let out = autofold().args(["fold", "-"]).stdin(text).output();
     let stderr = String::from_utf8(out.stderr).unwrap();
     assert!(
         stderr.starts_with("autofold: error: <stdin>:60001: "),
@@ -306,7 +293,7 @@ fn pprof_out_keeps_the_folded_stacks_and_their_total() {
 
 #[test]
 fn go_tool_pprof_reads_the_pprof_autofold_writes() {
-    let Some(go) = common::profiler("go", "GO", "apt-get install golang-go") else {
+    let Some(go) = profiler("go", "GO", "apt-get install golang-go") else {
         return;
     };
     let dir = tempfile::tempdir().unwrap();

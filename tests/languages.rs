@@ -10,8 +10,6 @@
 //! with `AUTOFOLD_SKIP_PERF_TESTS=1`; a missing compiler or runtime fails
 //! them saying what to install, unless `AUTOFOLD_SKIP_PROFILER_TESTS=1`.
 
-mod common;
-
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -19,8 +17,10 @@ use autofold::engine::report::{CycleReport, Report};
 use serde_json::Value;
 use tempfile::TempDir;
 
-use common::perf::skip;
-use common::{fixture, fold_text, profiler, read_fixture};
+use crate::util::fold::fold_text;
+use crate::util::perf::{self, skip};
+use crate::util::tools::profiler;
+use crate::util::{autofold, fixture, read_fixture};
 
 /// The cycle of `report` with the most samples.
 fn largest(report: &Report) -> &CycleReport {
@@ -111,17 +111,13 @@ fn node_walk_is_one_frame_across_v8s_tiers() {
 
 // Live recordings, as a user types them.
 
-/// `autofold record --report r.json -- COMMAND…` in `dir`; its report.
+/// `autofold record -- COMMAND…` in `dir` (`perf::record`'s outputs); its
+/// report and standard error.
 fn record(dir: &Path, command: &[&std::ffi::OsStr]) -> (Value, String) {
-    let output = Command::new(env!("CARGO_BIN_EXE_autofold"))
-        .current_dir(dir)
-        .args(["record", "--report", "r.json", "-o", "f.svg", "--"])
-        .args(command)
-        .output()
-        .expect("autofold runs");
+    let output = perf::record(dir).arg("--").args(command).output();
     let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
     assert!(output.status.success(), "{command:?}: {stderr}");
-    let report = std::fs::read(dir.join("r.json")).expect("the report was written");
+    let report = std::fs::read(dir.join("report.json")).expect("the report was written");
     (serde_json::from_slice(&report).unwrap(), stderr)
 }
 
@@ -299,7 +295,7 @@ fn recorded_node_with_no_flags_names_walk_once_across_tiers() {
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
         .collect();
     left.sort();
-    assert_eq!(left, ["f.svg", "r.json"]);
+    assert_eq!(left, ["flame.svg", "out.folded", "report.json"]);
     // walk's script is the author's, node's builtins are not.
     assert_largest(
         &report,
@@ -325,14 +321,13 @@ fn no_jit_setup_leaves_the_runtime_alone() {
     };
     let dir = TempDir::new().unwrap();
     let script = fixture("node/walk.js");
-    let output = Command::new(env!("CARGO_BIN_EXE_autofold"))
+    let output = autofold()
         .current_dir(dir.path())
         .args(["record", "--no-jit-setup", "--folded", "out.folded", "--"])
         .arg(node)
         .arg(script)
         .args(["8", "10"])
-        .output()
-        .unwrap();
+        .output();
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(output.status.success(), "{stderr}");
     assert!(!stderr.contains("NODE_OPTIONS"), "{stderr}");

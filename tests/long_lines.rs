@@ -2,12 +2,11 @@
 //! stacks (async-profiler keeps 2,048 frames, py-spy and perf with frame
 //! pointers keep more) make lines of megabytes.
 
-mod common;
-
 use std::fs;
 
-use common::autofold_ok;
 use serde_json::Value;
+
+use crate::util::autofold;
 
 /// A folded line `p;main;is_even;is_odd;…;work COUNT` of `depth`
 /// recursion frames.
@@ -25,7 +24,10 @@ fn a_four_hundred_thousand_frame_line_folds() {
     let text = format!("{}{}", deep_line(400_000, 3), deep_line(6, 2));
     assert!(text.len() > 2_400_000, "a line of megabytes");
     fs::write(&input, &text).unwrap();
-    let out = autofold_ok(dir.path(), &["fold", input.to_str().unwrap()]);
+    let out = autofold()
+        .current_dir(dir.path())
+        .args(["fold", input.to_str().unwrap()])
+        .success();
     assert_eq!(
         String::from_utf8_lossy(&out.stdout),
         "p;main;{is_even,is_odd};work 5\n"
@@ -44,10 +46,10 @@ fn a_five_thousand_frame_py_spy_stack_reads() {
         .collect();
     let text = format!("<module> (deep.py:10);{} 7\n", frames.join(";"));
     fs::write(&input, &text).unwrap();
-    let out = autofold_ok(
-        dir.path(),
-        &["report", input.to_str().unwrap(), "--format", "json"],
-    );
+    let out = autofold()
+        .current_dir(dir.path())
+        .args(["report", input.to_str().unwrap(), "--format", "json"])
+        .success();
     let report: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(report["inputs"][0]["format"], "py-spy folded stacks");
     assert_eq!(report["total_samples"], 7);
@@ -61,10 +63,7 @@ fn an_error_after_a_long_line_names_the_line() {
     let input = dir.path().join("bad.folded");
     let text = format!("{}p;main;x many\n", deep_line(300_000, 1));
     fs::write(&input, &text).unwrap();
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_autofold"))
-        .args(["fold", input.to_str().unwrap()])
-        .output()
-        .unwrap();
+    let out = autofold().args(["fold", input.to_str().unwrap()]).output();
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(
@@ -85,7 +84,10 @@ fn repeated_lines_are_one_stack_with_their_counts_summed() {
     text.push_str("p;main;other 2\n");
     text.push_str(&"p;main;even;odd;even;odd;work 3\n".repeat(1_000));
     fs::write(&input, &text).unwrap();
-    let out = autofold_ok(dir.path(), &["fold", input.to_str().unwrap()]);
+    let out = autofold()
+        .current_dir(dir.path())
+        .args(["fold", input.to_str().unwrap()])
+        .success();
     assert_eq!(
         String::from_utf8_lossy(&out.stdout),
         "p;main;other 2\np;main;{even,odd};work 203000\n"

@@ -14,8 +14,6 @@
 //! first DTrace stack's count, lies beyond it. No such report can be made
 //! on Linux; these are synthetic.
 
-mod common;
-
 use std::collections::BTreeMap;
 
 use autofold::engine::{EngineOptions, analyse};
@@ -23,7 +21,8 @@ use autofold::input::head::HEAD_BYTES;
 use autofold::input::{ReadOptions, Source, read_from, read_profile};
 use autofold::profile::{NO_LABEL, Profile};
 
-use common::{fixture, printed_stacks, read_fixture};
+use crate::util::fold::printed_stacks;
+use crate::util::{fixture, read_fixture};
 
 /// Reads `fixtures/PATH` as `fold` and `report` do.
 fn read(path: &str) -> Profile {

@@ -7,8 +7,6 @@
 //! Run as root, each case runs twice: as root, and as `nobody` (through
 //! `setpriv`). Run as an ordinary user, each runs once, as that user.
 
-mod common;
-
 use std::fs;
 use std::io::Read;
 use std::os::unix::fs::{FileTypeExt, MetadataExt, PermissionsExt};
@@ -16,7 +14,7 @@ use std::os::unix::net::UnixListener;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use common::fixture;
+use crate::util::{AUTOFOLD, fixture};
 
 /// The profile every case folds, and what `fold` writes for it.
 const INPUT: &str = "p;main;even;odd;even;odd;work 3\np;main;even;odd;work 2\n";
@@ -63,7 +61,7 @@ impl Place {
         let dir = tempfile::tempdir().unwrap();
         fs::set_permissions(dir.path(), fs::Permissions::from_mode(0o777)).unwrap();
         let autofold = dir.path().join("autofold");
-        fs::copy(env!("CARGO_BIN_EXE_autofold"), &autofold).unwrap();
+        fs::copy(AUTOFOLD, &autofold).unwrap();
         fs::set_permissions(&autofold, fs::Permissions::from_mode(0o755)).unwrap();
         let place = Place { dir, autofold };
         fs::write(place.path("in.folded"), INPUT).unwrap();

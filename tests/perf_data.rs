@@ -8,68 +8,38 @@
 //! JIT test (`AUTOFOLD_SKIP_PROFILER_TESTS=1` skips it where node is
 //! missing).
 
-mod common;
-
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
 use tempfile::TempDir;
 
+use crate::util::fold::printed_stacks;
+use crate::util::perf::{
+    cpp_program, even_odd, expr_program, perf, perf_record, perf_script, plumbing, record, skip,
+};
+use crate::util::tools::profiler;
+use crate::util::{autofold, fixture};
 use autofold::input::{Source, read_perf_script};
-use autofold::perf_records::Options;
-use autofold::perf_records::read_in_process;
+use autofold::perf_records::{Options, read_in_process};
 use autofold::profile::Profile;
-use common::perf::{cpp_program, even_odd, expr_program, plumbing, skip};
-use common::{autofold_ok, fixture, printed_stacks, profiler};
 
-/// Records `command` with perf into `dir/NAME.data`.
-fn perf_record(
-    dir: &Path,
-    name: &str,
-    call_graph: &str,
-    command: &[&Path],
-    args: &[&str],
-) -> PathBuf {
+/// Records `program ARGS` with perf at 997 Hz into `dir/NAME.data`.
+fn recording(dir: &Path, name: &str, call_graph: &str, program: &Path, args: &[&str]) -> PathBuf {
     let data = dir.join(format!("{name}.data"));
-    let status = Command::new("perf")
-        .args([
-            "record",
-            "-q",
-            "-F",
-            "997",
-            "--call-graph",
-            call_graph,
-            "-o",
-        ])
-        .arg(&data)
-        .arg("--")
-        .args(command)
-        .args(args)
-        .stdout(Stdio::null())
-        .status()
-        .unwrap();
-    assert!(status.success(), "perf record failed");
+    perf_record(
+        &data,
+        &["-F", "997", "--call-graph", call_graph],
+        program,
+        args,
+    );
     data
 }
 
 /// The recording read by `perf script` and inferno's perf collapser.
 fn by_perf_script(data: &Path) -> Profile {
-    let script = Command::new("perf")
-        .args([
-            "script",
-            "-F",
-            "-period",
-            "--max-stack",
-            "65535",
-            "--no-demangle",
-            "-i",
-        ])
-        .arg(data)
-        .output()
-        .unwrap();
-    assert!(script.status.success(), "perf script failed");
-    read_perf_script(script.stdout.as_slice(), &Source::File(data.into()), 0)
+    let script = perf_script(data, &["--no-demangle"]);
+    read_perf_script(script.as_slice(), &Source::File(data.into()), 0)
         .unwrap()
         .finish()
         .profile
@@ -190,19 +160,19 @@ fn dwarf_recordings_read_in_process_equal_perf_script() {
     let dir = TempDir::new().unwrap();
     let expr = expr_program(dir.path());
     let recordings = [
-        perf_record(
+        recording(
             dir.path(),
             "even-odd",
             "dwarf,65528",
-            &[even_odd()],
+            even_odd(),
             &["100", "20"],
         ),
-        perf_record(dir.path(), "expr", "dwarf,65528", &[&expr], &["60", "60"]),
-        perf_record(
+        recording(dir.path(), "expr", "dwarf,65528", &expr, &["60", "60"]),
+        recording(
             dir.path(),
             "plumbing",
             "dwarf,65528",
-            &[plumbing()],
+            plumbing(),
             &["50000", "4"],
         ),
     ];
@@ -229,7 +199,7 @@ fn frame_pointer_recordings_equal_perf_script_read_as_perf_reads_them() {
     }
     let dir = TempDir::new().unwrap();
     let expr = expr_program(dir.path());
-    let data = perf_record(dir.path(), "expr-fp", "fp", &[&expr], &["60", "60"]);
+    let data = recording(dir.path(), "expr-fp", "fp", &expr, &["60", "60"]);
     let (mine, perf) = (in_process(&data, true), by_perf_script(&data));
     assert_eq!(mine.total_samples(), perf.total_samples());
     assert_same_stacks(&mine, &perf);
@@ -241,11 +211,11 @@ fn symbols_tell_instances_of_one_generic_apart_on_both_paths() {
         return;
     }
     let dir = TempDir::new().unwrap();
-    let data = perf_record(
+    let data = recording(
         dir.path(),
         "plumbing",
         "dwarf,65528",
-        &[plumbing()],
+        plumbing(),
         &["50000", "4"],
     );
     for profile in [in_process(&data, false), by_perf_script(&data)] {
@@ -269,27 +239,20 @@ fn jit_code_is_unwound_by_frame_pointers() {
     if skip() {
         return;
     }
-    let Some(node) = common::profiler("node", "NODE", "apt-get install nodejs") else {
+    let Some(node) = profiler("node", "NODE", "apt-get install nodejs") else {
         return;
     };
     let dir = TempDir::new().unwrap();
     let script = fixture("node/even_odd.js");
-    let output = Command::new(env!("CARGO_BIN_EXE_autofold"))
-        .current_dir(dir.path())
-        .args(["record", "--report", "r.json", "-o", "f.svg", "--"])
+    record(dir.path())
+        .arg("--")
         .arg(node)
         .arg("--perf-basic-prof")
         .arg(&script)
         .args(["200", "60", "0", "0"])
-        .output()
-        .unwrap();
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+        .success();
     let report: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(dir.path().join("r.json")).unwrap()).unwrap();
+        serde_json::from_slice(&std::fs::read(dir.path().join("report.json")).unwrap()).unwrap();
     // even (line 28) and odd (line 36) of even_odd.js, as V8 names them
     // (`JS:*even …even_odd.js:28:14` once optimised, `JS:^…` before), named
     // as a .cpuprofile's frames are, every tier of one function one frame,
@@ -322,28 +285,9 @@ fn events_perf_lost_are_reported_in_one_line() {
     // A small ring buffer, a high rate and large samples: perf loses some.
     let dir = TempDir::new().unwrap();
     let data = dir.path().join("lossy.data");
-    let status = Command::new("perf")
-        .args([
-            "record",
-            "-q",
-            "-m",
-            "4",
-            "-F",
-            "20000",
-            "--call-graph",
-            "dwarf,4096",
-            "-o",
-        ])
-        .arg(&data)
-        .arg("--")
-        .arg(even_odd())
-        .args(["100", "10"])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .unwrap();
-    assert!(status.success());
-    let stats = Command::new("perf")
+    let options = ["-m", "4", "-F", "20000", "--call-graph", "dwarf,4096"];
+    perf_record(&data, &options, even_odd(), &["100", "10"]);
+    let stats = perf()
         .args(["report", "--stats", "-i"])
         .arg(&data)
         .output()
@@ -354,11 +298,10 @@ fn events_perf_lost_are_reported_in_one_line() {
         .find(|l| l.trim_start().starts_with("LOST events:"))
         .and_then(|l| l.split_whitespace().nth(2))
         .map_or(0, |n| n.parse::<u64>().unwrap());
-    let output = Command::new(env!("CARGO_BIN_EXE_autofold"))
+    let output = autofold()
         .args(["report", "--format", "json"])
         .arg(&data)
-        .output()
-        .unwrap();
+        .output();
     assert!(output.status.success());
     let stderr = String::from_utf8_lossy(&output.stderr);
     let notes: Vec<&str> = stderr
@@ -417,10 +360,11 @@ fn cpp_frames_are_named_alike_on_every_path_as_perf_names_them() {
     .into();
     let no_cycles = ["--exclude", ".*"];
     let fold = |input: &Path| {
-        let out = autofold_ok(
-            dir.path(),
-            &[&["fold", input.to_str().unwrap()], &no_cycles[..]].concat(),
-        );
+        let out = autofold()
+            .current_dir(dir.path())
+            .args(["fold", input.to_str().unwrap()])
+            .args(no_cycles)
+            .success();
         walker_frames(&String::from_utf8_lossy(&out.stdout))
     };
     let record = |extra: &[&str]| {
@@ -429,12 +373,12 @@ fn cpp_frames_are_named_alike_on_every_path_as_perf_names_them() {
         args.extend_from_slice(&no_cycles);
         args.extend_from_slice(extra);
         args.extend(["--", program.to_str().unwrap()]);
-        autofold_ok(dir.path(), &args);
+        autofold().current_dir(dir.path()).args(&args).success();
         walker_frames(&std::fs::read_to_string(folded).unwrap())
     };
 
     // The perf.data reader.
-    let data = perf_record(dir.path(), "walker", "dwarf", &[&program], &[]);
+    let data = recording(dir.path(), "walker", "dwarf", &program, &[]);
     assert_eq!(fold(&data), expected, "autofold fold perf.data");
     // `perf script --no-demangle` text, demangled by autofold.
     assert_eq!(record(&["--perf-script"]), expected, "record --perf-script");
@@ -445,11 +389,7 @@ fn cpp_frames_are_named_alike_on_every_path_as_perf_names_them() {
     // collapser cuts each name at its first top-level `(`, an operator's
     // own `()` too (autofold keeps it on the other paths, as perf prints
     // it); the rest is named alike.
-    let script = Command::new("perf")
-        .args(["script", "-i"])
-        .arg(&data)
-        .output()
-        .unwrap();
+    let script = perf().args(["script", "-i"]).arg(&data).output().unwrap();
     assert!(script.status.success(), "perf script failed");
     let text = dir.path().join("walker.perf-script.txt");
     std::fs::write(&text, &script.stdout).unwrap();

@@ -1,11 +1,10 @@
 //! Other profilers, run for real on the bundled programs (py-spy on Python,
 //! Go's runtime/pprof, `node --cpu-prof`), their output read by autofold.
 //!
-//! `.ci/run` installs the profilers. Set `AUTOFOLD_SKIP_PROFILER_TESTS=1`
-//! to skip these tests where a profiler is missing; otherwise a missing one
-//! fails the test with what to install.
-
-mod common;
+//! `scripts/test` installs the profilers. Set
+//! `AUTOFOLD_SKIP_PROFILER_TESTS=1` to skip these tests where a profiler
+//! (or the Python, Go or Node it profiles) is missing; otherwise a missing
+//! one fails the test with what to install.
 
 use std::ffi::OsString;
 use std::path::Path;
@@ -13,7 +12,8 @@ use std::process::Command;
 
 use serde_json::Value;
 
-use common::{fixture, profiler};
+use crate::util::tools::profiler;
+use crate::util::{autofold, fixture, json_report};
 
 /// Runs `command`, failing the test with its output if it fails.
 fn succeed(command: &mut Command) {
@@ -28,7 +28,7 @@ fn succeed(command: &mut Command) {
 
 /// autofold's JSON report of `profile`.
 fn report(profile: &Path) -> Value {
-    common::json_report(profile, &[])
+    json_report(profile, &[])
 }
 
 /// The cycle whose members include `member`.
@@ -61,13 +61,17 @@ fn py_spy_recording_of_python_even_odd() {
     let Some(py_spy) = profiler("py-spy", "PYSPY", "pip install py-spy (in a venv)") else {
         return;
     };
+    let Some(python) = profiler("python3", "PYTHON", "apt-get install python3") else {
+        return;
+    };
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("py.folded");
     succeed(
         Command::new(py_spy)
             .args(["record", "-f", "raw", "-r", "200", "-o"])
             .arg(&out)
-            .args(["--", "python3"])
+            .arg("--")
+            .arg(python)
             .arg(fixture("python/even_odd.py"))
             .args(["100", "4", "0"]),
     );
@@ -119,7 +123,10 @@ fn go_cpu_profile_of_go_even_odd() {
         // nothing and cut stacks are grouped (docs/REPORT.md). Anything
         // else grouping them is a failure.
         assert_eq!(t["grouped_samples"], t["truncated_samples"], "{t:#}");
-        let folded = common::autofold_ok(dir.path(), &["fold", "--no-reroot", "cpu.pprof"]);
+        let folded = autofold()
+            .current_dir(dir.path())
+            .args(["fold", "--no-reroot", "cpu.pprof"])
+            .success();
         let cut_above = String::from_utf8_lossy(&folded.stdout)
             .lines()
             .any(|line| line.starts_with("main.deep;{main.even,main.odd}"));

@@ -1,13 +1,11 @@
 //! Invariants of the fold, checked over generated profiles.
 
-mod common;
-
 use std::collections::BTreeMap;
 
 use inferno::collapse::Collapse;
 use proptest::prelude::*;
 
-use common::{fold, fold_text, fold_with, no_reroot, total};
+use crate::util::fold::{fold, fold_text, fold_with, no_reroot, printed_stacks, total};
 
 const FUNCTIONS: &[&str] = &["a", "b", "c", "d", "e", "main", "x::y"];
 
@@ -182,7 +180,7 @@ proptest! {
         .profile;
         let expected = projected(&input, |_| true);
         prop_assert_eq!(profile.stack_count(), expected.len());
-        let read = common::printed_stacks(&profile);
+        let read = printed_stacks(&profile);
         let expected_text: BTreeMap<String, u64> = expected
             .into_iter()
             .map(|(frames, count)| (frames.join(";"), count))

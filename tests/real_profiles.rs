@@ -1,12 +1,11 @@
 //! Folding profiles captured from real perf runs (see fixtures/README.md),
 //! checked for what a person would look for in the flame graph.
 
-mod common;
-
 use std::collections::BTreeMap;
 
+use crate::util::fold::{fold, fold_text, fold_with, no_reroot, total};
+use crate::util::read_fixture;
 use autofold::engine::report::Report;
-use common::{fold, fold_text, fold_with, no_reroot, read_fixture, total};
 
 /// Samples per distinct frame right below the root label.
 fn second_frames(folded: &str) -> BTreeMap<String, u64> {

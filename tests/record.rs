@@ -6,16 +6,15 @@
 //! Set `AUTOFOLD_SKIP_PERF_TESTS=1` to skip them; otherwise a machine where
 //! perf events cannot be recorded fails them, with the reason.
 
-mod common;
-
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 use tempfile::TempDir;
 
-use common::perf::{even_odd, expr_program, interrupted_record, samples_in, skip};
-use common::total;
+use crate::util::fold::total;
+use crate::util::perf::{self, even_odd, expr_program, interrupted_record, samples_in, skip};
+use crate::util::{assert_well_formed_xml, autofold};
 
 /// What one recording left behind.
 struct Recorded {
@@ -62,23 +61,12 @@ impl Recorded {
 /// test with autofold's message if nothing was recorded.
 fn record(extra: &[&str], command: &[&Path], args: &[&str]) -> Recorded {
     let dir = TempDir::new().unwrap();
-    let output = Command::new(env!("CARGO_BIN_EXE_autofold"))
-        .current_dir(dir.path())
-        .arg("record")
-        .args([
-            "-o",
-            "flame.svg",
-            "--folded",
-            "out.folded",
-            "--report",
-            "report.json",
-        ])
+    let output = perf::record(dir.path())
         .args(extra)
         .arg("--")
         .args(command)
         .args(args)
-        .output()
-        .expect("autofold runs");
+        .output();
     let recorded = Recorded { output, dir };
     assert!(
         recorded.path("flame.svg").exists(),
@@ -125,7 +113,7 @@ fn even_odd_folds_into_one_frame_with_its_helpers_beneath() {
     let total = run.total_samples();
     assert!((400..3000).contains(&total), "{total} samples");
     let svg = fs::read_to_string(run.path("flame.svg")).unwrap();
-    common::assert_well_formed_xml(&svg);
+    assert_well_formed_xml(&svg);
     assert!(svg.contains(cycle));
     assert!(
         run.stderr().contains(cycle),
@@ -172,7 +160,7 @@ fn three_function_cycle_in_c_is_found_and_the_exit_code_passed_on() {
     assert_cycle_once_per_stack(&folded, cycle);
     assert!(run.total_samples() > 100);
     let svg = fs::read_to_string(run.path("flame.svg")).unwrap();
-    common::assert_well_formed_xml(&svg);
+    assert_well_formed_xml(&svg);
     assert!(svg.contains(cycle));
 
     let ignored = record(
@@ -218,7 +206,7 @@ fn ctrl_c_stops_the_command_and_still_renders() {
     );
     assert!(stderr.contains("interrupted"), "{stderr}");
     let svg = fs::read_to_string(dir.path().join("flame.svg")).expect("the flame graph is written");
-    common::assert_well_formed_xml(&svg);
+    assert_well_formed_xml(&svg);
     let leftovers: Vec<_> = fs::read_dir(dir.path())
         .unwrap()
         .map(|e| e.unwrap().file_name())
@@ -248,7 +236,7 @@ fn an_existing_recording_is_processed_without_recording_again() {
         "samples in the folded output = samples perf recorded"
     );
     let dir = TempDir::new().unwrap();
-    let output = Command::new(env!("CARGO_BIN_EXE_autofold"))
+    let output = autofold()
         .current_dir(dir.path())
         .args([
             "record",
@@ -259,8 +247,7 @@ fn an_existing_recording_is_processed_without_recording_again() {
             "--perf-data",
         ])
         .arg(first.path("perf.data"))
-        .output()
-        .unwrap();
+        .output();
     assert!(
         output.status.success(),
         "{}",
@@ -295,7 +282,7 @@ fn attaching_to_a_running_process_records_until_ctrl_c() {
     assert!(output.status.success(), "{stderr}");
     let folded = fs::read_to_string(dir.path().join("out.folded")).unwrap();
     assert!(folded.contains("{expr,factor,term};checksum"), "{folded}");
-    common::assert_well_formed_xml(&fs::read_to_string(dir.path().join("flame.svg")).unwrap());
+    assert_well_formed_xml(&fs::read_to_string(dir.path().join("flame.svg")).unwrap());
 }
 
 #[test]
@@ -339,11 +326,10 @@ fn a_command_too_brief_to_be_sampled_says_why() {
     }
     // `true` runs for about a millisecond; at 10 Hz perf takes no sample.
     let dir = TempDir::new().unwrap();
-    let output = Command::new(env!("CARGO_BIN_EXE_autofold"))
+    let output = autofold()
         .current_dir(dir.path())
         .args(["record", "-F", "10", "--", "true"])
-        .output()
-        .unwrap();
+        .output();
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(!output.status.success(), "{stderr}");
     let last = stderr.lines().last().unwrap_or_default();

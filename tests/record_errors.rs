@@ -5,17 +5,14 @@
 //! found, 126 for one that cannot be run, the command's own when it failed
 //! too briefly to be sampled (with the real sampler and real perf).
 
-mod common;
-
 use std::fs;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
-use std::process::Output;
 
-use assert_cmd::Command;
 use tempfile::TempDir;
 
-use common::perf::skip as skip_perf_tests;
+use crate::util::autofold;
+use crate::util::perf::skip as skip_perf_tests;
 
 /// Writes an executable shell script standing in for perf.
 fn fake_perf(dir: &Path, body: &str) -> PathBuf {
@@ -33,14 +30,12 @@ fn record_with(perf: &Path, dir: &Path, args: &[&str]) -> (bool, String) {
 
 /// Runs `autofold record` with `$PERF` set; returns (exit code, stderr).
 fn exit_of(perf: &Path, dir: &Path, args: &[&str]) -> (i32, String) {
-    let out: Output = Command::cargo_bin("autofold")
-        .unwrap()
+    let out = autofold()
         .current_dir(dir)
         .env("PERF", perf)
         .arg("record")
         .args(args)
-        .output()
-        .unwrap();
+        .output();
     let code = out.status.code().expect("autofold exits, not killed");
     (code, String::from_utf8_lossy(&out.stderr).into_owned())
 }

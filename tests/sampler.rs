@@ -4,8 +4,6 @@
 //!
 //! Set `AUTOFOLD_SKIP_PERF_TESTS=1` to skip the tests that record.
 
-mod common;
-
 use std::collections::BTreeMap;
 use std::fs;
 use std::os::unix::process::CommandExt;
@@ -14,30 +12,13 @@ use std::process::{Command, Output};
 
 use tempfile::TempDir;
 
-use common::perf::{busy_threads, even_odd, expr_program, interrupted_record, skip};
-use common::total;
+use crate::util::fold::total;
+use crate::util::perf::{busy_threads, even_odd, expr_program, interrupted_record, record, skip};
 
 /// Runs `autofold record ARGS` in `dir` (folded stacks to out.folded, the
 /// report to report.json, the flame graph to flame.svg).
 fn record_in(dir: &Path, args: &[&std::ffi::OsStr]) -> Output {
-    record_command(dir, args).output().expect("autofold runs")
-}
-
-fn record_command(dir: &Path, args: &[&std::ffi::OsStr]) -> Command {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_autofold"));
-    command
-        .current_dir(dir)
-        .arg("record")
-        .args([
-            "-o",
-            "flame.svg",
-            "--folded",
-            "out.folded",
-            "--report",
-            "report.json",
-        ])
-        .args(args);
-    command
+    record(dir).args(args).output()
 }
 
 fn succeeded(output: &Output) -> String {
@@ -237,19 +218,16 @@ fn a_machine_without_the_perf_binary_records_all_the_same() {
     }
     let dir = TempDir::new().unwrap();
     let empty = TempDir::new().unwrap();
-    let output = record_command(
-        dir.path(),
-        &[
+    let output = record(dir.path())
+        .args([
             "--".as_ref(),
             even_odd().as_os_str(),
             "60".as_ref(),
             "20".as_ref(),
-        ],
-    )
-    .env("PATH", empty.path())
-    .env_remove("PERF")
-    .output()
-    .unwrap();
+        ])
+        .env("PATH", empty.path())
+        .env_remove("PERF")
+        .output();
     succeeded(&output);
     assert_eq!(cycle_names(&report(dir.path())), ["even_odd::{even,odd}"]);
 }
@@ -307,12 +285,10 @@ fn perf_events_refused_are_one_line_saying_what_to_do() {
     ] {
         let dir = TempDir::new().unwrap();
         let marker = dir.path().join("ran");
-        let mut command = record_command(
-            dir.path(),
-            &["--".as_ref(), "touch".as_ref(), marker.as_os_str()],
-        );
-        without_perf_events(&mut command, errno);
-        let output = command.output().unwrap();
+        let mut command = record(dir.path());
+        command.args(["--".as_ref(), "touch".as_ref(), marker.as_os_str()]);
+        without_perf_events(command.command(), errno);
+        let output = command.output();
         let stderr = String::from_utf8_lossy(&output.stderr);
         assert!(!output.status.success(), "{stderr}");
         assert_eq!(stderr.lines().count(), 1, "{stderr}");

@@ -11,8 +11,6 @@
 //! broken references. perf.data goes to `perf script`, so only its
 //! detection and error path are tested, on a few inputs.
 
-mod common;
-
 use std::io::{Cursor, Read, Write};
 
 use autofold::input::root_label::RootLabel;
@@ -28,7 +26,7 @@ use proptest::sample::Index;
 use prost::Message;
 use serde_json::Value;
 
-use common::fixture;
+use crate::util::fixture;
 
 /// The name every input is read under.
 const SOURCE: &str = "fuzz.bin";

@@ -1,9 +1,11 @@
-//! Headless Chromium for the tests: finding it (or skipping, saying why),
+//! Headless Chromium for the tests: finding it (a missing one fails the
+//! test, saying what to install, unless `AUTOFOLD_SKIP_BROWSER_TESTS=1`),
 //! and driving it through the DevTools protocol over a pipe
 //! (`--remote-debugging-pipe`: JSON messages ended by a NUL byte, read on
 //! the browser's descriptor 3, written on its descriptor 4), so a test can
-//! load a page, run script in it, click where a person would click, answer
-//! a `prompt()` and read every script error the page raised.
+//! load a page or a flame graph, run script in it, read the DOM its
+//! scripts left, click where a person would click, answer a `prompt()` and
+//! read every script error the page raised.
 
 use std::io::{BufRead, BufReader, Write};
 use std::os::fd::AsRawFd;
@@ -16,31 +18,31 @@ use std::time::{Duration, Instant};
 use serde_json::{Value, json};
 use tempfile::TempDir;
 
+use super::tools::{Kind, tool};
+
 /// How long one step (a load, a script, a click) may take.
-pub const STEP_TIMEOUT: Duration = Duration::from_secs(60);
+const STEP_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// The viewport every page is shown in, in CSS pixels.
-pub const VIEWPORT: (u32, u32) = (1400, 900);
+const VIEWPORT: (u32, u32) = (1400, 900);
 
-/// The Chromium binary, or `None` (with the reason printed) when there is none.
-pub fn chromium() -> Option<PathBuf> {
-    if let Some(path) = std::env::var_os("CHROMIUM") {
-        return Some(path.into());
-    }
-    let found = super::on_path(&["chromium", "chromium-browser"]);
-    if found.is_none() {
-        eprintln!(
-            "skipped: no chromium or chromium-browser on PATH and $CHROMIUM unset; \
-             install it (Debian: apt-get install chromium) to run the browser tests"
-        );
-    }
-    found
+/// The Chromium binary (`$CHROMIUM`, else `chromium` or `chromium-browser`
+/// on `PATH`), or `None` where there is none and
+/// `AUTOFOLD_SKIP_BROWSER_TESTS=1`; otherwise a missing Chromium fails the
+/// test, saying what to install.
+fn chromium() -> Option<PathBuf> {
+    tool(
+        Kind::Browser,
+        &["chromium", "chromium-browser"],
+        "CHROMIUM",
+        "apt-get install chromium",
+    )
 }
 
 /// The switches every headless Chromium of the tests gets: no sandbox (the
 /// tests may run as root), no GPU, nothing fetched from the network, no
 /// first-run pages.
-pub const HEADLESS: [&str; 7] = [
+const HEADLESS: [&str; 7] = [
     "--headless",
     "--no-sandbox",
     "--disable-gpu",
@@ -63,8 +65,8 @@ pub struct Browser {
 }
 
 impl Browser {
-    /// Starts Chromium with one blank page, or `None` when there is no
-    /// Chromium (the reason printed).
+    /// Starts Chromium with one blank page, or `None` where there is no
+    /// Chromium and `AUTOFOLD_SKIP_BROWSER_TESTS=1` (said so).
     pub fn launch() -> Option<Browser> {
         let binary = chromium()?;
         let profile = TempDir::new().unwrap();
@@ -146,19 +148,42 @@ impl Browser {
         );
     }
 
-    /// Loads `url` and waits until the page's script says it is ready
-    /// (`data-autofold-ready` on `<html>`).
-    pub fn load(&mut self, url: &str) {
+    /// Loads autofold's HTML page `path`, with `suffix` (a query or a
+    /// fragment) after it, and waits until the page's script says it is
+    /// ready (`data-autofold-ready` on `<html>`).
+    pub fn load_file(&mut self, path: &Path, suffix: &str) {
         // The page shown before may be ready too: it is not the one loaded.
         self.eval("document.documentElement && document.documentElement.removeAttribute('data-autofold-ready')");
-        self.events.clear();
-        self.command("Page.navigate", json!({"url": url}));
+        self.navigate(path, suffix);
         self.wait_for("document.documentElement.getAttribute('data-autofold-ready') === 'true'");
     }
 
-    /// Loads the file `path`, with `suffix` (a query or a fragment) after it.
-    pub fn load_file(&mut self, path: &Path, suffix: &str) {
-        self.load(&format!("file://{}{suffix}", path.display()));
+    /// The DOM of the flame graph `svg` (inferno's SVG, with `query` such
+    /// as `?x=…&y=…` or `?s=…` after its address) once its script has run:
+    /// loaded, then past the timer in which inferno's script relabels the
+    /// frames and applies the query.
+    pub fn flame_graph_dom(&mut self, svg: &Path, query: &str) -> String {
+        // The document shown before is complete too: it is marked, and the
+        // new one is not. inferno's `init` (run on load) sets `searching`.
+        self.eval("window.autofoldShownBefore = true");
+        self.navigate(svg, query);
+        self.wait_for(
+            "!window.autofoldShownBefore && document.readyState === 'complete' \
+             && typeof searching === 'number'",
+        );
+        let dom = self.eval(
+            "new Promise(done => setTimeout(() => \
+               done(new XMLSerializer().serializeToString(document)), 100))",
+        );
+        dom.as_str().expect("the DOM as text").to_string()
+    }
+
+    /// Shows the file `path` (`suffix` after its address); script errors
+    /// read from now on are the new page's.
+    fn navigate(&mut self, path: &Path, suffix: &str) {
+        self.events.clear();
+        let url = format!("file://{}{suffix}", path.display());
+        self.command("Page.navigate", json!({"url": url}));
     }
 
     /// The value of the script `expression` in the page (awaited if it is a

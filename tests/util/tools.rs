@@ -1,0 +1,80 @@
+//! What a test needs from the machine besides autofold: perf events and the
+//! perf binary, other profilers, compilers and runtimes, Chromium.
+//! `scripts/test` installs them all, so a missing one fails the tests that
+//! need it, saying what to install, unless a variable says to skip that
+//! kind of test on purpose ([`Kind`]); a skipped test prints `skipped: …`
+//! and passes.
+
+use std::path::PathBuf;
+
+/// A kind of test that may be skipped on purpose.
+#[derive(Debug, Clone, Copy)]
+pub enum Kind {
+    /// Tests that record with perf events: `AUTOFOLD_SKIP_PERF_TESTS=1`
+    /// skips them all (where perf events cannot be recorded, perf being
+    /// installed or not).
+    Perf,
+    /// Tests that run another profiler, a compiler or a runtime:
+    /// `AUTOFOLD_SKIP_PROFILER_TESTS=1` skips those whose program is missing.
+    Profiler,
+    /// Tests that load pages in headless Chromium:
+    /// `AUTOFOLD_SKIP_BROWSER_TESTS=1` skips them where Chromium is missing.
+    Browser,
+}
+
+impl Kind {
+    /// The variable that skips tests of this kind when set to `1`.
+    pub fn variable(self) -> &'static str {
+        match self {
+            Kind::Perf => "AUTOFOLD_SKIP_PERF_TESTS",
+            Kind::Profiler => "AUTOFOLD_SKIP_PROFILER_TESTS",
+            Kind::Browser => "AUTOFOLD_SKIP_BROWSER_TESTS",
+        }
+    }
+}
+
+/// Whether tests of `kind` are to be skipped (its variable is `1`); when
+/// so, prints `skipped: WHY (VARIABLE=1)`.
+pub fn skipping(kind: Kind, why: &str) -> bool {
+    let variable = kind.variable();
+    let skip = std::env::var_os(variable).is_some_and(|v| v == "1");
+    if skip {
+        eprintln!("skipped: {why} ({variable}=1)");
+    }
+    skip
+}
+
+/// The program a test needs: `$VAR` if set, else the first of `names` on
+/// `PATH`. Where there is none, `None` when `kind`'s variable skips the
+/// test (said as [`skipping`] says it); otherwise the test fails, saying
+/// how to install it (`install`).
+pub fn tool(kind: Kind, names: &[&str], var: &str, install: &str) -> Option<PathBuf> {
+    let found = std::env::var_os(var)
+        .map(PathBuf::from)
+        .or_else(|| on_path(names));
+    if found.is_some() {
+        return found;
+    }
+    let missing = format!("{} not found", names.join(" or "));
+    if skipping(kind, &missing) {
+        return None;
+    }
+    panic!(
+        "{missing}: {install}, or set ${var}; {}=1 skips this test",
+        kind.variable()
+    )
+}
+
+/// The profiler, compiler or runtime `program` (`$VAR`, else on `PATH`),
+/// or `None` where it is missing and `AUTOFOLD_SKIP_PROFILER_TESTS=1`.
+pub fn profiler(program: &str, var: &str, install: &str) -> Option<PathBuf> {
+    tool(Kind::Profiler, &[program], var, install)
+}
+
+/// The first of `names` found on `PATH`.
+fn on_path(names: &[&str]) -> Option<PathBuf> {
+    let paths = std::env::var_os("PATH")?;
+    std::env::split_paths(&paths)
+        .flat_map(|dir| names.iter().map(move |name| dir.join(name)))
+        .find(|candidate| candidate.is_file())
+}
