@@ -339,3 +339,89 @@ fn no_jit_setup_leaves_the_runtime_alone() {
         "node's own frames are there"
     );
 }
+
+/// A perf map planted for the process `--pid` records: what it is.
+#[derive(Debug, Clone, Copy)]
+enum Planted {
+    /// A link to `/dev/zero`: read whole, it would never end.
+    LinkToZero,
+    /// A FIFO no one writes: opened for reading, it would block.
+    Fifo,
+    /// A regular file another user wrote, naming every address.
+    AnotherUsers,
+}
+
+/// Plants `kind` as `/tmp/perf-PID.map`.
+fn plant(kind: Planted, pid: u32) -> PathBuf {
+    let map = PathBuf::from(format!("/tmp/perf-{pid}.map"));
+    match kind {
+        Planted::LinkToZero => std::os::unix::fs::symlink("/dev/zero", &map).unwrap(),
+        Planted::Fifo => {
+            let status = Command::new("mkfifo").arg(&map).status().unwrap();
+            assert!(status.success(), "mkfifo failed");
+        }
+        Planted::AnotherUsers => {
+            std::fs::write(&map, "0 ffffffffffffffff SPOOFED_BY_ANOTHER_USER\n").unwrap();
+            // nobody's uid; giving a file away needs root (as CI runs).
+            std::os::unix::fs::chown(&map, Some(65534), None)
+                .expect("this test gives a file to another user: run it as root");
+        }
+    }
+    map
+}
+
+#[test]
+fn a_planted_perf_map_costs_only_a_note() {
+    let Some(node) = node_to_record() else {
+        return;
+    };
+    let script = fixture("node/walk.js");
+    for kind in [Planted::LinkToZero, Planted::Fifo, Planted::AnotherUsers] {
+        let dir = TempDir::new().unwrap();
+        // No runtime flags: node writes no perf map of its own.
+        let mut target = Command::new(&node)
+            .arg(&script)
+            .args(["11", "10"])
+            .stdout(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        let map = plant(kind, target.id());
+        let mut recording = autofold();
+        recording
+            .current_dir(dir.path())
+            .args(["record", "--folded", "out.folded", "-o", "f.svg", "--pid"])
+            .arg(target.id().to_string());
+        let mut child = recording
+            .command()
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        // The recording ends when node does; a planted map must not hold it.
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
+        while child.try_wait().unwrap().is_none() && std::time::Instant::now() < deadline {
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
+        let finished = child.try_wait().unwrap().is_some();
+        if !finished {
+            child.kill().unwrap();
+        }
+        let output = child.wait_with_output().unwrap();
+        target.wait().unwrap();
+        let _ = std::fs::remove_file(&map);
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(finished, "{kind:?}: still recording after two minutes");
+        assert!(output.status.success(), "{kind:?}: {stderr}");
+        let notes: Vec<&str> = stderr
+            .lines()
+            .filter(|l| l.contains(&*map.to_string_lossy()))
+            .collect();
+        assert_eq!(notes.len(), 1, "{kind:?}: one note line: {stderr}");
+        assert!(notes[0].contains("JIT names not read"), "{}", notes[0]);
+        let folded = std::fs::read_to_string(dir.path().join("out.folded")).unwrap();
+        assert!(
+            !folded.contains("SPOOFED"),
+            "{kind:?}: another user's names"
+        );
+    }
+}
