@@ -226,15 +226,42 @@ impl ProfileBuilder {
             arena.extend_from_slice(&frames[drop..]);
             *stack = stack.moved(0, start, arena.len() - start);
         }
+        self.profile.segments = vec![arena];
+        self.profile.stacks = stacks;
+        self.note_again();
+    }
+
+    /// Re-keys every frame known only by its name for which `key_of` gives
+    /// another name: from now on it prints as that name, and frames that
+    /// print alike are one frame (py-spy's `f (x.py:3)` and `f (x.py:9)`
+    /// become `f (x.py)`). Where frames merged, the stacks are renumbered
+    /// onto the new table and the notes made again: one frame may now be
+    /// on a stack twice. Stacks that became equal stay two until the fold
+    /// merges them.
+    pub fn merge_frames(&mut self, key_of: impl Fn(&str) -> Option<String>) {
+        let (frames, ids) = self.profile.frames.rekeyed(key_of);
+        self.profile.frames = frames;
+        let merged = ids.iter().enumerate().any(|(f, &id)| id as usize != f);
+        if merged {
+            self.profile.renumber(&ids);
+            self.note_again();
+        }
+    }
+
+    /// Forgets the notes and makes them again from every stack, below its
+    /// label: for passes that rewrote the stacks.
+    fn note_again(&mut self) {
         self.index.invalidate();
         self.pairs = CallPairs::default();
         self.recent_pairs = RecentPairs::default();
         self.recursed = Recursed::default();
+        let segments = std::mem::take(&mut self.profile.segments);
+        let stacks = std::mem::take(&mut self.profile.stacks);
         for stack in &stacks {
-            let frames = stack.frames_in(std::slice::from_ref(&arena));
+            let frames = stack.frames_in(&segments);
             self.note_new_stack(frames.get(1..).unwrap_or_default(), 1);
         }
-        self.profile.segments = vec![arena];
+        self.profile.segments = segments;
         self.profile.stacks = stacks;
     }
 
@@ -368,6 +395,53 @@ mod tests {
         first.move_onto(&mut table);
         assert_eq!(table.origin(table.get("walk").unwrap()), Origin::Author);
         assert_eq!(table.origin(table.get("main").unwrap()), Origin::Unknown);
+    }
+
+    #[test]
+    fn frames_merged_into_one_are_one_frame_in_stacks_and_notes() {
+        let mut builder = ProfileBuilder::of_lines(&[
+            "p;m;f@1;g;f@2;g;f@3",
+            "p;m;f@3;g;f@2;g;f@1",
+            "p;a@1;b",
+            "p;a@2;b",
+        ]);
+        builder.merge_frames(|name| name.split_once('@').map(|(f, _)| f.to_string()));
+        let read = builder.finish();
+        let ReadProfile { profile, calls } = &read;
+        let names: Vec<&str> = profile.frames.iter().map(|(_, n)| n).collect();
+        assert_eq!(names, ["", "p", "m", "f", "g", "a", "b"]);
+        assert_eq!(
+            profile.lines(),
+            ["p;m;f;g;f;g;f 1", "p;m;f;g;f;g;f 1", "p;a;b 1", "p;a;b 1"]
+        );
+        let name = |id: FrameId| profile.frames.name(id);
+        let pairs: BTreeSet<(&str, &str)> =
+            calls.pairs().map(|(a, b)| (name(a), name(b))).collect();
+        assert_eq!(
+            pairs,
+            BTreeSet::from([("m", "f"), ("f", "g"), ("g", "f"), ("a", "b")])
+        );
+        let twice: Vec<&str> = profile
+            .frames
+            .iter()
+            .filter(|&(id, _)| calls.on_a_stack_twice(id))
+            .map(|(_, n)| n)
+            .collect();
+        assert_eq!(twice, ["f", "g"]);
+        // The fold merges the stacks that became equal.
+        let analysis = crate::engine::analyse(read, &crate::engine::EngineOptions::default());
+        assert_eq!(analysis.folded.lines(), ["p;a;b 2", "p;m;{f,g} 2"]);
+    }
+
+    #[test]
+    fn frames_renamed_without_merging_keep_their_ids() {
+        let mut builder = ProfileBuilder::of_lines(&["p;f@1;g@2;f@1"]);
+        let before = builder.clone().finish();
+        builder.merge_frames(|name| name.split_once('@').map(|(f, _)| f.to_string()));
+        let after = builder.finish();
+        assert_eq!(after.profile.lines(), ["p;f;g;f 1"]);
+        let pairs = |read: &ReadProfile| read.calls.pairs().collect::<BTreeSet<_>>();
+        assert_eq!(pairs(&after), pairs(&before));
     }
 
     #[test]

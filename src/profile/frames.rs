@@ -142,6 +142,36 @@ impl Frames {
         assert_eq!(self.keys.len(), count, "re-keying merged two frames");
     }
 
+    /// A table where every frame known only by its name for which `key_of`
+    /// gives another name is known by that name instead, frames that now
+    /// print alike being one; and for every frame of this table, its id
+    /// there. Frames known by their identity keep it. Ids stay in order,
+    /// so where nothing merged they are the same.
+    pub(super) fn rekeyed(
+        &self,
+        key_of: impl Fn(&str) -> Option<String>,
+    ) -> (Frames, Vec<FrameId>) {
+        let mut table = Frames::default();
+        let ids = (0..self.len() as FrameId)
+            .map(|id| {
+                let key = &self.keys[id as usize];
+                let renamed = match key {
+                    FrameKey::Name(name) => key_of(name),
+                    _ => None,
+                };
+                let Some(name) = renamed else {
+                    return table.adopt(self, id);
+                };
+                let new = table.intern(&name);
+                if table.origin(new) == Origin::Unknown {
+                    table.set_origin(new, self.origin(id));
+                }
+                new
+            })
+            .collect();
+        (table, ids)
+    }
+
     /// For every frame, the frame known only by the name it prints (added
     /// where missing): text output merges frames that print alike.
     pub fn by_printed_name(&mut self) -> Vec<FrameId> {
