@@ -60,12 +60,61 @@ fn py_spy_first_frames_are_functions_so_nothing_is_called_truncated() {
         .iter()
         .map(|m| m.as_str().unwrap())
         .collect();
-    assert_eq!(members, ["even (even_odd.py:33)", "odd (even_odd.py:40)"]);
+    assert_eq!(members, ["even (even_odd.py)", "odd (even_odd.py)"]);
     assert_eq!(even_odd["samples"], 77);
     // `<module>` is a frame, not a label: it leads into the recursion.
     assert_eq!(
         even_odd["entries"][0]["name"],
-        "main.<locals>.<genexpr> (even_odd.py:53)"
+        "main.<locals>.<genexpr> (even_odd.py)"
+    );
+}
+
+/// py-spy names a frame by the line it stands on: in the fixture, `odd`
+/// calls `even` from line 40, `crunch` from line 37 and `settle` from line
+/// 39; `even` calls `odd` from line 33 and `crunch` from line 30. Each
+/// function is one frame, so the recursion's exits are the functions it
+/// calls, not its own members on another line.
+#[test]
+fn py_spy_one_function_is_one_frame_whatever_line_it_stands_on() {
+    let report = report("python/even-odd.pyspy.folded", &[]);
+    let cycles = report["cycles"].as_array().unwrap();
+    assert_eq!(cycles.len(), 1, "{report:#}");
+    let even_odd = &cycles[0];
+    assert_eq!(even_odd["name"], "{even,odd} (even_odd.py)");
+    assert_eq!(
+        even_odd["members"],
+        serde_json::json!(["even (even_odd.py)", "odd (even_odd.py)"])
+    );
+    // Before, `odd (even_odd.py:37)` (45 samples), `even (even_odd.py:30)`
+    // (31) and `odd (even_odd.py:39)` (1) were the exits.
+    let exits: Vec<(&str, u64)> = even_odd["exits"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| (e["name"].as_str().unwrap(), e["samples"].as_u64().unwrap()))
+        .collect();
+    assert_eq!(
+        exits,
+        [("crunch (even_odd.py)", 76), ("settle (even_odd.py)", 1)]
+    );
+    // The deepest stack: `even` 51 times, `odd` 50 times on line 40 and
+    // once on line 39, all of them now members.
+    assert_eq!(even_odd["max_depth"], 102);
+    let (module, main, genexpr) = (
+        "<module> (even_odd.py)",
+        "main (even_odd.py)",
+        "main.<locals>.<genexpr> (even_odd.py)",
+    );
+    let garbage = "build_garbage (even_odd.py);build_garbage.<locals>.<listcomp> (even_odd.py)";
+    let cycle = format!("{module};{main};{genexpr};{{even,odd}} (even_odd.py)");
+    assert_eq!(
+        folded("python/even-odd.pyspy.folded", &[]),
+        format!(
+            " 16\n\
+             {module};{main};{garbage} 25\n\
+             {cycle};crunch (even_odd.py) 76\n\
+             {cycle};settle (even_odd.py) 1\n"
+        )
     );
 }
 

@@ -43,9 +43,33 @@ impl Format for PySpy {
         true
     }
 
+    /// Read as folded stacks, then each function made one frame whatever
+    /// line it stood on (see [`function_of`]).
     fn read(&self, input: Input<'_>) -> Result<ProfileBuilder> {
-        read_folded(input.reader, input.source, input.samples_before)
+        let mut profile = read_folded(input.reader, input.source, input.samples_before)?;
+        profile.merge_frames(function_of);
+        Ok(profile)
     }
+}
+
+/// The frame `function (file:line)` as one frame per function,
+/// `function (file)`; `None` for a frame without a line: a label
+/// (`thread (TID)`, `process PID:"CMD"`), a native frame without one
+/// (`PyObject_Call (libpython3.11.so.1.0)`, `0x7f3a… (?)`), a frame py-spy
+/// wrote with `--nolineno`.
+///
+/// py-spy writes the line a frame stands on *now*, so one function would
+/// be several frames, some in a recursion and some among its exits: `even
+/// (x.py:33)` calling `odd`, `even (x.py:30)` calling `crunch`. Python's
+/// own tools (and `py-spy --function`) count by function.
+fn function_of(frame: &str) -> Option<String> {
+    let location = frame.strip_suffix(')')?;
+    let (file, line) = location.rsplit_once(':')?;
+    let numbered = !line.is_empty() && line.bytes().all(|b| b.is_ascii_digit());
+    let in_parentheses = file
+        .find(" (")
+        .is_some_and(|open| open > 0 && open + 2 < file.len());
+    (numbered && in_parentheses).then(|| format!("{file})"))
 }
 
 /// Whether a folded line is py-spy's: `frame;frame;… COUNT`, every frame
@@ -93,6 +117,44 @@ pub fn is_py_spy_label(frame: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_frame_is_named_by_its_function_and_file_without_the_line() {
+        let cases = [
+            ("<module> (x.py:1)", Some("<module> (x.py)")),
+            ("even (even_odd.py:33)", Some("even (even_odd.py)")),
+            ("<lambda> (a b.py:3)", Some("<lambda> (a b.py)")),
+            ("f (g) (x.py:12)", Some("f (g) (x.py)")),
+            ("/tmp/a:b.py:3", None),
+            ("f (/tmp/a:b.py:3)", Some("f (/tmp/a:b.py)")),
+            (
+                "_find_and_load (<frozen importlib._bootstrap>:1178)",
+                Some("_find_and_load (<frozen importlib._bootstrap>)"),
+            ),
+            // Native frames with a line from debug information.
+            (
+                "_PyEval_EvalFrameDefault (Python/ceval.c:4181)",
+                Some("_PyEval_EvalFrameDefault (Python/ceval.c)"),
+            ),
+            ("f (x.py)", None),
+            ("PyEval_EvalFrameDefault (libpython3.11.so.1.0)", None),
+            ("0x7f3a2b1c (/usr/lib/libc.so.6)", None),
+            ("0x7f3a2b1c (?)", None),
+            ("process 12:\"python x.py\"", None),
+            ("process 12:\"python x.py:3\"", None),
+            ("thread (9409)", None),
+            ("thread (0x7f12ab)", None),
+            ("thread (0x7f12ab): Thread-1 (work)", None),
+            ("f (x.py:)", None),
+            ("f (x.py:3a)", None),
+            ("(x.py:3)", None),
+            (" (x.py:3)", None),
+            ("main", None),
+        ];
+        for (frame, function) in cases {
+            assert_eq!(function_of(frame).as_deref(), function, "{frame}");
+        }
+    }
 
     #[test]
     fn py_spy_lines_are_told_from_other_folded_stacks() {
