@@ -3,7 +3,8 @@
 //! things py-spy says by its shape: its stacks start at the thread's first
 //! Python frame (no process name, unless `--threads` or `--subprocesses`
 //! put `thread (TID)` or `process PID:"CMD"` first), and they are never cut,
-//! so none of them begins mid-recursion.
+//! so none of them begins mid-recursion. Each function is then made one
+//! frame, its line dropped (`function_of`).
 
 use anyhow::Result;
 
@@ -44,7 +45,7 @@ impl Format for PySpy {
     }
 
     /// Read as folded stacks, then each function made one frame whatever
-    /// line it stood on (see [`function_of`]).
+    /// line it stood on (see `function_of`).
     fn read(&self, input: Input<'_>) -> Result<ProfileBuilder> {
         let mut profile = read_folded(input.reader, input.source, input.samples_before)?;
         profile.merge_frames(function_of);
