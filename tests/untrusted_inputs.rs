@@ -8,8 +8,9 @@
 //! Inputs: arbitrary bytes; arbitrary bytes behind the start of each format;
 //! lines drawn from each text format's own vocabulary; mutations of the
 //! real fixtures; and generated pprof and `.cpuprofile` documents with
-//! broken references. perf.data goes to `perf script`, so only its
-//! detection and error path are tested, on a few inputs.
+//! broken references. perf.data is read in-process too
+//! (`src/input/perf_data/`): here its detection by magic and the error of
+//! a few broken files; `untrusted_perf_data.rs` mutates real recordings.
 
 use std::io::{Cursor, Read, Write};
 
@@ -58,7 +59,7 @@ fn check_with(bytes: &[u8], options: &ReadOptions) -> Result<(), TestCaseError> 
 
 /// An error message is one line, starts with `source:` and quotes at most
 /// [`MAX_QUOTE`] bytes of `input` in a row.
-fn check_error(message: &str, source: &str, input: &[u8]) -> Result<(), TestCaseError> {
+pub fn check_error(message: &str, source: &str, input: &[u8]) -> Result<(), TestCaseError> {
     prop_assert!(
         !message.contains(['\n', '\r']),
         "error of more than one line: {message:?}"
@@ -89,7 +90,7 @@ fn longest_quote(message: &[u8], input: &[u8]) -> usize {
 }
 
 /// The invariants of a profile read from untrusted bytes.
-fn check_profile(profile: &Profile) -> Result<(), TestCaseError> {
+pub fn check_profile(profile: &Profile) -> Result<(), TestCaseError> {
     let sum: u128 = profile.counts().map(u128::from).sum();
     prop_assert_eq!(profile.sample_sum(), sum);
     prop_assert!(sum <= u128::from(u64::MAX), "total {sum} past u64::MAX");

@@ -51,13 +51,10 @@ pub fn read(
     // SAFETY: read-only mapping of a file perf has finished writing.
     let data = unsafe { Mmap::map(&file) }.context("cannot map")?;
     let unreadable = || "not a readable perf.data file".to_string();
-    let parsed = if header_check::fits(&data) {
-        PerfFileReader::parse_file(Cursor::new(Cow::Borrowed(&data[..])))
-            .map_err(anyhow::Error::from)
-    } else {
-        Err(anyhow!(
-            "its header names sections past the end of the file"
-        ))
+    let parsed = match header_check::check(&data) {
+        Ok(()) => PerfFileReader::parse_file(Cursor::new(Cow::Borrowed(&data[..])))
+            .map_err(anyhow::Error::from),
+        Err(problem) => Err(anyhow!(problem)),
     };
     let PerfFileReader {
         mut perf_file,
@@ -65,7 +62,8 @@ pub fn read(
     } = match parsed {
         Ok(reader) => reader,
         Err(error) => {
-            let Some(repaired) = cut_short::repair(&data).filter(|file| header_check::fits(file))
+            let Some(repaired) =
+                cut_short::repair(&data).filter(|file| header_check::check(file).is_ok())
             else {
                 return Err(error.context(unreadable()));
             };

@@ -156,14 +156,31 @@ fn debug_build(krate: &str, bin: &str) -> PathBuf {
 /// `fixtures/expr/expr.c` compiled with `cc -O0 -g` (frame pointers kept)
 /// into `dir`.
 pub fn expr_program(dir: &Path) -> PathBuf {
-    let program = dir.join("expr");
+    compile_expr(dir, "expr", &[])
+}
+
+/// [`expr_program`] linked statically (`expr-static` in `dir`): its
+/// recordings name one module, so reading them symbolizes no shared
+/// library (glibc's debug info takes seconds to read in a debug build).
+pub fn static_expr_program(dir: &Path) -> PathBuf {
+    compile_expr(dir, "expr-static", &["-static"])
+}
+
+/// `fixtures/expr/expr.c` compiled into `dir/NAME` with `flags` added.
+fn compile_expr(dir: &Path, name: &str, flags: &[&str]) -> PathBuf {
+    let program = dir.join(name);
     let status = Command::new("cc")
-        .args(["-O0", "-g", "-fno-omit-frame-pointer", "-o"])
+        .args(["-O0", "-g", "-fno-omit-frame-pointer"])
+        .args(flags)
+        .arg("-o")
         .arg(&program)
         .arg(fixture("expr/expr.c"))
         .status()
         .expect("cc runs");
-    assert!(status.success(), "compiling fixtures/expr/expr.c failed");
+    assert!(
+        status.success(),
+        "compiling fixtures/expr/expr.c {flags:?} failed"
+    );
     program
 }
 
