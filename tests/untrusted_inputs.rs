@@ -9,7 +9,7 @@
 //! lines drawn from each text format's own vocabulary; mutations of the
 //! real fixtures; and generated pprof and `.cpuprofile` documents with
 //! broken references. perf.data is read in-process too
-//! (`src/input/perf_data/`): here its detection by magic and the error of
+//! (`src/perf_records/`): here its detection by magic and the error of
 //! a few broken files; `untrusted_perf_data.rs` mutates real recordings.
 
 use std::io::{Cursor, Read, Write};

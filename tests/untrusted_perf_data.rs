@@ -6,7 +6,7 @@
 //! (detected by its magic, read in-process). Whatever the bytes, reading
 //! gives a profile or an error of one line that names the file: never a
 //! panic, and never an abort (`linux-perf-data` allocates whatever size a
-//! header states: `src/input/perf_data/header_check.rs`). An abort would
+//! header states: `src/perf_records/header_check.rs`). An abort would
 //! end this test process, so part of the cases run `autofold fold FILE` as
 //! a child process, where an abort is a signal and a panic exit code 101.
 //!
@@ -272,7 +272,7 @@ fn read_cleanly(path: &Path, bytes: &[u8]) -> Result<(), TestCaseError> {
     let source = Source::File(path.to_path_buf());
     let reader = source.open().unwrap();
     match read_from(reader, &source, &ReadOptions::default(), 0) {
-        Ok(profile) => check_profile(&profile),
+        Ok(profile) => check_profile(&profile.finish().profile),
         Err(error) => check_error(&format!("{error:#}"), &path.display().to_string(), bytes),
     }
 }
@@ -364,7 +364,9 @@ fn the_recordings_read_as_they_are() {
         std::fs::write(&path, &recording.bytes).unwrap();
         let source = Source::File(path.clone());
         let profile = read_from(source.open().unwrap(), &source, &ReadOptions::default(), 0)
-            .unwrap_or_else(|e| panic!("{}: {e:#}", recording.name));
+            .unwrap_or_else(|e| panic!("{}: {e:#}", recording.name))
+            .finish()
+            .profile;
         assert!(profile.total_samples() > 20, "{}", recording.name);
     }
 }
