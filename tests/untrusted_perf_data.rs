@@ -263,7 +263,7 @@ fn mutated_recordings_read_in_process_give_a_profile_or_a_one_line_error() {
     if skip() {
         return;
     }
-    for_mutated_recordings(512, read_cleanly);
+    for_mutated_recordings(256, read_cleanly);
 }
 
 /// Reads `path` (holding `bytes`) in this process, as `fold` reads it:
@@ -285,7 +285,7 @@ fn mutated_recordings_never_kill_autofold() {
     if skip() {
         return;
     }
-    for_mutated_recordings(128, |path, _| fold_in_child_ends_cleanly(path));
+    for_mutated_recordings(96, |path, _| fold_in_child_ends_cleanly(path));
 }
 
 /// Checks `autofold fold PATH`: it was not killed (an abort is SIGABRT),
