@@ -460,3 +460,36 @@ fn a_record_turned_auxtrace_aborts_nothing() {
     let path = written(&dir, "aux.data", &bytes);
     fold_in_child_ends_cleanly(&path).unwrap();
 }
+
+/// A build id of no bytes in the header's build-id section (its size byte
+/// zeroed) was looked for in perf's build-id cache under its "first two"
+/// hex digits: a panic, slicing past its end.
+#[test]
+fn empty_build_ids_in_the_header_read() {
+    if skip() {
+        return;
+    }
+    let recording = &recordings()[0];
+    let mut bytes = recording.bytes.clone();
+    // The feature table follows the data; HEADER_BUILD_ID is bit 2.
+    let bitmap = u64_at(&bytes, 72);
+    assert!(bitmap & 1 << 2 != 0, "perf wrote build ids");
+    let index = (bitmap & 0b11).count_ones() as usize;
+    let entry = recording.data.end + 16 * index;
+    let (start, size) = (u64_at(&bytes, entry) as usize, u64_at(&bytes, entry + 8));
+    // Each event: type, misc (bit 15: the size is in byte 20 of the id),
+    // size, pid, the id (24 bytes), the path.
+    let mut at = start;
+    while at + 36 <= start + size as usize {
+        let misc = u16::from_le_bytes(bytes[at + 4..at + 6].try_into().unwrap()) | 1 << 15;
+        bytes[at + 4..at + 6].copy_from_slice(&misc.to_le_bytes());
+        bytes[at + 12 + 20] = 0;
+        at += usize::from(u16::from_le_bytes(
+            bytes[at + 6..at + 8].try_into().unwrap(),
+        ))
+        .max(8);
+    }
+    let dir = TempDir::new().unwrap();
+    let path = written(&dir, "build-ids.data", &bytes);
+    read_cleanly(&path, &bytes).unwrap();
+}

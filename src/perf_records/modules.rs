@@ -218,11 +218,16 @@ impl Modules {
     }
 
     /// Where perf keeps the copy of the file with `build_id` under `name`
-    /// (`elf`, `vdso`, `kallsyms`) in its build-id cache.
+    /// (`elf`, `vdso`, `kallsyms`) in its build-id cache: a directory per
+    /// first byte. `None` for an id of one byte or none (a corrupt
+    /// recording's), which perf never caches.
     pub fn cache_path(&self, build_id: &[u8], name: &str) -> Option<PathBuf> {
         let hex = hex(build_id);
-        let dir = self.cache_dir.as_ref()?.join(".build-id").join(&hex[..2]);
-        Some(dir.join(&hex[2..]).join(name))
+        let (first, rest) = hex
+            .split_at_checked(2)
+            .filter(|(_, rest)| !rest.is_empty())?;
+        let dir = self.cache_dir.as_ref()?.join(".build-id").join(first);
+        Some(dir.join(rest).join(name))
     }
 
     fn cached_file(&self, build_id: Option<&[u8]>, name: &str) -> Option<Arc<ElfImage>> {
@@ -251,4 +256,29 @@ impl Modules {
 /// Lower-case hex digits of `bytes`.
 pub fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn with_cache() -> Modules {
+        Modules {
+            cache_dir: Some(PathBuf::from("/cache")),
+            ..Modules::new(HashMap::new())
+        }
+    }
+
+    #[test]
+    fn a_build_id_is_cached_under_its_first_byte() {
+        let path = with_cache().cache_path(&[0xab, 0xcd, 0xef], "elf");
+        assert_eq!(path, Some(PathBuf::from("/cache/.build-id/ab/cdef/elf")));
+    }
+
+    #[test]
+    fn a_build_id_of_one_byte_or_none_is_in_no_cache() {
+        // An empty one (a corrupt header's) panicked, sliced past its end.
+        assert_eq!(with_cache().cache_path(&[], "elf"), None);
+        assert_eq!(with_cache().cache_path(&[0xab], "elf"), None);
+    }
 }
