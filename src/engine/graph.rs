@@ -6,6 +6,7 @@
 //! search is iterative, so a million-frame stack cannot overflow our own
 //! call stack.
 
+use crate::profile::runtime_frames::{is_call_machinery, is_interpreter_trampoline};
 use petgraph::algo::kosaraju_scc;
 use petgraph::graph::{DiGraph, NodeIndex};
 use regex::RegexSet;
@@ -51,30 +52,13 @@ impl Default for FrameFilter {
 
 /// Whether `name` is a pseudo-frame: a frame that stands for code rather
 /// than naming a function. perf's placeholders for frames it could not
-/// symbolize (`[unknown]`, `[libc.so.6]`), and interpreters' entry
-/// trampolines ([`is_interpreter_trampoline`]).
+/// symbolize (`[unknown]`, `[libc.so.6]`), interpreters' entry
+/// trampolines ([`is_interpreter_trampoline`]) and CPython's call machinery
+/// ([`is_call_machinery`]).
 pub fn is_pseudo_frame(name: &str) -> bool {
     (name.len() >= 2 && name.starts_with('[') && name.ends_with(']'))
         || is_interpreter_trampoline(name)
-}
-
-/// Frames in which a runtime runs a function it interprets, in place of
-/// that function: HotSpot's template interpreter (`Interpreter` in its perf
-/// map, one frame for every interpreted Java method) and V8's interpreter
-/// entry builtins (one for every interpreted JavaScript function unless
-/// `--interpreted-frames-native-stack`). Each is many functions at once, so
-/// as a cycle member it would join every recursion that passes through
-/// interpreted code, and make a cycle of its own out of the whole program.
-pub fn is_interpreter_trampoline(name: &str) -> bool {
-    const TRAMPOLINES: [&str; 6] = [
-        "Interpreter",
-        "Builtins_InterpreterEntryTrampoline",
-        "Builtins_InterpreterEnterAtBytecode",
-        "Builtins_InterpreterEnterAtNextBytecode",
-        "Builtins_BaselineOrInterpreterEnterAtBytecode",
-        "Builtins_BaselineOrInterpreterEnterAtNextBytecode",
-    ];
-    TRAMPOLINES.contains(&name)
+        || is_call_machinery(name)
 }
 
 /// Marks a frame that belongs to no cycle.
@@ -323,6 +307,17 @@ mod tests {
             "node;Builtins_InterpreterEntryTrampoline;Builtins_ArrayMap;Builtins_InterpreterEntryTrampoline",
         ]);
         assert!(find(&p, &FrameFilter::default()).is_empty());
+    }
+
+    #[test]
+    fn cpythons_eval_loop_never_joins_a_cycle() {
+        // CPython before its perf trampolines are on: the eval loop calls
+        // itself through every import.
+        let p = profile(&[
+            "python3;main;_PyEval_EvalFrameDefault;import_name;import_find_and_load;object_vacall;_PyEval_EvalFrameDefault;import_name;import_find_and_load;object_vacall;_PyEval_EvalFrameDefault",
+        ]);
+        let cycles = find(&p, &FrameFilter::default());
+        assert!(cycles.is_empty(), "{cycles:?}");
     }
 
     #[test]

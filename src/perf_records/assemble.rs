@@ -1,8 +1,10 @@
-//! The assemble phase: raw stacks become stacks of frames; raw stacks that
-//! symbolize alike (different addresses in the same functions) merge.
+//! The assemble phase: raw stacks become stacks of frames (CPython's call
+//! machinery between Python frames left out, [`cpython_calls`]); raw stacks
+//! that symbolize alike (different addresses in the same functions) merge.
 
 use rustc_hash::FxHashMap;
 
+use super::cpython_calls::CallMachinery;
 use super::frame_text::comm_label;
 use super::records::Recording;
 use super::symbols::Symbolized;
@@ -22,6 +24,8 @@ pub fn assemble(recording: Recording, mut symbolized: Symbolized) -> PerfStacks 
             })
         })
         .collect();
+    let machinery = CallMachinery::new(&symbolized.frames);
+    let python = machinery.has_python();
     let mut merged: FxHashMap<Vec<FrameId>, u64> = FxHashMap::default();
     let mut frames = Vec::new();
     for (comm, raw_frames, count) in recording.raw.stacks() {
@@ -29,6 +33,9 @@ pub fn assemble(recording: Recording, mut symbolized: Symbolized) -> PerfStacks 
         frames.push(comm_frames[comm as usize]);
         for &raw in raw_frames {
             frames.extend_from_slice(&symbolized.expansions[raw as usize]);
+        }
+        if python {
+            machinery.strip(&mut frames);
         }
         match merged.get_mut(&frames) {
             Some(total) => *total += count,

@@ -20,6 +20,7 @@
 
 mod assemble;
 mod callchain;
+mod cpython_calls;
 mod cut_short;
 mod elf_files;
 mod frame_text;
@@ -30,6 +31,7 @@ mod processes;
 mod raw_stacks;
 mod records;
 mod symbols;
+mod trampolines;
 mod unwind;
 mod vdso;
 

@@ -10,6 +10,7 @@ use rustc_hash::FxHashMap;
 use super::mappings::{Mapping, Mappings};
 use super::modules::{ModuleId, ModuleKind, Modules};
 use super::raw_stacks::{RawFrame, lookup_address};
+use super::trampolines::{Trampolines, has_known_trampolines};
 use super::unwind::{ProcessUnwinder, unwind_module};
 use framehop::Unwinder as _;
 
@@ -18,6 +19,9 @@ use framehop::Unwinder as _;
 pub struct Process {
     pub mappings: Mappings,
     pub unwinder: ProcessUnwinder,
+    /// Set once the process maps a CPython interpreter whose perf
+    /// trampolines autofold can step over.
+    pub trampolines: Option<Trampolines>,
 }
 
 impl Process {
@@ -146,7 +150,14 @@ impl Processes {
             (_, None) => None,
         };
         let bias = bias.unwrap_or(event.start.wrapping_sub(event.file_offset));
+        let trampolines = image
+            .as_deref()
+            .is_some_and(has_known_trampolines)
+            .then(|| Trampolines {
+                jit_module: modules.jit(event.pid),
+            });
         let process = self.processes.entry(event.pid).or_default();
+        process.trampolines = process.trampolines.or(trampolines);
         for start in process.mappings.insert(Mapping {
             start: event.start,
             end,

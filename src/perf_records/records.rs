@@ -276,11 +276,18 @@ impl Reader {
         }
         if let Some((regs, stack)) = user_stack {
             self.user_frames.clear();
+            let trampolines = process.trampolines;
+            let mappings = &process.mappings;
+            let mut jit_step =
+                |address, regs: &mut _, read: &mut dyn FnMut(u64) -> Result<u64, ()>| {
+                    trampolines.and_then(|t| t.step(mappings, address, regs, read))
+                };
             let end = unwind_user(
                 &process.unwinder,
                 &mut self.cache,
                 regs,
                 stack,
+                &mut jit_step,
                 &mut self.user_frames,
             );
             for &frame in &self.user_frames {

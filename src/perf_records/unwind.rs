@@ -112,12 +112,19 @@ pub enum UnwindEnd {
 }
 
 /// Unwinds the user stack of a sample from its registers and stack copy,
-/// pushing frames innermost first onto `out`.
+/// pushing frames innermost first onto `out`. `jit_step` steps over a
+/// frame framehop cannot (JIT code with a known rule, such as CPython's
+/// trampolines), or gives `None` to leave it to framehop.
 pub fn unwind_user(
     unwinder: &ProcessUnwinder,
     cache: &mut UnwindCache,
     regs: &Regs,
     stack: RawData,
+    jit_step: &mut dyn FnMut(
+        FrameAddress,
+        &mut UnwindRegsX86_64,
+        &mut dyn FnMut(u64) -> Result<u64, ()>,
+    ) -> Option<Result<Option<u64>, Error>>,
     out: &mut Vec<UserFrame>,
 ) -> UnwindEnd {
     let (Some(ip), Some(sp), Some(bp)) = (
@@ -137,14 +144,22 @@ pub fn unwind_user(
         let bytes = stack[..readable].get(offset..end).ok_or(())?;
         Ok(u64::from_le_bytes(bytes.try_into().map_err(|_| ())?))
     };
-    let regs = UnwindRegsX86_64::new(ip, sp, bp);
-    let mut frames = unwinder.iter_frames(ip, regs, cache, &mut read_stack);
+    let mut regs = UnwindRegsX86_64::new(ip, sp, bp);
+    let mut address = FrameAddress::InstructionPointer(ip);
+    out.push(UserFrame::Ip(ip));
     loop {
-        match frames.next() {
-            Ok(Some(frame)) => out.push(match frame {
-                FrameAddress::InstructionPointer(address) => UserFrame::Ip(address),
-                FrameAddress::ReturnAddress(address) => UserFrame::Return(address.get()),
-            }),
+        let next = match jit_step(address, &mut regs, &mut read_stack) {
+            Some(stepped) => stepped,
+            None => unwinder.unwind_frame(address, &mut regs, cache, &mut read_stack),
+        };
+        match next {
+            Ok(Some(return_address)) => {
+                let Some(caller) = FrameAddress::from_return_address(return_address) else {
+                    return UnwindEnd::Complete;
+                };
+                out.push(UserFrame::Return(return_address));
+                address = caller;
+            }
             Ok(None) => return UnwindEnd::Complete,
             Err(Error::CouldNotReadStack(_)) => return UnwindEnd::Truncated,
             Err(_) => return UnwindEnd::Complete,

@@ -19,6 +19,7 @@ mod calls;
 mod frames;
 pub mod origin;
 mod recursed;
+pub mod runtime_frames;
 mod stack_index;
 mod stacks;
 
