@@ -11,6 +11,7 @@ mod browser;
 mod cargo_autofold;
 mod cases;
 mod cli;
+mod cpython;
 mod diff;
 mod frame_identity;
 mod html;

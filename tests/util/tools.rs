@@ -78,3 +78,36 @@ fn on_path(names: &[&str]) -> Option<PathBuf> {
         .flat_map(|dir| names.iter().map(move |name| dir.join(name)))
         .find(|candidate| candidate.is_file())
 }
+
+/// CPython `version` (`3.12`): `$AUTOFOLD_PYTHON3_12` (the variable for
+/// that version) if set, else pyenv's build of it (`$PYENV_ROOT`, else
+/// `~/.pyenv`), else `python3.12` on `PATH`; a missing one fails the test
+/// saying to install it with pyenv, unless `AUTOFOLD_SKIP_PROFILER_TESTS=1`.
+pub fn cpython(version: &str) -> Option<PathBuf> {
+    let program = format!("python{version}");
+    let var = format!("AUTOFOLD_PYTHON{}", version.replace('.', "_"));
+    if std::env::var_os(&var).is_none()
+        && let Some(found) = pyenv_python(version, &program)
+    {
+        return Some(found);
+    }
+    let install = format!("`pyenv install {version}` (scripts/test does)");
+    tool(Kind::Profiler, &[&program], &var, &install)
+}
+
+/// pyenv's newest build of CPython `version`, if it has one.
+fn pyenv_python(version: &str, program: &str) -> Option<PathBuf> {
+    let root = std::env::var_os("PYENV_ROOT")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|home| PathBuf::from(home).join(".pyenv")))?;
+    let prefix = format!("{version}.");
+    let mut builds: Vec<PathBuf> = std::fs::read_dir(root.join("versions"))
+        .ok()?
+        .filter_map(|entry| entry.ok())
+        .filter(|entry| entry.file_name().to_string_lossy().starts_with(&prefix))
+        .map(|entry| entry.path().join("bin").join(program))
+        .filter(|path| path.is_file())
+        .collect();
+    builds.sort();
+    builds.pop()
+}
