@@ -2,6 +2,7 @@
 
 use std::ffi::OsString;
 use std::path::PathBuf;
+use std::time::Duration;
 
 use anyhow::Result;
 use clap::{Args, Parser, Subcommand};
@@ -411,6 +412,22 @@ pub struct ProfilingArgs {
     #[arg(long)]
     pub no_jit_setup: bool,
 
+    /// Also record where the command waits, and for how long: every time a
+    /// thread leaves the CPU to wait (sleep, I/O, a lock, a child), its
+    /// stack, ending in the frame `[off-cpu]`, weighed by the time it stayed
+    /// off. One flame graph of wall-clock time, in microseconds; each
+    /// cycle's on-CPU and off-CPU time in the report. No BPF, no root:
+    /// the kernel's context-switch events, as for sampling. autofold's own
+    /// sampler only (not with --perf, --keep-perf-data, --perf-script).
+    #[arg(long, conflicts_with_all = ["perf", "keep_perf_data", "perf_script"])]
+    pub off_cpu: bool,
+
+    /// With --off-cpu, leave out waits shorter than DURATION (such as
+    /// 100us, 2ms, 1s); a note says how many there were and how much time
+    /// they held. By default every wait is kept.
+    #[arg(long, value_name = "DURATION", requires = "off_cpu", value_parser = duration)]
+    pub off_cpu_min: Option<Duration>,
+
     /// How cycles are found and folded.
     /// How cycles are found and folded.
     #[command(flatten)]
@@ -434,6 +451,8 @@ impl ProfilingArgs {
             perf_script: self.perf_script,
             keep_perf_data: self.keep_perf_data.clone(),
             jit_setup: !self.no_jit_setup,
+            off_cpu: self.off_cpu,
+            off_cpu_min: self.off_cpu_min.unwrap_or_default(),
         }
     }
 
@@ -650,4 +669,49 @@ fn for_page(mut options: EngineOptions, page: bool, refold: bool) -> Result<Engi
     options.fold.calls = page;
     options.refold = page && refold;
     Ok(options)
+}
+
+/// A duration as a user writes it: a number and a unit (`ns`, `us` or
+/// `µs`, `ms`, `s`), such as `100us` or `1.5ms`.
+fn duration(text: &str) -> Result<Duration, String> {
+    let split = text
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(text.len());
+    let (number, unit) = text.split_at(split);
+    let nanoseconds_per = match unit.trim() {
+        "ns" => 1.0,
+        "us" | "µs" => 1e3,
+        "ms" => 1e6,
+        "s" => 1e9,
+        "" => {
+            return Err(format!(
+                "{text:?} has no unit: write it as 100us, 2ms or 1s"
+            ));
+        }
+        other => return Err(format!("unknown unit {other:?}: use ns, us, ms or s")),
+    };
+    let value: f64 = number
+        .parse()
+        .map_err(|_| format!("{text:?} is not a duration such as 100us, 2ms or 1s"))?;
+    Ok(Duration::from_nanos(
+        (value * nanoseconds_per).round() as u64
+    ))
+}
+
+#[cfg(test)]
+mod duration_tests {
+    use super::duration;
+    use std::time::Duration;
+
+    #[test]
+    fn durations_take_a_number_and_a_unit() {
+        assert_eq!(duration("100us"), Ok(Duration::from_micros(100)));
+        assert_eq!(duration("1.5ms"), Ok(Duration::from_micros(1500)));
+        assert_eq!(duration("2s"), Ok(Duration::from_secs(2)));
+        assert_eq!(duration("7ns"), Ok(Duration::from_nanos(7)));
+        assert_eq!(duration("3µs"), Ok(Duration::from_micros(3)));
+        assert!(duration("100").unwrap_err().contains("no unit"));
+        assert!(duration("5 parsecs").unwrap_err().contains("unknown unit"));
+        assert!(duration("ms").is_err());
+    }
 }

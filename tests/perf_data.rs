@@ -48,8 +48,8 @@ fn by_perf_script(data: &Path) -> Profile {
 /// The recording read in-process.
 fn in_process(data: &Path, perf_compat: bool) -> Profile {
     let options = Options {
-        inline: true,
         perf_compat,
+        ..Options::default()
     };
     read_in_process(data, "test.data", &options)
         .unwrap()

@@ -9,6 +9,7 @@ use crate::engine::graph::{CycleId, Cycles, is_pseudo_frame};
 use crate::engine::reroot::{EntrySighting, Truncated, reroot};
 use crate::engine::sort::sort_and_merge;
 use crate::engine::stats::{FoldStats, Run};
+use crate::profile::OFF_CPU_FRAME;
 use crate::profile::{FrameId, Frames, Profile, StackRef};
 
 /// How to fold.
@@ -204,6 +205,9 @@ struct Folder<'a> {
     cycle_frames: &'a [FrameId],
     folds: Vec<bool>,
     pseudo: Vec<bool>,
+    /// The frame `[off-cpu]` that ends every waiting stack of an off-CPU
+    /// profile, if the profile has one.
+    off_cpu: Option<FrameId>,
     /// Whether to gather who calls whom inside each cycle.
     calls: bool,
 }
@@ -223,6 +227,7 @@ impl<'a> Folder<'a> {
                 .map(|c| cycles.get(c).members.len() <= limit && options.unfolded != Some(c))
                 .collect(),
             pseudo: frames.iter().map(|(_, n)| is_pseudo_frame(n)).collect(),
+            off_cpu: frames.get(OFF_CPU_FRAME),
             calls: options.calls,
         }
     }
@@ -323,6 +328,7 @@ impl<'a> Folder<'a> {
                         callee: (last + 1 < end).then(|| self.folded_name(arena[last + 1])),
                         first: frame,
                         count: stack.count,
+                        off_cpu: self.off_cpu == Some(leaf),
                     };
                     pass.stats.record_run(run);
                     if self.calls {

@@ -20,7 +20,10 @@ pub const TOP_EXITS: usize = 10;
 /// Everything the report says about a profile.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Report {
-    /// Samples in the whole profile.
+    /// What the counts count: `samples`, or `microseconds` of wall-clock
+    /// time for an off-CPU profile (`record --off-cpu`).
+    pub unit: &'static str,
+    /// Samples in the whole profile (in `unit`).
     pub total_samples: u64,
     /// The cycles, most samples first.
     pub cycles: Vec<CycleReport>,
@@ -58,6 +61,11 @@ pub struct CycleReport {
     pub samples: u64,
     /// `samples` as a percentage of all samples.
     pub percent: f64,
+    /// Of `samples`, those of stacks on the CPU (in the report's unit).
+    pub on_cpu: u64,
+    /// Of `samples`, those of stacks waiting off the CPU (ending in
+    /// `[off-cpu]`; 0 unless recorded with `--off-cpu`).
+    pub off_cpu: u64,
     /// Whether its runs were folded (see `--max-cycle-members`).
     pub folded: bool,
     /// Each member's symbol (members order), where autofold knows which
@@ -251,6 +259,8 @@ impl Report {
                     .collect(),
                 samples: stats.samples,
                 percent: percent(stats.samples, total_samples),
+                on_cpu: stats.samples - stats.off_cpu_samples,
+                off_cpu: stats.off_cpu_samples,
                 folded: cycle.members.len() <= limit,
                 member_symbols: member_symbols(&cycle.members, frames),
                 author_members: cycle
@@ -274,6 +284,7 @@ impl Report {
             .collect();
         reports.sort_by(|a, b| b.samples.cmp(&a.samples).then_with(|| a.name.cmp(&b.name)));
         Report {
+            unit: folded.profile.unit.name(),
             total_samples,
             cycles: reports,
             truncation: truncation_report(&folded.stats.truncation, cycle_frames, frames),

@@ -16,6 +16,8 @@ pub struct CycleStats {
     /// Samples of stacks that pass through the cycle, each counted once
     /// however deep the recursion.
     pub samples: u64,
+    /// Of `samples`, those of stacks that end off the CPU (`[off-cpu]`).
+    pub off_cpu_samples: u64,
     /// Samples whose leaf frame is this member.
     pub self_samples: FxHashMap<FrameId, u64>,
     /// The most frames one run of the cycle replaced.
@@ -54,6 +56,7 @@ impl CycleStats {
     /// Adds the figures of the same cycle from other stacks.
     fn add(&mut self, other: CycleStats) {
         self.samples += other.samples;
+        self.off_cpu_samples += other.off_cpu_samples;
         add_counts(&mut self.self_samples, other.self_samples);
         self.max_depth = self.max_depth.max(other.max_depth);
         self.depth_sum += other.depth_sum;
@@ -167,6 +170,8 @@ pub struct Run {
     pub first: FrameId,
     /// The stack's samples.
     pub count: u64,
+    /// Whether the stack ends off the CPU (`[off-cpu]`).
+    pub off_cpu: bool,
 }
 
 /// Figures for every cycle, indexed by [`CycleId`].
@@ -240,6 +245,9 @@ impl FoldStats {
         if s.last_stack != Some(run.stack) {
             s.last_stack = Some(run.stack);
             s.samples += run.count;
+            if run.off_cpu {
+                s.off_cpu_samples += run.count;
+            }
             s.first_run_alone = run
                 .callee
                 .filter(|_| run.depth == 1)

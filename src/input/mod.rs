@@ -28,7 +28,7 @@ use anyhow::{Result, bail};
 pub use crate::input::head::Head;
 pub use crate::input::perf_script::read_perf_script;
 use crate::input::root_label::{Labels, RootLabel};
-use crate::profile::{InputInfo, ProfileBuilder, ReadProfile};
+use crate::profile::{InputInfo, ProfileBuilder, ReadProfile, Unit};
 pub use crate::source::Source;
 
 /// How inputs are read: the options `fold`, `report` and `diff` share.
@@ -108,7 +108,9 @@ pub fn read_profile(sources: &[Source], options: &ReadOptions) -> Result<ReadPro
         )?;
         profile.absorb(part);
     }
-    Ok(profile.finish())
+    let mut read = profile.finish();
+    read.profile.unit = Unit::of_frames(&read.profile.frames);
+    Ok(read)
 }
 
 /// Reads the two sides of a diff (before, after), each merged from its

@@ -128,6 +128,8 @@ mod tests {
             members: members.iter().map(|m| m.to_string()).collect(),
             samples: 0,
             percent: 0.0,
+            on_cpu: 0,
+            off_cpu: 0,
             folded: true,
             member_symbols: None,
             author_members: Vec::new(),

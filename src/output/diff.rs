@@ -82,7 +82,7 @@ pub fn render_diff(
         title: format!("Differential flame graph: {}", cycles_folded(&after.report)),
         subtitle: Some(subtitle(diff)),
     };
-    render_lines(&lines, &after.report.cycles, &titles, options, out)
+    render_lines(&lines, &after.report.cycles, &[], &titles, options, out)
 }
 
 /// `STACK BEFORE AFTER` lines of the two folded profiles, by inferno.

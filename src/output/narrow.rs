@@ -167,7 +167,7 @@ mod tests {
             subtitle: None,
         };
         let mut out = Vec::new();
-        render_lines(lines, &[], &titles, &options, &mut out).unwrap();
+        render_lines(lines, &[], &[], &titles, &options, &mut out).unwrap();
         String::from_utf8(out).unwrap()
     }
 

@@ -12,7 +12,7 @@ use crate::engine::report::{CycleReport, Report};
 use crate::output::cycle_titles::{add_members, cycle_marks};
 use crate::output::folded::folded_lines;
 use crate::output::narrow::drawn_lines;
-use crate::profile::Profile;
+use crate::profile::{OFF_CPU_FRAME, Profile};
 
 /// The colour of every cycle frame: a blue that no warm palette uses.
 pub const CYCLE_COLOR: Color = Color {
@@ -80,7 +80,42 @@ pub fn render_svg(
         title: default_title(report),
         subtitle: None,
     };
-    render_lines(&lines, &report.cycles, &title, options, out)
+    let waiting = waiting_frames(folded);
+    // Counts are named by the profile's unit unless `--count-name` says.
+    let mut options = options.clone();
+    if options.count_name == defaults::COUNT_NAME {
+        options.count_name = report.unit.to_string();
+    }
+    render_lines(&lines, &report.cycles, &waiting, &title, &options, out)
+}
+
+/// The frames (by name) whose time is mostly waiting: more of it on
+/// stacks that end in `[off-cpu]` than on stacks on the CPU. They are
+/// drawn blue-grey, as off-CPU flame graphs are. Empty unless the profile
+/// was recorded with `--off-cpu`.
+pub fn waiting_frames(folded: &Profile) -> Vec<String> {
+    let Some(marker) = folded.frames.get(OFF_CPU_FRAME) else {
+        return Vec::new();
+    };
+    let frames = folded.frames.len();
+    let (mut waits, mut runs) = (vec![0u64; frames], vec![0u64; frames]);
+    let mut seen = vec![usize::MAX; frames];
+    for (index, (stack, count)) in folded.stacks().enumerate() {
+        let time = match stack.last() == Some(&marker) {
+            true => &mut waits,
+            false => &mut runs,
+        };
+        for &frame in stack.iter().skip(1) {
+            // Once per stack, however often it recurs there.
+            if std::mem::replace(&mut seen[frame as usize], index) != index {
+                time[frame as usize] += count;
+            }
+        }
+    }
+    (0..frames)
+        .filter(|&f| waits[f] > runs[f])
+        .map(|f| folded.frames.name(f as u32).to_string())
+        .collect()
 }
 
 /// The title inferno writes when `--title` is not given, and a subtitle.
@@ -95,10 +130,12 @@ pub struct Titles {
 /// Renders folded lines (`frame;frame;... COUNT`, or `... BEFORE AFTER` for
 /// a differential flame graph) into `out`: the frames of the folded cycles
 /// in `cycles` are coloured apart (unless a differential colours them by
-/// their change) and their tooltips list the members.
+/// their change) and their tooltips list the members; `waiting` frames
+/// (see [`waiting_frames`]) are blue-grey.
 pub fn render_lines(
     lines: &[String],
     cycles: &[CycleReport],
+    waiting: &[String],
     titles: &Titles,
     options: &RenderOptions,
     out: &mut dyn Write,
@@ -110,7 +147,7 @@ pub fn render_lines(
         ));
     }
     let cycles: Vec<&CycleReport> = cycles.iter().filter(|c| c.folded).collect();
-    let mut palette_map = cycle_palette(&cycles);
+    let mut palette_map = cycle_palette(&cycles, waiting);
     let mut opt = flamegraph::Options::default();
     opt.title = options.title.clone().unwrap_or(titles.title.clone());
     opt.subtitle = titles.subtitle.clone();
@@ -149,10 +186,30 @@ pub fn cycles_folded(report: &Report) -> String {
     }
 }
 
-fn cycle_palette(cycles: &[&CycleReport]) -> PaletteMap {
+/// The colours set by name: waiting frames blue-grey, then every cycle's
+/// frame [`CYCLE_COLOR`] (a cycle that waits is still one colour).
+fn cycle_palette(cycles: &[&CycleReport], waiting: &[String]) -> PaletteMap {
     let mut map = PaletteMap::default();
+    for name in waiting {
+        map.insert(name, waiting_color(name));
+    }
     for cycle in cycles {
         map.insert(&cycle.name, CYCLE_COLOR);
     }
     map
+}
+
+/// A blue-grey for a waiting frame, its shade varied by its name so that
+/// neighbours stand apart.
+fn waiting_color(name: &str) -> Color {
+    let shade = name
+        .bytes()
+        .fold(0u32, |h, b| h.wrapping_mul(31).wrapping_add(u32::from(b)))
+        % 40;
+    let shade = shade as u8;
+    Color {
+        r: 100 + shade,
+        g: 115 + shade,
+        b: 150 + shade,
+    }
 }

@@ -30,18 +30,46 @@ fn write(report: &Report, out: &mut dyn Write) -> io::Result<()> {
     let (trivial, listed): (Vec<&CycleReport>, Vec<&CycleReport>) =
         report.cycles.iter().partition(|c| c.is_trivial(total));
     let n = report.cycles.len();
-    writeln!(out, "{n} recursion cycle{} in {total} samples", plural(n))?;
+    let timed = report.unit != "samples";
+    match timed {
+        true => writeln!(
+            out,
+            "{n} recursion cycle{} in {} of wall-clock time ({total} {})",
+            plural(n),
+            seconds(total),
+            report.unit
+        )?,
+        false => writeln!(out, "{n} recursion cycle{} in {total} samples", plural(n))?,
+    }
     if !listed.is_empty() {
-        writeln!(out, "\n  samples       %  max depth  mean depth  cycle")?;
+        let unit = if timed { "     µs" } else { "samples" };
+        writeln!(out, "\n  {unit}       %  max depth  mean depth  cycle")?;
     }
     for cycle in listed {
         write_cycle(cycle, out)?;
+        if timed {
+            writeln!(
+                out,
+                "{INDENT}on-CPU {}, off-CPU {}",
+                seconds(cycle.on_cpu),
+                seconds(cycle.off_cpu)
+            )?;
+        }
     }
     if !trivial.is_empty() {
         write_trivial(&trivial, total, out)?;
     }
     write_truncation(report, out)?;
     write_kept_out(report, out)
+}
+
+/// `micros` microseconds as people read them: `850 µs`, `42.1 ms`, `1.02 s`.
+fn seconds(micros: u64) -> String {
+    match micros {
+        0..1_000 => format!("{micros} µs"),
+        1_000..1_000_000 => format!("{:.1} ms", micros as f64 / 1e3),
+        _ => format!("{:.2} s", micros as f64 / 1e6),
+    }
 }
 
 /// The frames kept out of cycles because they never recursed.

@@ -44,15 +44,24 @@ pub fn assemble(recording: Recording, mut symbolized: Symbolized) -> PerfStacks 
             }
         }
     }
+    // An off-CPU recording weighs nanoseconds: the profile counts
+    // microseconds, each stack's sum rounded.
+    let timed = recording.off_cpu.is_some();
+    let count_of = |weight: u64| match timed {
+        true => weight.saturating_add(500) / 1000,
+        false => weight,
+    };
     PerfStacks {
         frames: symbolized.frames,
         stacks: merged
             .into_iter()
-            .map(|(frames, count)| Stack {
+            .map(|(frames, weight)| Stack {
                 frames: frames.into_boxed_slice(),
-                count,
+                count: count_of(weight),
             })
+            .filter(|stack| stack.count > 0)
             .collect(),
         stats: recording.stats,
+        off_cpu: recording.off_cpu,
     }
 }

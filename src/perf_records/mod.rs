@@ -27,6 +27,7 @@ mod frame_text;
 mod header_check;
 mod mappings;
 mod modules;
+mod off_cpu;
 mod processes;
 mod raw_stacks;
 mod records;
@@ -43,6 +44,7 @@ use linux_perf_event_reader::{EventRecord, RawEventRecord};
 
 use crate::console::{note, progress};
 use crate::profile::{Origin, ProfileBuilder};
+pub use off_cpu::{OffCpuOptions, OffCpuStats};
 
 /// How a recording is turned into stacks.
 #[derive(Debug, Clone)]
@@ -55,6 +57,9 @@ pub struct Options {
     /// looked up as they are (not inside the call, which can name the
     /// function after a call that ends a function) and no inline frames.
     pub perf_compat: bool,
+    /// Off-CPU accounting (`record --off-cpu`, the sampler only): samples
+    /// of the second event are stacks leaving the CPU, weights are time.
+    pub off_cpu: Option<OffCpuOptions>,
 }
 
 impl Default for Options {
@@ -62,6 +67,7 @@ impl Default for Options {
         Self {
             inline: true,
             perf_compat: false,
+            off_cpu: None,
         }
     }
 }
@@ -169,6 +175,9 @@ pub struct PerfStacks {
     pub stacks: Vec<Stack>,
     /// Sample and loss counts.
     pub stats: Stats,
+    /// For an off-CPU recording: what its accounting saw. Counts are then
+    /// microseconds of wall-clock time.
+    pub off_cpu: Option<OffCpuStats>,
 }
 
 impl PerfStacks {
@@ -218,9 +227,10 @@ impl RecordStream {
         }
     }
 
-    /// One record the kernel wrote (of the one event sampled).
-    pub fn record(&mut self, record: &RawEventRecord<'_>) {
-        self.reader.record(0, record);
+    /// One record the kernel wrote, of the event of kind `kind` (the CPU
+    /// clock is 0; with off-CPU accounting, context switches are 1).
+    pub fn record(&mut self, kind: usize, record: &RawEventRecord<'_>) {
+        self.reader.record(kind, record);
     }
 
     /// One record made to describe what existed before the recording began
@@ -267,6 +277,9 @@ impl PerfStacks {
             stack.clear();
             stack.extend(recorded.frames.iter().map(|&f| ids[f as usize]));
             profile.push_ids(&stack, recorded.count, 0);
+        }
+        if self.off_cpu.is_some() {
+            profile.set_unit(crate::profile::Unit::Microseconds);
         }
         profile
     }

@@ -35,6 +35,9 @@ pub enum ModuleKind {
         /// code was first seen): its JIT files may be that user's.
         uid: Option<u32>,
     },
+    /// No code: a frame autofold adds, named by the module's path in
+    /// brackets (`[off-cpu]`).
+    Marker,
 }
 
 /// A module: its name as recorded, its build id, and what it is.
@@ -204,6 +207,20 @@ impl Modules {
                 }
             }
         }
+    }
+
+    /// The marker module `name`, whose one frame prints `[name]`.
+    pub fn marker(&mut self, name: &str) -> ModuleId {
+        if let Some(&id) = self.by_path.get(&(name.to_owned(), None)) {
+            return id;
+        }
+        let id = self.push(Module {
+            path: name.to_owned(),
+            build_id: None,
+            kind: ModuleKind::Marker,
+        });
+        self.by_path.insert((name.to_owned(), None), id);
+        id
     }
 
     /// Notes that process `pid` mapped the jitdump file at `path` (JIT

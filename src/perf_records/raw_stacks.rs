@@ -77,23 +77,51 @@ impl RawStacks {
         id
     }
 
-    /// Adds `frame` to the stack being built; frames come innermost first.
-    pub fn push_frame(&mut self, frame: RawFrame) {
+    /// The id of `frame`, interned on first use.
+    pub fn intern(&mut self, frame: RawFrame) -> RawFrameId {
         let next = RawFrameId::try_from(self.frames.len()).expect("fewer than 2^32 frames");
         let id = *self.frame_ids.entry(frame).or_insert(next);
         if id == next {
             self.frames.push(frame);
         }
+        id
+    }
+
+    /// Adds `frame` to the stack being built; frames come innermost first.
+    pub fn push_frame(&mut self, frame: RawFrame) {
+        let id = self.intern(frame);
         self.pending.push(id);
     }
 
     /// Counts one sample of the stack built since the last call, under the
     /// command `comm`.
     pub fn finish_stack(&mut self, comm: CommId) {
-        let mut key = Vec::with_capacity(self.pending.len() + 1);
+        self.finish_weighted(comm, 1);
+    }
+
+    /// Adds `weight` to the stack built since the last call, under the
+    /// command `comm`.
+    pub fn finish_weighted(&mut self, comm: CommId, weight: u64) {
+        let pending = std::mem::take(&mut self.pending);
+        self.add(comm, &pending, weight);
+        self.pending = pending;
+        self.pending.clear();
+    }
+
+    /// The stack built since the last call (innermost first), taken away
+    /// unfinished: a thread's stack as it leaves the CPU, weighed once it
+    /// comes back.
+    pub fn take_stack(&mut self) -> Vec<RawFrameId> {
+        std::mem::take(&mut self.pending)
+    }
+
+    /// Adds `weight` to the stack of `frames` (innermost first) under the
+    /// command `comm`.
+    pub fn add(&mut self, comm: CommId, frames: &[RawFrameId], weight: u64) {
+        let mut key = Vec::with_capacity(frames.len() + 1);
         key.push(comm);
-        key.extend(self.pending.drain(..).rev());
-        *self.stacks.entry(key.into_boxed_slice()).or_insert(0) += 1;
+        key.extend(frames.iter().rev());
+        *self.stacks.entry(key.into_boxed_slice()).or_insert(0) += weight;
     }
 
     /// Every distinct raw frame, indexed by [`RawFrameId`].

@@ -11,13 +11,15 @@ use std::path::Path;
 use anyhow::{Context as _, Result, anyhow};
 use indicatif::ProgressBar;
 use linux_perf_data::linux_perf_event_reader::{
-    CpuMode, EventRecord, Mmap2FileId, RawEventRecord, RecordType, SampleRecord,
+    ContextSwitchRecord, CpuMode, EventRecord, Mmap2FileId, RawEventRecord, RecordType,
+    SampleRecord, TaskWasPreempted,
 };
 use linux_perf_data::{PerfFileReader, PerfFileRecord};
 use memmap2::Mmap;
 
 use super::callchain::{self, Context};
 use super::modules::Modules;
+use super::off_cpu::{OffCpu, OffCpuStats, Stretch};
 use super::processes::{MapEvent, Process, Processes};
 use super::raw_stacks::{RawFrame, RawStacks, lookup_address};
 use super::unwind::{UnwindCache, UnwindEnd, UserFrame, unwind_user};
@@ -36,6 +38,9 @@ pub struct Recording {
     pub modules: Modules,
     pub raw: RawStacks,
     pub stats: Stats,
+    /// Off-CPU accounting, for a recording made with `--off-cpu`: the raw
+    /// stacks then weigh nanoseconds.
+    pub off_cpu: Option<OffCpuStats>,
 }
 
 /// Reads every record of the perf.data file at `path` (called `name` in
@@ -122,21 +127,39 @@ pub struct Reader {
     /// not keep them all. Only where records are strictly in time order (as
     /// the sampler delivers them): a perf.data file keeps every process.
     forget_exited: bool,
+    /// Off-CPU accounting (`--off-cpu`): samples of event kind
+    /// [`SWITCH_EVENT`] are stacks leaving the CPU.
+    off_cpu: Option<OffCpu>,
 }
+
+/// The event kind (index) whose samples are taken as a thread leaves the
+/// CPU, in a recording made with `--off-cpu` (the sampler's
+/// `context-switches` event).
+pub const SWITCH_EVENT: usize = 1;
 
 impl Reader {
     /// A reader of records whose modules are looked up in `modules`.
-    pub fn new(modules: Modules, options: &Options) -> Self {
+    pub fn new(mut modules: Modules, options: &Options) -> Self {
+        let mut raw = RawStacks::default();
+        let off_cpu = options.off_cpu.map(|off_cpu| {
+            let marker = RawFrame {
+                module: modules.marker("off-cpu"),
+                address: 0,
+                unwound: false,
+            };
+            OffCpu::new(off_cpu, raw.intern(marker))
+        });
         Self {
             modules,
             processes: Processes::default(),
-            raw: RawStacks::default(),
+            raw,
             stats: Stats::default(),
             cache: Box::new(UnwindCache::new()),
             main_attr: None,
             user_frames: Vec::new(),
             raw_return_addresses: options.perf_compat,
             forget_exited: false,
+            off_cpu,
         }
     }
 
@@ -153,12 +176,51 @@ impl Reader {
         &self.stats
     }
 
-    /// The modules, processes' state dropped, and the raw stacks.
-    pub fn finish(self) -> Recording {
+    /// The modules, processes' state dropped, and the raw stacks (with the
+    /// off-CPU stretches still open closed at the last record).
+    pub fn finish(mut self) -> Recording {
+        let mut off_cpu = self.off_cpu.take();
+        if let Some(off_cpu) = &mut off_cpu {
+            for stretch in off_cpu.finish() {
+                self.add_stretch(stretch);
+            }
+        }
         Recording {
             modules: self.modules,
             raw: self.raw,
             stats: self.stats,
+            off_cpu: off_cpu.map(|off_cpu| *off_cpu.stats()),
+        }
+    }
+
+    /// Adds an off-CPU stretch to the stacks, under its thread's name.
+    fn add_stretch(&mut self, stretch: Stretch) {
+        let comm = self.raw.comm(&self.processes.comm(stretch.tid));
+        self.raw.add(comm, &stretch.frames, stretch.ns);
+    }
+
+    /// A SWITCH record (a followed thread left or came back to a CPU), for
+    /// off-CPU accounting.
+    fn context_switch(&mut self, record: &RawEventRecord<'_>) {
+        let Some(off_cpu) = &mut self.off_cpu else {
+            return;
+        };
+        let Ok(common) = record.common_data() else {
+            self.stats.bad_records += 1;
+            return;
+        };
+        let (Some(tid), Some(time)) = (common.tid, common.timestamp) else {
+            return;
+        };
+        let stretch = match ContextSwitchRecord::from_misc(record.misc) {
+            ContextSwitchRecord::Out { preempted, .. } => {
+                off_cpu.switched_out(tid, time, preempted == TaskWasPreempted::Yes);
+                None
+            }
+            ContextSwitchRecord::In { .. } => off_cpu.comes_back(tid, time),
+        };
+        if let Some(stretch) = stretch {
+            self.add_stretch(stretch);
         }
     }
 
@@ -166,6 +228,10 @@ impl Reader {
     pub fn record(&mut self, attr_index: usize, record: &RawEventRecord<'_>) {
         if record.record_type == RecordType::LOST_SAMPLES {
             self.stats.lost_samples += lost_samples(record);
+            return;
+        }
+        if record.record_type == RecordType::SWITCH {
+            self.context_switch(record);
             return;
         }
         match record.parse() {
@@ -180,9 +246,17 @@ impl Reader {
     pub fn event(&mut self, attr_index: usize, parsed: EventRecord<'_>) {
         match parsed {
             EventRecord::Sample(sample) => {
+                if self.off_cpu.is_some() && attr_index == SWITCH_EVENT {
+                    self.sample(&sample, Weigh::Leaving);
+                    return;
+                }
                 let main = *self.main_attr.get_or_insert(attr_index);
                 if main == attr_index {
-                    self.sample(&sample);
+                    let weigh = match self.off_cpu {
+                        Some(_) => Weigh::Period,
+                        None => Weigh::One,
+                    };
+                    self.sample(&sample, weigh);
                 } else {
                     self.stats.other_event_samples += 1;
                 }
@@ -226,8 +300,13 @@ impl Reader {
                 self.stats.lost_records += 1;
                 self.stats.lost_events += lost.count;
             }
-            EventRecord::Exit(exit) if self.forget_exited => {
-                self.processes.exit(exit.pid, exit.tid);
+            EventRecord::Exit(exit) => {
+                if let Some(off_cpu) = &mut self.off_cpu {
+                    off_cpu.exited(exit.tid);
+                }
+                if self.forget_exited {
+                    self.processes.exit(exit.pid, exit.tid);
+                }
             }
             _ => {}
         }
@@ -239,9 +318,11 @@ impl Reader {
 
     /// Turns one sample into a raw stack: kernel frames from the call
     /// chain, then user frames unwound from the stack copy when there is
-    /// one, else from the call chain.
-    fn sample(&mut self, sample: &SampleRecord<'_>) {
-        self.stats.samples += 1;
+    /// one, else from the call chain; weighed as `weigh` says.
+    fn sample(&mut self, sample: &SampleRecord<'_>, weigh: Weigh) {
+        if weigh != Weigh::Leaving {
+            self.stats.samples += 1;
+        }
         let pid = sample.pid.unwrap_or(-1);
         let tid = sample.tid.unwrap_or(pid);
         let process = self.processes.process(pid);
@@ -309,9 +390,33 @@ impl Reader {
             let raw = recorded_frame(&mut self.modules, process, initial, ip, true);
             self.raw.push_frame(raw);
         }
-        let comm = self.raw.comm(&self.processes.comm(tid));
-        self.raw.finish_stack(comm);
+        match (weigh, &mut self.off_cpu, sample.timestamp) {
+            (Weigh::Leaving, Some(off_cpu), Some(time)) => {
+                off_cpu.leaves(tid, time, self.raw.take_stack());
+            }
+            (Weigh::Leaving, _, _) => drop(self.raw.take_stack()),
+            (Weigh::One, _, _) => {
+                let comm = self.raw.comm(&self.processes.comm(tid));
+                self.raw.finish_stack(comm);
+            }
+            (Weigh::Period, _, _) => {
+                let comm = self.raw.comm(&self.processes.comm(tid));
+                self.raw.finish_weighted(comm, sample.period.unwrap_or(0));
+            }
+        }
     }
+}
+
+/// What a sample weighs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Weigh {
+    /// One sample.
+    One,
+    /// Its period: the nanoseconds of CPU time it stands for (`--off-cpu`).
+    Period,
+    /// Nothing yet: the stack of a thread leaving the CPU, weighed by how
+    /// long it stays off.
+    Leaving,
 }
 
 /// The raw frame of an address the kernel recorded (call chain or sample

@@ -43,6 +43,12 @@ impl ProfileBuilder {
         &self.profile
     }
 
+    /// Sets what the counts count (a recording knows; a file's reader
+    /// leaves it to [`crate::profile::Unit::of_frames`]).
+    pub fn set_unit(&mut self, unit: crate::profile::Unit) {
+        self.profile.unit = unit;
+    }
+
     /// The frame table, to intern the frames of the next stack.
     pub fn frames_mut(&mut self) -> &mut Frames {
         &mut self.profile.frames

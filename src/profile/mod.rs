@@ -49,6 +49,43 @@ pub struct Profile {
     total: u128,
     /// Where the stacks came from, in reading order.
     pub inputs: Vec<InputInfo>,
+    /// What the counts count.
+    pub unit: Unit,
+}
+
+/// The frame that ends every stack of a thread waiting off the CPU, in a
+/// profile recorded with `record --off-cpu`.
+pub const OFF_CPU_FRAME: &str = "[off-cpu]";
+
+/// What a profile's counts count.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Unit {
+    /// Samples (of CPU time, or whatever event a profiler sampled).
+    #[default]
+    Samples,
+    /// Microseconds of wall-clock time: on-CPU samples weighed by their
+    /// interval, waits by their length (`record --off-cpu`).
+    Microseconds,
+}
+
+impl Unit {
+    /// The unit's name, as the report, the flame graph and pprof say it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Unit::Samples => "samples",
+            Unit::Microseconds => "microseconds",
+        }
+    }
+
+    /// The unit of a profile read from a file: microseconds where some
+    /// stack ends off the CPU (the frame [`OFF_CPU_FRAME`] is only written
+    /// by an off-CPU recording), else samples.
+    pub fn of_frames(frames: &Frames) -> Unit {
+        match frames.get(OFF_CPU_FRAME) {
+            Some(_) => Unit::Microseconds,
+            None => Unit::Samples,
+        }
+    }
 }
 
 /// One input a profile was read from, as the report describes it.

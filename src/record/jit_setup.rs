@@ -73,7 +73,9 @@ impl Runtime {
         match self {
             Runtime::Node => "so perf can unwind and name JavaScript frames",
             Runtime::Java => "so perf can unwind and name Java frames (/tmp/perf-PID.map at exit)",
-            Runtime::Python => "so Python functions are named and unwound through (CPython 3.12 or later)",
+            Runtime::Python => {
+                "so Python functions are named and unwound through (CPython 3.12 or later)"
+            }
         }
     }
 }

@@ -21,6 +21,7 @@ pub mod sampler;
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 use std::process::ExitStatus;
+use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
 
@@ -94,6 +95,11 @@ pub struct RecordOptions {
     /// seen by perf in the command's environment, and ask a running JVM
     /// for its perf map (`jit_setup.rs`, `jvm.rs`).
     pub jit_setup: bool,
+    /// Also record where threads wait, and for how long (`--off-cpu`):
+    /// weights become microseconds of wall-clock time.
+    pub off_cpu: bool,
+    /// Off-CPU stretches shorter than this are left out (`--off-cpu-min`).
+    pub off_cpu_min: Duration,
 }
 
 impl Default for RecordOptions {
@@ -109,6 +115,8 @@ impl Default for RecordOptions {
             perf_script: false,
             keep_perf_data: None,
             jit_setup: true,
+            off_cpu: false,
+            off_cpu_min: Duration::ZERO,
         }
     }
 }
@@ -128,6 +136,9 @@ impl RecordOptions {
         perf_records::Options {
             inline: !self.no_inline,
             perf_compat: false,
+            off_cpu: self.off_cpu.then_some(perf_records::OffCpuOptions {
+                min_ns: u64::try_from(self.off_cpu_min.as_nanos()).unwrap_or(u64::MAX),
+            }),
         }
     }
 }

@@ -429,6 +429,8 @@ mod tests {
             members,
             samples: 10,
             percent: 100.0,
+            on_cpu: 10,
+            off_cpu: 0,
             folded: true,
             member_symbols: None,
             author_members: Vec::new(),

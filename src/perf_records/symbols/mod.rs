@@ -191,7 +191,7 @@ fn module_frames(modules: &Modules, id: ModuleId, lookups: &[Lookup]) -> Vec<Vec
                 .flat_map(|path| jitdump::entries(path, *uid));
             Some(AddressTable::new(perf_map.into_iter().chain(dumps)))
         }
-        ModuleKind::File(None) | ModuleKind::Unknown => None,
+        ModuleKind::File(None) | ModuleKind::Unknown | ModuleKind::Marker => None,
     };
     let table = table.unwrap_or_default();
     let named = match module.kind {

@@ -1,9 +1,14 @@
-//! The events of a recording: one for each task followed on each CPU,
-//! every CPU's records in one ring buffer (the first event's; the others'
-//! are sent into it), so memory grows with CPUs, not with threads.
+//! The events of a recording: one of each kind ([`Sampling::attrs`]: the
+//! CPU clock, and with `--off-cpu` context switches) for each task followed
+//! on each CPU, every CPU's records in one ring buffer (the first event's;
+//! the others' are sent into it), so memory grows with CPUs, not with
+//! threads. Records of several kinds carry their event's id, and
+//! [`EventKinds`] says which kind an id is.
 
 use std::io;
 use std::os::fd::{AsRawFd, OwnedFd, RawFd};
+
+use rustc_hash::FxHashMap;
 
 use perf_event_open_sys::bindings::perf_event_attr;
 
@@ -17,9 +22,26 @@ const MAX_TOTAL_RING_BYTES: usize = 128 << 20;
 /// … and at least this (two of the largest samples), else mapping fails.
 const MIN_RING_BYTES: usize = 128 << 10;
 
+/// Which kind of event (its index in [`Sampling::attrs`]) each event id
+/// is.
+#[derive(Debug, Clone, Default)]
+pub struct EventKinds {
+    by_id: FxHashMap<u64, usize>,
+}
+
+impl EventKinds {
+    /// The kind of the event with id `id`; the first kind where the record
+    /// carries no id (there is only one kind) or an unknown one.
+    pub fn of(&self, id: Option<u64>) -> usize {
+        id.and_then(|id| self.by_id.get(&id).copied()).unwrap_or(0)
+    }
+}
+
 /// Open events and their ring buffers.
 pub struct Events {
-    attr: perf_event_attr,
+    /// The kinds of event, the ring buffers' owner first.
+    attrs: Vec<perf_event_attr>,
+    kinds: EventKinds,
     /// CPU numbers, in the order of `rings`.
     cpus: Vec<i32>,
     /// The events whose buffers `rings` are, one per CPU.
@@ -39,20 +61,20 @@ impl Events {
     pub fn open(sampling: &Sampling, first: i32) -> io::Result<Events> {
         let cpus = online_cpus();
         let mut ring_bytes = ring_bytes(cpus.len());
-        let mut attr = sampling.attr(wakeup_bytes(ring_bytes));
-        let parse_info = kernel_event::parse_info(&attr)?;
+        let mut attrs = sampling.attrs(wakeup_bytes(ring_bytes));
+        let parse_info = kernel_event::parse_info(&attrs[0])?;
         let mut leaders = Vec::with_capacity(cpus.len());
         let mut rings = Vec::with_capacity(cpus.len());
         for &cpu in &cpus {
             let (fd, ring) = loop {
-                let fd = kernel_event::open(&attr, first, cpu)?;
+                let fd = kernel_event::open(&attrs[0], first, cpu)?;
                 match Ring::map(&fd, ring_bytes, parse_info) {
                     Ok(ring) => break (fd, ring),
                     // Locked memory is limited for users without
                     // CAP_IPC_LOCK: smaller buffers, as perf takes.
                     Err(error) if ring_bytes > MIN_RING_BYTES && is_limit(&error) => {
                         ring_bytes /= 2;
-                        attr = sampling.attr(wakeup_bytes(ring_bytes));
+                        attrs = sampling.attrs(wakeup_bytes(ring_bytes));
                     }
                     Err(error) => return Err(error),
                 }
@@ -60,15 +82,49 @@ impl Events {
             leaders.push(fd);
             rings.push(ring);
         }
-        Ok(Events {
-            attr,
+        let mut events = Events {
+            attrs,
+            kinds: EventKinds::default(),
             cpus,
             leaders,
             followers: Vec::new(),
             rings,
             tasks: vec![first],
             enabled: false,
-        })
+        };
+        if events.attrs.len() > 1 {
+            for leader in &events.leaders {
+                events.kinds.by_id.insert(kernel_event::id(leader)?, 0);
+            }
+        }
+        events.open_followers(first, 1)?;
+        Ok(events)
+    }
+
+    /// Which kind each event id is.
+    pub fn kinds(&self) -> &EventKinds {
+        &self.kinds
+    }
+
+    /// Opens the kinds of event from `first_kind` on for task `tid` on every
+    /// CPU, their records sent into the CPU's buffer, started if the others
+    /// are.
+    fn open_followers(&mut self, tid: i32, first_kind: usize) -> io::Result<()> {
+        let several = self.attrs.len() > 1;
+        for (kind, attr) in self.attrs.iter().enumerate().skip(first_kind) {
+            for (&cpu, leader) in self.cpus.iter().zip(&self.leaders) {
+                let fd = kernel_event::open(attr, tid, cpu)?;
+                kernel_event::redirect(&fd, leader)?;
+                if several {
+                    self.kinds.by_id.insert(kernel_event::id(&fd)?, kind);
+                }
+                if self.enabled {
+                    kernel_event::enable(&fd)?;
+                }
+                self.followers.push(fd);
+            }
+        }
+        Ok(())
     }
 
     /// Opens events for task `tid` too, on every CPU (its records go into
@@ -78,14 +134,7 @@ impl Events {
         if self.tasks.contains(&tid) {
             return Ok(());
         }
-        for (&cpu, leader) in self.cpus.iter().zip(&self.leaders) {
-            let fd = kernel_event::open(&self.attr, tid, cpu)?;
-            kernel_event::redirect(&fd, leader)?;
-            if self.enabled {
-                kernel_event::enable(&fd)?;
-            }
-            self.followers.push(fd);
-        }
+        self.open_followers(tid, 0)?;
         self.tasks.push(tid);
         Ok(())
     }
@@ -204,6 +253,7 @@ mod sampling_itself {
             stack_copy: true,
             kernel: false,
             enable_on_exec: false,
+            off_cpu: false,
         };
         let mut events = Events::open(&sampling, tid).expect("perf events may be opened here");
         events.enable().unwrap();

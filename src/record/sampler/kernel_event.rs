@@ -11,7 +11,8 @@ use linux_perf_event_reader::constants::{PERF_REG_X86_BP, PERF_REG_X86_IP, PERF_
 use linux_perf_event_reader::{Endianness, PerfEventAttr, RecordParseInfo};
 use perf_event_open_sys as sys;
 use sys::bindings::{
-    PERF_COUNT_SW_CPU_CLOCK, PERF_FLAG_FD_CLOEXEC, PERF_SAMPLE_CALLCHAIN, PERF_SAMPLE_IP,
+    PERF_COUNT_SW_CONTEXT_SWITCHES, PERF_COUNT_SW_CPU_CLOCK, PERF_FLAG_FD_CLOEXEC,
+    PERF_SAMPLE_CALLCHAIN, PERF_SAMPLE_IDENTIFIER, PERF_SAMPLE_IP, PERF_SAMPLE_PERIOD,
     PERF_SAMPLE_REGS_USER, PERF_SAMPLE_STACK_USER, PERF_SAMPLE_TID, PERF_SAMPLE_TIME,
     PERF_TYPE_SOFTWARE, perf_event_attr,
 };
@@ -36,6 +37,9 @@ pub struct Sampling {
     /// Start sampling when the task calls `exec` (a command held just before
     /// it), rather than when enabled.
     pub enable_on_exec: bool,
+    /// Also sample every thread as it leaves the CPU, and record when each
+    /// leaves and comes back (`record --off-cpu`): see [`Sampling::attrs`].
+    pub off_cpu: bool,
 }
 
 impl Sampling {
@@ -45,6 +49,12 @@ impl Sampling {
     /// executable MMAP2) and timestamps of `CLOCK_MONOTONIC` on all of them,
     /// so that the records of every CPU's buffer can be put in time order.
     /// The reader is woken once `wakeup_bytes` wait in a ring buffer.
+    ///
+    /// With `off_cpu`, each sample also carries its event's id (to tell the
+    /// events apart in one buffer) and its period (the CPU time it stands
+    /// for, in nanoseconds), and the kernel writes a SWITCH record each
+    /// time a followed thread leaves or comes back to a CPU (saying whether
+    /// it was preempted, still runnable).
     pub fn attr(&self, wakeup_bytes: u32) -> perf_event_attr {
         let mut attr = perf_event_attr {
             type_: PERF_TYPE_SOFTWARE,
@@ -81,8 +91,44 @@ impl Sampling {
         attr.set_sample_id_all(1);
         attr.set_use_clockid(1);
         attr.set_watermark(1);
+        if self.off_cpu {
+            attr.sample_type |= u64::from(PERF_SAMPLE_IDENTIFIER | PERF_SAMPLE_PERIOD);
+            attr.set_context_switch(1);
+        }
         attr
     }
+
+    /// The events of a recording, the ring buffer's owner first: the CPU
+    /// clock ([`Sampling::attr`]), and with `off_cpu` the software event
+    /// `context-switches` sampled at every switch (period 1) with the same
+    /// stack copy, so each time a thread leaves the CPU its stack is
+    /// recorded. Only the first writes the records that follow processes.
+    pub fn attrs(&self, wakeup_bytes: u32) -> Vec<perf_event_attr> {
+        let clock = self.attr(wakeup_bytes);
+        if !self.off_cpu {
+            return vec![clock];
+        }
+        let mut switches = clock;
+        switches.config = PERF_COUNT_SW_CONTEXT_SWITCHES.into();
+        switches.__bindgen_anon_1.sample_period = 1;
+        switches.set_freq(0);
+        switches.set_mmap(0);
+        switches.set_mmap2(0);
+        switches.set_comm(0);
+        switches.set_comm_exec(0);
+        switches.set_task(0);
+        switches.set_context_switch(0);
+        vec![clock, switches]
+    }
+}
+
+/// The id the kernel gave `event`, which its records carry
+/// (`PERF_SAMPLE_IDENTIFIER`).
+pub fn id(event: &OwnedFd) -> io::Result<u64> {
+    let mut id = 0u64;
+    // SAFETY: an ioctl on a perf event descriptor we own, writing one u64.
+    check(unsafe { sys::ioctls::ID(event.as_raw_fd(), &mut id) })?;
+    Ok(id)
 }
 
 /// How to read the records of events opened with `attr`.
@@ -144,6 +190,7 @@ mod tests {
             stack_copy: true,
             kernel: true,
             enable_on_exec: true,
+            off_cpu: false,
         }
     }
 
@@ -164,6 +211,33 @@ mod tests {
             info.nonsample_record_time_offset_from_end.is_some(),
             "every record has a time (sample_id_all)"
         );
+    }
+
+    #[test]
+    fn off_cpu_adds_a_switch_event_with_the_same_samples() {
+        let sampling = Sampling {
+            off_cpu: true,
+            ..dwarf()
+        };
+        let attrs = sampling.attrs(1 << 20);
+        assert_eq!(attrs.len(), 2);
+        let (clock, switches) = (&attrs[0], &attrs[1]);
+        assert_eq!(clock.context_switch(), 1, "SWITCH records");
+        assert_eq!(switches.config, u64::from(PERF_COUNT_SW_CONTEXT_SWITCHES));
+        // SAFETY: reading the union member this code set.
+        assert_eq!(unsafe { switches.__bindgen_anon_1.sample_period }, 1);
+        assert_eq!(switches.freq(), 0);
+        assert_eq!(switches.mmap(), 0, "one event follows the processes");
+        assert_eq!(
+            clock.sample_type, switches.sample_type,
+            "one parse for both"
+        );
+        let info = parse_info(switches).unwrap();
+        assert!(
+            info.sample_format
+                .contains(SampleFormat::IDENTIFIER | SampleFormat::PERIOD)
+        );
+        assert_eq!(dwarf().attrs(1 << 20).len(), 1);
     }
 
     #[test]

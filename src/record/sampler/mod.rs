@@ -112,6 +112,7 @@ fn sampling(options: &RecordOptions, enable_on_exec: bool) -> Sampling {
         stack_copy: options.call_graph == CallGraph::Dwarf,
         kernel: true,
         enable_on_exec,
+        off_cpu: options.off_cpu,
     }
 }
 

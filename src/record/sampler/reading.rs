@@ -7,7 +7,7 @@ use std::io;
 use std::os::fd::RawFd;
 use std::time::Duration;
 
-use super::event_group::Events;
+use super::event_group::{EventKinds, Events};
 use super::merge::in_time_order;
 use super::ring::Ring;
 use crate::perf_records::RecordStream;
@@ -41,7 +41,8 @@ pub fn read_until(
         } else {
             monotonic_ns().saturating_sub(IN_FLIGHT_NS)
         };
-        read += drain(events.rings(), stream, until);
+        let kinds = events.kinds().clone();
+        read += drain(events.rings(), &kinds, stream, until);
         if done {
             return Ok(read);
         }
@@ -49,11 +50,11 @@ pub fn read_until(
 }
 
 /// Feeds `stream` every record of `rings` stamped at most `until`, in time
-/// order, each freed once handled.
-fn drain(rings: &mut [Ring], stream: &mut RecordStream, until: u64) -> u64 {
+/// order, each with its event's kind (`kinds`), each freed once handled.
+fn drain(rings: &mut [Ring], kinds: &EventKinds, stream: &mut RecordStream, until: u64) -> u64 {
     in_time_order(rings, until, |ring| {
         if let Some(record) = ring.peek() {
-            stream.record(&record);
+            stream.record(kinds.of(record.id()), &record);
         }
         ring.consume();
     })
