@@ -279,13 +279,21 @@ fn bpf(code: u32, jt: u8, jf: u8, k: u32) -> libc::sock_filter {
 
 #[test]
 fn perf_events_refused_are_one_line_saying_what_to_do() {
-    for (errno, says) in [
-        (libc::EPERM as u32, "seccomp"),
-        (libc::ENOSYS as u32, "perf events are not available here"),
+    for (errno, says, off_cpu) in [
+        (libc::EPERM as u32, "seccomp", false),
+        (
+            libc::ENOSYS as u32,
+            "perf events are not available here",
+            false,
+        ),
+        (libc::EPERM as u32, "seccomp", true),
     ] {
         let dir = TempDir::new().unwrap();
         let marker = dir.path().join("ran");
         let mut command = record(dir.path());
+        if off_cpu {
+            command.arg("--off-cpu");
+        }
         command.args(["--".as_ref(), "touch".as_ref(), marker.as_os_str()]);
         without_perf_events(command.command(), errno);
         let output = command.output();

@@ -19,6 +19,7 @@ mod input_errors;
 mod inputs;
 mod languages;
 mod long_lines;
+mod off_cpu;
 mod other_formats;
 mod outputs;
 mod perf_data;

@@ -5,7 +5,11 @@
 //! Each distinct frame becomes one function with one location (no
 //! addresses: the stacks are already symbolized); a root label becomes the
 //! outermost function, as it is the outermost frame of the folded text. The
-//! one sample type is `samples/count`, so the totals are the input's.
+//! one sample type is `samples/count`, so the totals are the input's; an
+//! off-CPU profile (`record --off-cpu`) has two, `cpu/microseconds` (the
+//! stacks on the CPU, 0 for those that end in `[off-cpu]`) and
+//! `wall/microseconds` (every stack), wall last and the default, so `go
+//! tool pprof` and autofold show wall-clock time unless asked for cpu.
 
 use std::io::{self, Write};
 
@@ -15,7 +19,7 @@ use prost::Message;
 use rustc_hash::FxHashMap;
 
 use crate::pprof_proto as proto;
-use crate::profile::{FrameId, Profile, printed};
+use crate::profile::{FrameId, OFF_CPU_FRAME, Profile, Unit, printed};
 
 /// Writes `folded` as a gzip-compressed pprof profile.
 pub fn write_pprof(folded: &Profile, out: &mut dyn Write) -> io::Result<()> {
@@ -29,18 +33,22 @@ pub fn write_pprof(folded: &Profile, out: &mut dyn Write) -> io::Result<()> {
 /// The pprof message for `folded`.
 fn pprof_of(folded: &Profile) -> io::Result<proto::Profile> {
     let mut builder = Builder::default();
-    let samples = builder.string("samples");
-    let count = builder.string("count");
-    let sample_type = proto::ValueType {
-        r#type: samples,
-        unit: count,
+    let timed = folded.unit == Unit::Microseconds;
+    let sample_types: Vec<proto::ValueType> = match timed {
+        true => vec![
+            builder.value_type("cpu", "microseconds"),
+            builder.value_type("wall", "microseconds"),
+        ],
+        false => vec![builder.value_type("samples", "count")],
     };
     let mut profile = proto::Profile {
-        sample_type: vec![sample_type.clone()],
-        period_type: Some(sample_type),
+        sample_type: sample_types.clone(),
+        period_type: sample_types.last().cloned(),
         period: 1,
+        default_sample_type: sample_types.last().map_or(0, |t| t.r#type),
         ..Default::default()
     };
+    let off_cpu = folded.frames.get(OFF_CPU_FRAME);
     for (frames, count) in folded.stacks() {
         let value = i64::try_from(count).map_err(|_| {
             io::Error::new(
@@ -53,9 +61,14 @@ fn pprof_of(folded: &Profile) -> io::Result<proto::Profile> {
             .rev()
             .map(|&frame| builder.location(frame, folded))
             .collect();
+        let value = match timed {
+            true if off_cpu.is_some() && frames.last() == off_cpu.as_ref() => vec![0, value],
+            true => vec![value, value],
+            false => vec![value],
+        };
         profile.sample.push(proto::Sample {
             location_id,
-            value: vec![value],
+            value,
             label: Vec::new(),
         });
     }
@@ -87,6 +100,14 @@ impl Builder {
         self.strings.push(text.as_bytes().to_vec());
         self.string_ids.insert(text.to_string(), id);
         id
+    }
+
+    /// A sample type, its strings in the table.
+    fn value_type(&mut self, kind: &str, unit: &str) -> proto::ValueType {
+        proto::ValueType {
+            r#type: self.string(kind),
+            unit: self.string(unit),
+        }
     }
 
     /// The location (and function) id of `frame`: one function per printed

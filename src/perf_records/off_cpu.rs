@@ -15,7 +15,7 @@
 //! CPU time since the thread's previous sample); the profile counts
 //! microseconds.
 
-use rustc_hash::FxHashMap;
+use rustc_hash::{FxHashMap, FxHashSet};
 
 use super::raw_stacks::RawFrameId;
 
@@ -40,11 +40,70 @@ pub struct OffCpuStats {
     pub preemptions: u64,
     pub preempted_ns: u64,
     /// Switch-ins with no switch sample before them (the sample was lost,
-    /// or the thread left before recording began): their time is unknown.
+    /// or the thread left before recording began) of a thread that had
+    /// left the CPU before: their time is unknown. A new thread's first
+    /// switch-in is its start, not counted.
     pub unmatched: u64,
     /// Threads still off the CPU when recording ended, counted up to the
     /// last record.
     pub open_at_end: u64,
+}
+
+impl OffCpuStats {
+    /// One line on what was counted off the CPU and what was left out.
+    pub fn line(&self) -> String {
+        let mut parts = vec![format!(
+            "{} wait{} ({}) end in [off-cpu]",
+            self.waits,
+            plural(self.waits),
+            duration(self.wait_ns)
+        )];
+        if self.preemptions > 0 {
+            parts.push(format!(
+                "{} preemption{} ({}) counted as on-CPU time",
+                self.preemptions,
+                plural(self.preemptions),
+                duration(self.preempted_ns)
+            ));
+        }
+        if self.short > 0 {
+            parts.push(format!(
+                "{} wait{} shorter than --off-cpu-min left out ({})",
+                self.short,
+                plural(self.short),
+                duration(self.short_ns)
+            ));
+        }
+        if self.unmatched > 0 {
+            parts.push(format!(
+                "{} return{} to the CPU without a recorded stack (time not counted)",
+                self.unmatched,
+                plural(self.unmatched)
+            ));
+        }
+        if self.open_at_end > 0 {
+            parts.push(format!(
+                "{} thread{} still waiting when recording stopped (counted to the end)",
+                self.open_at_end,
+                plural(self.open_at_end)
+            ));
+        }
+        format!("off-CPU: {}", parts.join("; "))
+    }
+}
+
+/// `s` for a count other than one.
+fn plural(count: u64) -> &'static str {
+    if count == 1 { "" } else { "s" }
+}
+
+/// Nanoseconds as people read them.
+fn duration(ns: u64) -> String {
+    match ns {
+        0..1_000_000 => format!("{:.0} µs", ns as f64 / 1e3),
+        1_000_000..1_000_000_000 => format!("{:.1} ms", ns as f64 / 1e6),
+        _ => format!("{:.2} s", ns as f64 / 1e9),
+    }
 }
 
 /// A thread off the CPU: the stack it left with (innermost first), since
@@ -70,6 +129,8 @@ pub struct Stretch {
 pub struct OffCpu {
     options: OffCpuOptions,
     away: FxHashMap<i32, Away>,
+    /// Threads seen leaving the CPU.
+    known: FxHashSet<i32>,
     /// The `[off-cpu]` frame's raw id.
     marker: RawFrameId,
     stats: OffCpuStats,
@@ -101,6 +162,7 @@ impl OffCpu {
     /// first): the switch sample.
     pub fn leaves(&mut self, tid: i32, time: u64, frames: Vec<RawFrameId>) {
         self.saw_time(time);
+        self.known.insert(tid);
         let away = Away {
             frames,
             since: time,
@@ -122,7 +184,9 @@ impl OffCpu {
     pub fn comes_back(&mut self, tid: i32, time: u64) -> Option<Stretch> {
         self.saw_time(time);
         let Some(away) = self.away.remove(&tid) else {
-            self.stats.unmatched += 1;
+            if self.known.contains(&tid) {
+                self.stats.unmatched += 1;
+            }
             return None;
         };
         self.close(tid, away, time)
@@ -132,6 +196,7 @@ impl OffCpu {
     /// switches out to exit).
     pub fn exited(&mut self, tid: i32) {
         self.away.remove(&tid);
+        self.known.remove(&tid);
     }
 
     /// The stretches still open, closed at the last time seen.
@@ -215,10 +280,31 @@ mod tests {
         let mut off = off_cpu(0);
         off.leaves(1, 0, vec![1]);
         off.leaves(2, 5, vec![2]);
-        assert!(off.comes_back(3, 10).is_none());
-        assert_eq!(off.stats().unmatched, 1);
+        assert!(off.comes_back(3, 10).is_none(), "a new thread starts");
+        assert_eq!(off.stats().unmatched, 0);
         assert_eq!(off.comes_back(2, 15).unwrap().frames, [MARKER, 2]);
         assert_eq!(off.comes_back(1, 20).unwrap().ns, 20);
+        assert!(
+            off.comes_back(1, 30).is_none(),
+            "its switch sample was lost"
+        );
+        assert_eq!(off.stats().unmatched, 1);
+    }
+
+    #[test]
+    fn the_line_says_what_was_counted_and_left_out() {
+        let stats = OffCpuStats {
+            waits: 2,
+            wait_ns: 1_500_000_000,
+            short: 1,
+            short_ns: 2_000,
+            preemptions: 0,
+            ..OffCpuStats::default()
+        };
+        assert_eq!(
+            stats.line(),
+            "off-CPU: 2 waits (1.50 s) end in [off-cpu]; 1 wait shorter than --off-cpu-min left out (2 µs)"
+        );
     }
 
     #[test]

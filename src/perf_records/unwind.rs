@@ -111,6 +111,16 @@ pub enum UnwindEnd {
     Truncated,
 }
 
+/// A rule for frames framehop cannot step over: given the frame's address,
+/// the registers (set to the caller's) and the stack, the caller's return
+/// address; `None` to leave the frame to framehop.
+pub type JitStep<'j> = dyn FnMut(
+        FrameAddress,
+        &mut UnwindRegsX86_64,
+        &mut dyn FnMut(u64) -> Result<u64, ()>,
+    ) -> Option<Result<Option<u64>, Error>>
+    + 'j;
+
 /// Unwinds the user stack of a sample from its registers and stack copy,
 /// pushing frames innermost first onto `out`. `jit_step` steps over a
 /// frame framehop cannot (JIT code with a known rule, such as CPython's
@@ -120,11 +130,7 @@ pub fn unwind_user(
     cache: &mut UnwindCache,
     regs: &Regs,
     stack: RawData,
-    jit_step: &mut dyn FnMut(
-        FrameAddress,
-        &mut UnwindRegsX86_64,
-        &mut dyn FnMut(u64) -> Result<u64, ()>,
-    ) -> Option<Result<Option<u64>, Error>>,
+    jit_step: &mut JitStep<'_>,
     out: &mut Vec<UserFrame>,
 ) -> UnwindEnd {
     let (Some(ip), Some(sp), Some(bp)) = (

@@ -159,6 +159,7 @@ pub fn perf_binary() -> OsString {
 
 /// Records `target` and collapses the recording into a profile.
 pub fn record(target: &Target, options: &RecordOptions) -> Result<Recording> {
+    check_off_cpu(target, options)?;
     let recording = match target {
         Target::Command(command) if !options.records_with_perf() => {
             check_command(&command[0])?;
@@ -176,6 +177,25 @@ pub fn record(target: &Target, options: &RecordOptions) -> Result<Recording> {
         return Err(no_samples(recording.status, message));
     }
     Ok(recording)
+}
+
+/// Fails when `--off-cpu` is asked of what cannot give it: it needs
+/// autofold's own sampler, recording now.
+fn check_off_cpu(target: &Target, options: &RecordOptions) -> Result<()> {
+    if !options.off_cpu {
+        return Ok(());
+    }
+    if matches!(target, Target::PerfData(_)) {
+        bail!(
+            "--off-cpu records where threads wait as it samples; it cannot be used with --perf-data"
+        );
+    }
+    if options.records_with_perf() {
+        bail!(
+            "--off-cpu records with autofold's own sampler; leave out --perf, --keep-perf-data, --perf-script and --call-graph lbr"
+        );
+    }
+    Ok(())
 }
 
 /// Why a recording may hold no samples, and what to try.

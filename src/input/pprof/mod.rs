@@ -5,8 +5,10 @@
 //! A sample's stack is its locations, leaf first, each location's lines
 //! innermost (inlined) first; autofold stores it outermost first, without a
 //! root label. Its count is its value for one sample type: `--sample-type
-//! NAME`, else the first of `samples` and `cpu` (Go's CPU profiles have
-//! both), else the profile's default, else the last (as `go tool pprof`).
+//! NAME`, else the profile's default (`default_sample_type`, which Go's CPU
+//! profiles leave unset; autofold's off-CPU profiles set it to `wall`), else
+//! the first of `samples` and `cpu` (Go's CPU profiles have both), else the
+//! last (as `go tool pprof`).
 
 pub mod wire;
 
@@ -176,17 +178,17 @@ impl<'a> Reader<'a> {
                     )
                 });
         }
+        let default = self.string(self.profile.default_sample_type);
+        let by_default = types
+            .iter()
+            .position(|&(t, _)| !default.is_empty() && t == default);
         let preferred = ["samples", "cpu"]
             .iter()
             .find_map(|&name| types.iter().position(|&(t, _)| t == name));
-        if let Some(index) = preferred {
+        if let Some(index) = preferred.filter(|_| by_default.is_none()) {
             return Ok(index);
         }
-        let default = self.string(self.profile.default_sample_type);
-        let index = types
-            .iter()
-            .position(|&(t, _)| !default.is_empty() && t == default)
-            .unwrap_or(types.len() - 1);
+        let index = by_default.unwrap_or(types.len() - 1);
         if types.len() > 1 {
             note(format!(
                 "{}: reading sample type {}/{} (this profile has {}; choose with --sample-type)",

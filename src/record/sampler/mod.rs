@@ -247,6 +247,9 @@ fn profile_of(stream: RecordStream, name: &str) -> ReadProfile {
     if let Some(line) = stacks.stats.loss_line_of("the sampler") {
         note(format!("{name}: {line}"));
     }
+    if let Some(off_cpu) = &stacks.off_cpu {
+        note(format!("{name}: {}", off_cpu.line()));
+    }
     let mut profile = stacks.into_profile();
     profile.add_input(InputInfo {
         source: name.to_owned(),
