@@ -3,6 +3,7 @@
 //! process's mappings and the unwinder that knows its modules.
 
 use std::borrow::Cow;
+use std::ops::Range;
 use std::path::Path;
 
 use rustc_hash::FxHashMap;
@@ -10,7 +11,8 @@ use rustc_hash::FxHashMap;
 use super::mappings::{Mapping, Mappings};
 use super::modules::{ModuleId, ModuleKind, Modules};
 use super::raw_stacks::{RawFrame, lookup_address};
-use super::unwind::{ProcessUnwinder, unwind_module};
+use super::symbols::jitdump::UnwindInfo;
+use super::unwind::{ProcessUnwinder, jit_unwind_module, unwind_module};
 use framehop::Unwinder as _;
 
 /// One process: its address space.
@@ -31,6 +33,7 @@ impl Process {
                 module: mapping.module,
                 address: mapping.module_address(lookup),
                 unwound: false,
+                jit_code: None,
             },
             None => RawFrame::UNKNOWN,
         }
@@ -127,6 +130,16 @@ impl Processes {
                 self.thread_counts.remove(&pid);
             }
         }
+    }
+
+    /// JIT code at `code` in process `pid` that its runtime gave unwinding
+    /// information for: unwound by it from now on, not by frame pointers.
+    pub fn add_jit_unwinding(&mut self, pid: i32, code: Range<u64>, unwinding: &UnwindInfo) {
+        let process = self.processes.entry(pid).or_default();
+        process.unwinder.remove_module(code.start);
+        process
+            .unwinder
+            .add_module(jit_unwind_module(code, unwinding));
     }
 
     /// An MMAP or MMAP2 record of executable memory.

@@ -11,7 +11,7 @@ use std::path::Path;
 use anyhow::{Context as _, Result, anyhow};
 use indicatif::ProgressBar;
 use linux_perf_data::linux_perf_event_reader::{
-    CpuMode, EventRecord, Mmap2FileId, RawEventRecord, RecordType, SampleRecord,
+    ClockId, CpuMode, EventRecord, Mmap2FileId, PerfClock, RawEventRecord, RecordType, SampleRecord,
 };
 use linux_perf_data::{PerfFileReader, PerfFileRecord};
 use memmap2::Mmap;
@@ -85,7 +85,9 @@ pub fn read(
             )
         })
         .collect();
-    let mut reader = Reader::new(Modules::new(build_ids), options);
+    let mut modules = Modules::new(build_ids);
+    modules.set_monotonic_samples(monotonic_samples(perf_file.event_attributes()));
+    let mut reader = Reader::new(modules, options);
     loop {
         match record_iter.next_record(&mut perf_file) {
             Ok(Some(PerfFileRecord::EventRecord { attr_index, record })) => {
@@ -154,7 +156,8 @@ impl Reader {
     }
 
     /// The modules, processes' state dropped, and the raw stacks.
-    pub fn finish(self) -> Recording {
+    pub fn finish(mut self) -> Recording {
+        self.modules.finish_jit_code();
         Recording {
             modules: self.modules,
             raw: self.raw,
@@ -244,6 +247,10 @@ impl Reader {
         self.stats.samples += 1;
         let pid = sample.pid.unwrap_or(-1);
         let tid = sample.tid.unwrap_or(pid);
+        let time = sample.timestamp;
+        for (code, unwinding) in self.modules.jit_unwinding(pid, time) {
+            self.processes.add_jit_unwinding(pid, code, &unwinding);
+        }
         let process = self.processes.process(pid);
         let user_stack = match (&sample.user_regs, sample.user_stack) {
             (Some(regs), Some((stack, size))) if size > 0 => {
@@ -270,7 +277,7 @@ impl Reader {
                     frame.address,
                     as_is,
                 );
-                self.raw.push_frame(raw);
+                self.raw.push_frame(at_time(&mut self.modules, raw, time));
                 pushed = true;
             }
         }
@@ -288,7 +295,7 @@ impl Reader {
                     UserFrame::Ip(address) => process.frame(address, true),
                     UserFrame::Return(address) => process.frame(address, false),
                 };
-                let raw = raw.unwound();
+                let raw = at_time(&mut self.modules, raw.unwound(), time);
                 self.raw.push_frame(raw);
                 pushed = true;
             }
@@ -300,7 +307,7 @@ impl Reader {
         }
         if !pushed && let Some(ip) = sample.ip {
             let raw = recorded_frame(&mut self.modules, process, initial, ip, true);
-            self.raw.push_frame(raw);
+            self.raw.push_frame(at_time(&mut self.modules, raw, time));
         }
         let comm = self.raw.comm(&self.processes.comm(tid));
         self.raw.finish_stack(comm);
@@ -321,10 +328,26 @@ fn recorded_frame(
             module: modules.kernel(),
             address: lookup_address(address, as_is),
             unwound: false,
+            jit_code: None,
         },
         Context::User => process.frame(address, as_is),
         Context::Other => RawFrame::UNKNOWN,
     }
+}
+
+/// `raw` naming the JIT code that was at its address at `time`, where it
+/// is JIT code.
+fn at_time(modules: &mut Modules, raw: RawFrame, time: Option<u64>) -> RawFrame {
+    let code = modules.jit_code_at(raw.module, raw.address, time);
+    raw.with_jit_code(code)
+}
+
+/// Whether a perf.data file's samples are stamped with `CLOCK_MONOTONIC`
+/// (`perf record -k mono`), the clock of jitdumps' times.
+fn monotonic_samples(attributes: &[linux_perf_data::AttributeDescription]) -> bool {
+    attributes.first().is_some_and(|described| {
+        matches!(described.attr.clock, PerfClock::ClockId(ClockId::Monotonic))
+    })
 }
 
 /// The count of a LOST_SAMPLES record (its first field, in the file's
