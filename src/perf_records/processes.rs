@@ -247,3 +247,62 @@ mod tests {
         assert!(processes.process(20).mappings.find(0x1800).is_none());
     }
 }
+
+#[cfg(test)]
+mod jit_unwinding_tests {
+    use super::super::symbols::jitdump::{self, JitRecord};
+    use super::super::unwind::UnwindCache;
+    use super::*;
+    use framehop::FrameAddress;
+    use framehop::x86_64::UnwindRegsX86_64;
+
+    /// The first trampoline of the jitdump CPython 3.13 wrote for
+    /// `fixtures/python/perf_jit.py`, and its unwinding information.
+    fn first_trampoline() -> (Range<u64>, jitdump::UnwindInfo) {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/python/perf_jit.dump");
+        let dump = std::fs::read(path).unwrap();
+        let header = jitdump::header(&dump).unwrap().unwrap();
+        let (records, ..) = jitdump::records(&dump[header.size..]);
+        match &records[..2] {
+            [
+                JitRecord::Unwinding(info),
+                JitRecord::Load { start, size, .. },
+            ] => (*start..start + size, info.clone()),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    /// The caller found by unwinding from `pc` with the stack pointer at
+    /// 0x10000, the return address 0x4444 one word above it (the
+    /// trampoline pushed one word) and no frame pointer.
+    fn caller(processes: &Processes, pid: i32, pc: u64) -> Option<u64> {
+        let sp = 0x10000u64;
+        let stack = [0x1111u64, 0x4444, 0, 0];
+        let mut read = |address: u64| -> Result<u64, ()> {
+            let index = usize::try_from(address.checked_sub(sp).ok_or(())? / 8).map_err(|_| ())?;
+            stack.get(index).copied().ok_or(())
+        };
+        let mut cache = UnwindCache::new();
+        let unwinder = &processes.process(pid).unwinder;
+        let regs = UnwindRegsX86_64::new(pc, sp, 0);
+        let mut frames = unwinder.iter_frames(pc, regs, &mut cache, &mut read);
+        assert_eq!(frames.next(), Ok(Some(FrameAddress::InstructionPointer(pc))));
+        match frames.next() {
+            Ok(Some(FrameAddress::ReturnAddress(address))) => Some(address.get()),
+            _ => None,
+        }
+    }
+
+    #[test]
+    fn jit_code_with_the_runtimes_cfi_is_unwound_by_it() {
+        let (code, info) = first_trampoline();
+        assert_eq!(code.end - code.start, 11, "CPython 3.13's trampoline");
+        let mut processes = Processes::default();
+        // Inside the trampoline, after it pushed a word: frame pointers
+        // (none here) cannot find its caller, its CFI can.
+        let pc = code.start + 5;
+        assert_eq!(caller(&processes, 7, pc), None);
+        processes.add_jit_unwinding(7, code, &info);
+        assert_eq!(caller(&processes, 7, pc), Some(0x4444));
+    }
+}
