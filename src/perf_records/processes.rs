@@ -286,7 +286,10 @@ mod jit_unwinding_tests {
         let unwinder = &processes.process(pid).unwinder;
         let regs = UnwindRegsX86_64::new(pc, sp, 0);
         let mut frames = unwinder.iter_frames(pc, regs, &mut cache, &mut read);
-        assert_eq!(frames.next(), Ok(Some(FrameAddress::InstructionPointer(pc))));
+        assert_eq!(
+            frames.next(),
+            Ok(Some(FrameAddress::InstructionPointer(pc)))
+        );
         match frames.next() {
             Ok(Some(FrameAddress::ReturnAddress(address))) => Some(address.get()),
             _ => None,
