@@ -425,3 +425,40 @@ fn a_planted_perf_map_costs_only_a_note() {
         );
     }
 }
+
+#[test]
+fn recorded_node_parser_is_named_after_the_code_that_ran_where_code_is_reused() {
+    let Some(node) = node_to_record() else {
+        return;
+    };
+    let script = fixture("node/parser.js");
+    // The parser's optimized code is thrown away, collected, and thousands
+    // of functions are compiled at its addresses (as node compiles its
+    // stream modules at exit): named after the last code at each address,
+    // the parser's cycle gained `(anonymous)` members in every recording.
+    for recording in 0..3 {
+        let dir = TempDir::new().unwrap();
+        let (report, _) = record(
+            dir.path(),
+            &[node.as_os_str(), "--expose-gc".as_ref(), script.as_os_str()],
+        );
+        let cycles = report["cycles"].as_array().unwrap();
+        let parser = cycles
+            .iter()
+            .find(|c| strings(&c["members"]).contains(&"parseExpr (parser.js:16)"))
+            .unwrap_or_else(|| panic!("recording {recording}: no parser cycle: {report:#}"));
+        assert_eq!(
+            parser["name"], "{parseExpr,parseFactor,parseTerm} (parser.js)",
+            "recording {recording}: {parser:#}"
+        );
+        assert_eq!(
+            strings(&parser["members"]),
+            [
+                "parseExpr (parser.js:16)",
+                "parseFactor (parser.js:35)",
+                "parseTerm (parser.js:26)"
+            ],
+            "recording {recording}: {parser:#}"
+        );
+    }
+}

@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use super::elf_files::ElfImage;
+use super::symbols::jit_code::{JitCode, Reading};
 use super::symbols::jit_file::process_uid;
 
 /// Index of a module in [`Modules`].
@@ -27,13 +28,10 @@ pub enum ModuleKind {
     File(Option<Arc<ElfImage>>),
     /// JIT code (anonymous executable memory) of process `pid`, named by
     /// `/tmp/perf-PID.map` (then the module's path) and by the jitdump
-    /// files the process mapped.
+    /// files the process mapped: see [`Modules::jit_code`].
     Jit {
         /// The process.
         pid: i32,
-        /// The user it ran as, where known (it was running when its JIT
-        /// code was first seen): its JIT files may be that user's.
-        uid: Option<u32>,
     },
     /// No code: a frame autofold adds, named by the module's path in
     /// brackets (`[off-cpu]`).
@@ -80,7 +78,10 @@ pub struct Modules {
     list: Vec<Module>,
     by_path: HashMap<(String, Option<Vec<u8>>), ModuleId>,
     jit_modules: HashMap<i32, ModuleId>,
-    jitdumps: HashMap<i32, Vec<PathBuf>>,
+    /// The JIT code of each process that has some, by pid.
+    jit_code: HashMap<i32, JitCode>,
+    /// How JIT files are read: live, or after a recording.
+    jit_reading: Reading,
     /// Build ids perf wrote in the header, by path.
     header_build_ids: HashMap<String, Vec<u8>>,
     /// perf's build-id cache, `~/.debug`.
@@ -103,7 +104,8 @@ impl Modules {
             list: vec![unknown],
             by_path: HashMap::new(),
             jit_modules: HashMap::new(),
-            jitdumps: HashMap::new(),
+            jit_code: HashMap::new(),
+            jit_reading: Reading::Recorded { monotonic: false },
             header_build_ids,
             cache_dir: std::env::var_os("HOME").map(|home| Path::new(&home).join(".debug")),
             own_vdso: None,
@@ -116,7 +118,17 @@ impl Modules {
     pub fn live() -> Self {
         Self {
             own_vdso: super::vdso::this_kernels(),
+            jit_reading: Reading::Live,
             ..Self::new(HashMap::new())
+        }
+    }
+
+    /// Says that the recording's samples are stamped with
+    /// `CLOCK_MONOTONIC` (`perf record -k mono`), the clock of jitdumps'
+    /// times: then they are compared.
+    pub fn set_monotonic_samples(&mut self, monotonic: bool) {
+        if let Reading::Recorded { .. } = self.jit_reading {
+            self.jit_reading = Reading::Recorded { monotonic };
         }
     }
 
@@ -182,16 +194,70 @@ impl Modules {
         } else {
             "//anon".to_owned()
         };
+        let uid = process_uid(pid);
         let id = self.push(Module {
             path,
             build_id: None,
-            kind: ModuleKind::Jit {
-                pid,
-                uid: process_uid(pid),
-            },
+            kind: ModuleKind::Jit { pid },
         });
         self.jit_modules.insert(pid, id);
+        self.jit_code_of(pid, uid);
         id
+    }
+
+    /// The JIT code of process `pid`, made on first use. The user it runs
+    /// as, where known (it was running when its JIT code was first seen),
+    /// may own its JIT files.
+    fn jit_code_of(&mut self, pid: i32, uid: Option<u32>) -> &mut JitCode {
+        let reading = self.jit_reading;
+        self.jit_code.entry(pid).or_insert_with(|| {
+            JitCode::new(Path::new(&format!("/tmp/perf-{pid}.map")), uid, reading)
+        })
+    }
+
+    /// The JIT code of process `pid`, if it has some.
+    pub fn jit_code(&self, pid: i32) -> Option<&JitCode> {
+        self.jit_code.get(&pid)
+    }
+
+    /// The entry of the JIT code at `address` of module `id` when a sample
+    /// was taken at `time`; `None` for a module of no JIT code, or where
+    /// no code is known at the address yet.
+    pub fn jit_code_at(&mut self, id: ModuleId, address: u64, time: Option<u64>) -> Option<u32> {
+        let ModuleKind::Jit { pid, .. } = self.list[id as usize].kind else {
+            return None;
+        };
+        self.jit_code.get_mut(&pid)?.code_at(address, time)
+    }
+
+    /// The JIT code of process `pid` whose unwinding information is known
+    /// by `time` and was not asked for before.
+    pub fn jit_unwinding(
+        &mut self,
+        pid: i32,
+        time: Option<u64>,
+    ) -> Vec<(std::ops::Range<u64>, super::symbols::jitdump::UnwindInfo)> {
+        self.jit_code
+            .get_mut(&pid)
+            .map(|code| code.unwinding_by(time))
+            .unwrap_or_default()
+    }
+
+    /// Reads what JIT files gained since their last read (at the end of a
+    /// live recording: runtimes list code at exit), and says in one note
+    /// how many JIT frames were named with no time to tell which of
+    /// several codes was at their address.
+    pub fn finish_jit_code(&mut self) {
+        let mut guesses = 0;
+        for code in self.jit_code.values_mut() {
+            code.read_last();
+            guesses += code.guesses();
+        }
+        if guesses > 0 {
+            crate::console::note(format!(
+                "{guesses} JIT frames were at addresses that held several functions, with no time to tell which ran (a perf map has none): named after the last"
+            ));
+        }
     }
 
     /// Looks again for the perf map of each JIT module that had none when
@@ -226,12 +292,8 @@ impl Modules {
     /// Notes that process `pid` mapped the jitdump file at `path` (JIT
     /// runtimes map it so that the recording names it).
     pub fn add_jitdump(&mut self, pid: i32, path: &Path) {
-        self.jitdumps.entry(pid).or_default().push(path.to_owned());
-    }
-
-    /// The jitdump files process `pid` mapped.
-    pub fn jitdumps(&self, pid: i32) -> &[PathBuf] {
-        self.jitdumps.get(&pid).map_or(&[], Vec::as_slice)
+        let uid = process_uid(pid);
+        self.jit_code_of(pid, uid).add_jitdump(path, uid);
     }
 
     /// Where perf keeps the copy of the file with `build_id` under `name`

@@ -3,6 +3,7 @@
 //! process's mappings and the unwinder that knows its modules.
 
 use std::borrow::Cow;
+use std::ops::Range;
 use std::path::Path;
 
 use rustc_hash::FxHashMap;
@@ -10,8 +11,9 @@ use rustc_hash::FxHashMap;
 use super::mappings::{Mapping, Mappings};
 use super::modules::{ModuleId, ModuleKind, Modules};
 use super::raw_stacks::{RawFrame, lookup_address};
+use super::symbols::jitdump::UnwindInfo;
 use super::trampolines::{Trampolines, has_known_trampolines};
-use super::unwind::{ProcessUnwinder, unwind_module};
+use super::unwind::{ProcessUnwinder, jit_unwind_module, unwind_module};
 use framehop::Unwinder as _;
 
 /// One process: its address space.
@@ -35,6 +37,7 @@ impl Process {
                 module: mapping.module,
                 address: mapping.module_address(lookup),
                 unwound: false,
+                jit_code: None,
             },
             None => RawFrame::UNKNOWN,
         }
@@ -131,6 +134,16 @@ impl Processes {
                 self.thread_counts.remove(&pid);
             }
         }
+    }
+
+    /// JIT code at `code` in process `pid` that its runtime gave unwinding
+    /// information for: unwound by it from now on, not by frame pointers.
+    pub fn add_jit_unwinding(&mut self, pid: i32, code: Range<u64>, unwinding: &UnwindInfo) {
+        let process = self.processes.entry(pid).or_default();
+        process.unwinder.remove_module(code.start);
+        process
+            .unwinder
+            .add_module(jit_unwind_module(code, unwinding));
     }
 
     /// An MMAP or MMAP2 record of executable memory.
@@ -243,5 +256,67 @@ mod tests {
         with_mapping(&mut processes, 20);
         processes.exit(20, 20);
         assert!(processes.process(20).mappings.find(0x1800).is_none());
+    }
+}
+
+#[cfg(test)]
+mod jit_unwinding_tests {
+    use super::super::symbols::jitdump::{self, JitRecord};
+    use super::super::unwind::UnwindCache;
+    use super::*;
+    use framehop::FrameAddress;
+    use framehop::x86_64::UnwindRegsX86_64;
+
+    /// The first trampoline of the jitdump CPython 3.13 wrote for
+    /// `fixtures/python/perf_jit.py`, and its unwinding information.
+    fn first_trampoline() -> (Range<u64>, jitdump::UnwindInfo) {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/python/perf_jit.dump");
+        let dump = std::fs::read(path).unwrap();
+        let header = jitdump::header(&dump).unwrap().unwrap();
+        let (records, ..) = jitdump::records(&dump[header.size..]);
+        match &records[..2] {
+            [
+                JitRecord::Unwinding(info),
+                JitRecord::Load { start, size, .. },
+            ] => (*start..start + size, info.clone()),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    /// The caller found by unwinding from `pc` with the stack pointer at
+    /// 0x10000, the return address 0x4444 one word above it (the
+    /// trampoline pushed one word) and no frame pointer.
+    fn caller(processes: &Processes, pid: i32, pc: u64) -> Option<u64> {
+        let sp = 0x10000u64;
+        let stack = [0x1111u64, 0x4444, 0, 0];
+        let mut read = |address: u64| -> Result<u64, ()> {
+            let index = usize::try_from(address.checked_sub(sp).ok_or(())? / 8).map_err(|_| ())?;
+            stack.get(index).copied().ok_or(())
+        };
+        let mut cache = UnwindCache::new();
+        let unwinder = &processes.process(pid).unwinder;
+        let regs = UnwindRegsX86_64::new(pc, sp, 0);
+        let mut frames = unwinder.iter_frames(pc, regs, &mut cache, &mut read);
+        assert_eq!(
+            frames.next(),
+            Ok(Some(FrameAddress::InstructionPointer(pc)))
+        );
+        match frames.next() {
+            Ok(Some(FrameAddress::ReturnAddress(address))) => Some(address.get()),
+            _ => None,
+        }
+    }
+
+    #[test]
+    fn jit_code_with_the_runtimes_cfi_is_unwound_by_it() {
+        let (code, info) = first_trampoline();
+        assert_eq!(code.end - code.start, 11, "CPython 3.13's trampoline");
+        let mut processes = Processes::default();
+        // Inside the trampoline, after it pushed a word: frame pointers
+        // (none here) cannot find its caller, its CFI can.
+        let pc = code.start + 5;
+        assert_eq!(caller(&processes, 7, pc), None);
+        processes.add_jit_unwinding(7, code, &info);
+        assert_eq!(caller(&processes, 7, pc), Some(0x4444));
     }
 }

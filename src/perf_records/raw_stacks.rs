@@ -14,6 +14,10 @@ pub struct RawFrame {
     pub address: u64,
     /// Found by unwinding a stack copy, not recorded in a call chain.
     pub unwound: bool,
+    /// For JIT code, the code that was at the address when the sample was
+    /// taken (an entry of the process's `JitCode`): a runtime reuses the
+    /// addresses of code it freed.
+    pub jit_code: Option<u32>,
 }
 
 impl RawFrame {
@@ -23,7 +27,14 @@ impl RawFrame {
         module: UNKNOWN_MODULE,
         address: 0,
         unwound: false,
+        jit_code: None,
     };
+
+    /// This frame, naming the JIT code `jit_code` (see
+    /// [`RawFrame::jit_code`]).
+    pub fn with_jit_code(self, jit_code: Option<u32>) -> Self {
+        Self { jit_code, ..self }
+    }
 
     /// This frame, marked as found by unwinding.
     pub fn unwound(self) -> Self {

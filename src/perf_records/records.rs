@@ -11,8 +11,8 @@ use std::path::Path;
 use anyhow::{Context as _, Result, anyhow};
 use indicatif::ProgressBar;
 use linux_perf_data::linux_perf_event_reader::{
-    ContextSwitchRecord, CpuMode, EventRecord, Mmap2FileId, RawEventRecord, RecordType,
-    SampleRecord, TaskWasPreempted,
+    ClockId, ContextSwitchRecord, CpuMode, EventRecord, Mmap2FileId, PerfClock, RawEventRecord,
+    RecordType, SampleRecord, TaskWasPreempted,
 };
 use linux_perf_data::{PerfFileReader, PerfFileRecord};
 use memmap2::Mmap;
@@ -90,7 +90,9 @@ pub fn read(
             )
         })
         .collect();
-    let mut reader = Reader::new(Modules::new(build_ids), options);
+    let mut modules = Modules::new(build_ids);
+    modules.set_monotonic_samples(monotonic_samples(perf_file.event_attributes()));
+    let mut reader = Reader::new(modules, options);
     loop {
         match record_iter.next_record(&mut perf_file) {
             Ok(Some(PerfFileRecord::EventRecord { attr_index, record })) => {
@@ -146,6 +148,7 @@ impl Reader {
                 module: modules.marker("off-cpu"),
                 address: 0,
                 unwound: false,
+                jit_code: None,
             };
             OffCpu::new(off_cpu, raw.intern(marker))
         });
@@ -179,6 +182,7 @@ impl Reader {
     /// The modules, processes' state dropped, and the raw stacks (with the
     /// off-CPU stretches still open closed at the last record).
     pub fn finish(mut self) -> Recording {
+        self.modules.finish_jit_code();
         let mut off_cpu = self.off_cpu.take();
         if let Some(off_cpu) = &mut off_cpu {
             for stretch in off_cpu.finish() {
@@ -325,6 +329,10 @@ impl Reader {
         }
         let pid = sample.pid.unwrap_or(-1);
         let tid = sample.tid.unwrap_or(pid);
+        let time = sample.timestamp;
+        for (code, unwinding) in self.modules.jit_unwinding(pid, time) {
+            self.processes.add_jit_unwinding(pid, code, &unwinding);
+        }
         let process = self.processes.process(pid);
         let user_stack = match (&sample.user_regs, sample.user_stack) {
             (Some(regs), Some((stack, size))) if size > 0 => {
@@ -351,7 +359,7 @@ impl Reader {
                     frame.address,
                     as_is,
                 );
-                self.raw.push_frame(raw);
+                self.raw.push_frame(at_time(&mut self.modules, raw, time));
                 pushed = true;
             }
         }
@@ -376,7 +384,7 @@ impl Reader {
                     UserFrame::Ip(address) => process.frame(address, true),
                     UserFrame::Return(address) => process.frame(address, false),
                 };
-                let raw = raw.unwound();
+                let raw = at_time(&mut self.modules, raw.unwound(), time);
                 self.raw.push_frame(raw);
                 pushed = true;
             }
@@ -388,7 +396,7 @@ impl Reader {
         }
         if !pushed && let Some(ip) = sample.ip {
             let raw = recorded_frame(&mut self.modules, process, initial, ip, true);
-            self.raw.push_frame(raw);
+            self.raw.push_frame(at_time(&mut self.modules, raw, time));
         }
         match (weigh, &mut self.off_cpu, sample.timestamp) {
             (Weigh::Leaving, Some(off_cpu), Some(time)) => {
@@ -433,10 +441,26 @@ fn recorded_frame(
             module: modules.kernel(),
             address: lookup_address(address, as_is),
             unwound: false,
+            jit_code: None,
         },
         Context::User => process.frame(address, as_is),
         Context::Other => RawFrame::UNKNOWN,
     }
+}
+
+/// `raw` naming the JIT code that was at its address at `time`, where it
+/// is JIT code.
+fn at_time(modules: &mut Modules, raw: RawFrame, time: Option<u64>) -> RawFrame {
+    let code = modules.jit_code_at(raw.module, raw.address, time);
+    raw.with_jit_code(code)
+}
+
+/// Whether a perf.data file's samples are stamped with `CLOCK_MONOTONIC`
+/// (`perf record -k mono`), the clock of jitdumps' times.
+fn monotonic_samples(attributes: &[linux_perf_data::AttributeDescription]) -> bool {
+    attributes.first().is_some_and(|described| {
+        matches!(described.attr.clock, PerfClock::ClockId(ClockId::Monotonic))
+    })
 }
 
 /// The count of a LOST_SAMPLES record (its first field, in the file's

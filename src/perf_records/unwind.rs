@@ -14,6 +14,7 @@ use memmap2::Mmap;
 use object::{CompressionFormat, Object, ObjectSection};
 
 use super::elf_files::ElfImage;
+use super::symbols::jitdump::UnwindInfo;
 
 /// A section's bytes: a range of the file's mapping, or a decompressed copy.
 #[derive(Debug, Clone)]
@@ -77,6 +78,36 @@ pub fn unwind_module(
     };
     let name = image.path().to_string_lossy().into_owned();
     Some(Module::new(name, avma, bias, info))
+}
+
+/// The framehop module for JIT code at `code` that its runtime wrote
+/// unwinding information for (a jitdump's `JIT_CODE_UNWINDING_INFO`):
+/// laid out as `perf inject --jit` lays it out, the code at relative
+/// address 0, `.eh_frame` at its size rounded up to 8, `.eh_frame_hdr`
+/// right after, so that the runtime's pc-relative encodings hold.
+pub fn jit_unwind_module(code: Range<u64>, unwinding: &UnwindInfo) -> Module<SectionBytes> {
+    let size = code.end.saturating_sub(code.start);
+    let eh_frame_start = size.next_multiple_of(8);
+    let eh_frame_end = eh_frame_start + unwinding.eh_frame.len() as u64;
+    let eh_frame_hdr_end = eh_frame_end + unwinding.eh_frame_hdr.len() as u64;
+    let info = ExplicitModuleSectionInfo {
+        base_svma: 0,
+        text_svma: Some(0..size),
+        eh_frame_svma: Some(eh_frame_start..eh_frame_end),
+        eh_frame: Some(SectionBytes::Owned(unwinding.eh_frame.clone())),
+        eh_frame_hdr_svma: Some(eh_frame_end..eh_frame_hdr_end),
+        eh_frame_hdr: Some(SectionBytes::Owned(unwinding.eh_frame_hdr.clone())),
+        text: None,
+        got_svma: None,
+        debug_frame: None,
+        stubs_svma: None,
+        stub_helper_svma: None,
+        unwind_info: None,
+        text_segment_svma: None,
+        text_segment: None,
+    };
+    let name = format!("JIT code at {:#x}", code.start);
+    Module::new(name, code.clone(), code.start, info)
 }
 
 /// A section's bytes without copying, unless it is compressed.

@@ -6,9 +6,11 @@ mod address_table;
 mod debug_file;
 mod dwarf;
 mod elf_symbols;
+mod growing_file;
+pub(super) mod jit_code;
 pub(super) mod jit_file;
 mod jit_names;
-mod jitdump;
+pub(super) mod jitdump;
 mod kallsyms;
 mod perf_map;
 mod plt;
@@ -24,7 +26,6 @@ use super::raw_stacks::RawFrame;
 use super::{Frame, FrameId, Options};
 use crate::demangle::function_label;
 use crate::profile::Origin;
-use address_table::AddressTable;
 
 /// A function frame before it is interned: printed name (demangled),
 /// identity (see [`Frame::identity`]) and whose code it is.
@@ -78,6 +79,7 @@ pub fn symbolize(modules: &Modules, raw_frames: &[RawFrame], options: &Options) 
             .iter()
             .map(|&i| Lookup {
                 address: raw_frames[i].address,
+                jit_code: raw_frames[i].jit_code,
                 inline: options.inline && (raw_frames[i].unwound || !options.perf_compat),
             })
             .collect();
@@ -164,6 +166,8 @@ fn parallel_map<J: Sync, R: Send>(jobs: &[J], f: impl Fn(&J) -> R + Sync) -> Vec
 #[derive(Debug, Clone, Copy)]
 pub struct Lookup {
     pub address: u64,
+    /// For JIT code, the code that was there when the sample was taken.
+    pub jit_code: Option<u32>,
     pub inline: bool,
 }
 
@@ -183,29 +187,36 @@ fn module_frames(modules: &Modules, id: ModuleId, lookups: &[Lookup]) -> Vec<Vec
                 .and_then(|path| kallsyms::load(&path));
             cached.or_else(|| kallsyms::load(Path::new("/proc/kallsyms")))
         }
-        ModuleKind::Jit { pid, uid } => {
-            let perf_map = perf_map::entries(Path::new(&module.path), *uid).unwrap_or_default();
-            let dumps = modules
-                .jitdumps(*pid)
-                .iter()
-                .flat_map(|path| jitdump::entries(path, *uid));
-            Some(AddressTable::new(perf_map.into_iter().chain(dumps)))
+        ModuleKind::Jit { pid, .. } => {
+            return jit_frames(modules.jit_code(*pid), lookups);
         }
         ModuleKind::File(None) | ModuleKind::Unknown | ModuleKind::Marker => None,
     };
     let table = table.unwrap_or_default();
-    let named = match module.kind {
-        ModuleKind::Jit { .. } => jit_names::jit_frame,
-        _ => kernel_frame,
-    };
     lookups
         .iter()
         .map(|lookup| {
             table
                 .lookup(lookup.address)
-                .map(named)
+                .map(kernel_frame)
                 .into_iter()
                 .collect()
+        })
+        .collect()
+}
+
+/// The frames of JIT code: each named after the code that was at its
+/// address when its sample was taken, else after the last code listed
+/// there (code listed after the sample, such as a JVM's map at exit).
+fn jit_frames(code: Option<&jit_code::JitCode>, lookups: &[Lookup]) -> Vec<Vec<SymbolFrame>> {
+    lookups
+        .iter()
+        .map(|lookup| {
+            let name = code.and_then(|code| match lookup.jit_code {
+                Some(entry) => code.name(entry),
+                None => code.last_name_at(lookup.address),
+            });
+            name.map(jit_names::jit_frame).into_iter().collect()
         })
         .collect()
 }

@@ -1,34 +1,30 @@
 //! JIT code names from `/tmp/perf-PID.map`, which JIT runtimes (node
 //! `--perf-basic-prof`, the JVM with perf-map-agent, …) write: one
-//! `START SIZE NAME` line (hexadecimal) per generated function.
+//! `START SIZE NAME` line (hexadecimal) per generated function, appended
+//! as code is generated, so the map is read as it grows: whole lines only.
 
-use std::io::Read;
-use std::path::Path;
+/// A function a perf map lists: start, end (exclusive), name.
+pub type MapEntry = (u64, u64, String);
 
-use super::address_table::Range;
-use super::jit_file;
-
-/// The functions listed in the perf map at `path`, in file order; `None`
-/// if it cannot be read or is not to be trusted ([`jit_file::open`]; the
-/// recorded process runs as `process_uid` where known).
-pub fn entries(path: &Path, process_uid: Option<u32>) -> Option<Vec<Range>> {
-    let mut text = Vec::new();
-    jit_file::open(path, process_uid)?
-        .read_to_end(&mut text)
-        .ok()?;
-    Some(parse(&String::from_utf8_lossy(&text)))
+/// The functions of the complete lines of `bytes`, in file order, and how
+/// many bytes those lines took (a last line without its newline may still
+/// be being written).
+pub fn complete_lines(bytes: &[u8]) -> (Vec<MapEntry>, usize) {
+    let used = memchr::memrchr(b'\n', bytes).map_or(0, |end| end + 1);
+    (parse(&String::from_utf8_lossy(&bytes[..used])), used)
 }
 
-fn parse(text: &str) -> Vec<Range> {
-    text.lines()
-        .filter_map(|line| {
-            let mut fields = line.splitn(3, ' ');
-            let start = parse_hex(fields.next()?)?;
-            let size = parse_hex(fields.next()?)?;
-            let name = fields.next()?.trim_end();
-            Some((start, Some(start.saturating_add(size)), name.to_owned()))
-        })
-        .collect()
+fn parse(text: &str) -> Vec<MapEntry> {
+    text.lines().filter_map(entry).collect()
+}
+
+/// The function of one line; `None` for a malformed one.
+fn entry(line: &str) -> Option<MapEntry> {
+    let mut fields = line.splitn(3, ' ');
+    let start = parse_hex(fields.next()?)?;
+    let size = parse_hex(fields.next()?)?;
+    let name = fields.next()?.trim_end();
+    Some((start, start.saturating_add(size), name.to_owned()))
 }
 
 fn parse_hex(field: &str) -> Option<u64> {
@@ -38,16 +34,38 @@ fn parse_hex(field: &str) -> Option<u64> {
 
 #[cfg(test)]
 mod tests {
-    use super::super::address_table::AddressTable;
     use super::*;
 
     #[test]
     fn names_keep_their_spaces() {
-        let table = AddressTable::new(parse("7fa6aaf45b80 1a0 JS:^work /tmp/x.js:2:14\n"));
+        let (entries, used) = complete_lines(b"7fa6aaf45b80 1a0 JS:^work /tmp/x.js:2:14\n");
+        assert_eq!(used, 41);
         assert_eq!(
-            table.lookup(0x7fa6aaf45bec),
-            Some("JS:^work /tmp/x.js:2:14")
+            entries,
+            [(
+                0x7fa6aaf45b80,
+                0x7fa6aaf45d20,
+                "JS:^work /tmp/x.js:2:14".to_owned()
+            )]
         );
-        assert_eq!(table.lookup(0x7fa6aaf45d20), None);
+    }
+
+    #[test]
+    fn a_line_being_written_waits_for_its_newline() {
+        let (entries, used) = complete_lines(b"10 4 f\n20 4 g");
+        assert_eq!(entries, [(0x10, 0x14, "f".to_owned())]);
+        assert_eq!(used, 7);
+        assert_eq!(complete_lines(b"20 4 g"), (vec![], 0));
+    }
+
+    proptest::proptest! {
+        /// A map's bytes are the runtime's (untrusted): any bytes give
+        /// entries or none, never a panic, and whole lines only.
+        #[test]
+        fn any_bytes_are_read_without_panic(bytes in proptest::collection::vec(proptest::num::u8::ANY, 0..300)) {
+            let (_, used) = complete_lines(&bytes);
+            proptest::prop_assert!(used <= bytes.len());
+            proptest::prop_assert!(used == 0 || bytes[used - 1] == b'\n');
+        }
     }
 }
