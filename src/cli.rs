@@ -408,7 +408,10 @@ pub struct ProfilingArgs {
     /// switches for perf in its environment (`NODE_OPTIONS`,
     /// `JAVA_TOOL_OPTIONS`, `PYTHONPERFSUPPORT`, added to what is set, said
     /// in a note), and a JVM recorded with `--pid` is asked for its perf
-    /// map.
+    /// map. A CPython before 3.12, which cannot name its functions to perf,
+    /// is recorded through py-spy where it is installed ($PYSPY, else
+    /// PATH; not with --perf, --perf-script, --keep-perf-data or LBR):
+    /// with this flag, with perf events like any program.
     #[arg(long)]
     pub no_jit_setup: bool,
 

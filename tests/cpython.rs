@@ -104,7 +104,7 @@ fn python312_with_no_flags_gives_the_evaluator_and_the_visitor() {
     if skip() {
         return;
     }
-    let Some(python) = cpython("3.12") else {
+    let Some(python) = cpython(12) else {
         return;
     };
     let (report, folded, stderr) = record_calc(&python, &[]);
@@ -117,7 +117,7 @@ fn python313_with_no_flags_gives_the_evaluator_and_the_visitor() {
     if skip() {
         return;
     }
-    let Some(python) = cpython("3.13") else {
+    let Some(python) = cpython(13) else {
         return;
     };
     let (report, folded, _) = record_calc(&python, &[]);
@@ -129,7 +129,7 @@ fn a_venvs_python_is_set_up_too() {
     if skip() {
         return;
     }
-    let Some(python) = cpython("3.12") else {
+    let Some(python) = cpython(12) else {
         return;
     };
     let dir = TempDir::new().unwrap();
@@ -153,7 +153,7 @@ fn without_jit_setup_the_eval_loop_is_still_no_cycle() {
     if skip() {
         return;
     }
-    let Some(python) = cpython("3.12") else {
+    let Some(python) = cpython(12) else {
         return;
     };
     let (report, _, stderr) = record_calc(&python, &["--no-jit-setup"]);

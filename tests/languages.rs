@@ -259,6 +259,8 @@ fn recorded_java_with_no_flags_names_the_visitor() {
     assert!(members.iter().all(|m| m.starts_with("Calc$")), "{cycle:#}");
     assert!(members.contains(&"Calc$Add.accept"), "{cycle:#}");
     assert!(cycle["percent"].as_f64().unwrap() > 70.0, "{cycle:#}");
+    // The program's classes are the author's; none is the JDK's.
+    assert_eq!(strings(&cycle["author_members"]), members, "{cycle:#}");
     for cycle in report["cycles"].as_array().unwrap() {
         assert!(
             !strings(&cycle["members"]).contains(&"Interpreter"),

@@ -18,7 +18,7 @@ use crate::util::fold::printed_stacks;
 use crate::util::perf::{
     cpp_program, even_odd, expr_program, perf, perf_record, perf_script, plumbing, record, skip,
 };
-use crate::util::tools::profiler;
+use crate::util::tools::{cpython, profiler};
 use crate::util::{autofold, fixture};
 use autofold::input::{Source, read_perf_script};
 use autofold::perf_records::{Options, read_in_process};
@@ -468,20 +468,6 @@ fn every_function_libstdcxx_exports_is_demangled_as_perf_demangles_it() {
     );
 }
 
-/// CPython 3.13: pyenv's (the machine image carries it), else
-/// `python3.13` on `PATH` or `$PYTHON313`, else why not is printed.
-fn python_3_13() -> Option<PathBuf> {
-    let root = Command::new("pyenv").arg("root").output().ok();
-    let root = root.map(|out| PathBuf::from(String::from_utf8_lossy(&out.stdout).trim()));
-    let pyenvs = root.and_then(|root| std::fs::read_dir(root.join("versions")).ok());
-    let found = pyenvs.into_iter().flatten().flatten().find_map(|version| {
-        let python = version.path().join("bin/python3.13");
-        let named = version.file_name().to_string_lossy().starts_with("3.13");
-        (named && python.exists()).then_some(python)
-    });
-    found.or_else(|| profiler("python3.13", "PYTHON313", "pyenv install 3.13"))
-}
-
 #[test]
 fn cpython_trampolines_unwind_by_the_cfi_of_their_jitdump() {
     // CPython 3.13's `-X perf_jit` trampolines keep no frame pointer; the
@@ -490,7 +476,7 @@ fn cpython_trampolines_unwind_by_the_cfi_of_their_jitdump() {
     if skip() {
         return;
     }
-    let Some(python) = python_3_13() else {
+    let Some(python) = cpython(13) else {
         return;
     };
     let dir = TempDir::new().unwrap();

@@ -25,6 +25,7 @@ mod outputs;
 mod perf_data;
 mod profilers;
 mod properties;
+mod py_spy_record;
 mod real_profiles;
 mod record;
 mod record_errors;

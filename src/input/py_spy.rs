@@ -4,14 +4,17 @@
 //! Python frame (no process name, unless `--threads` or `--subprocesses`
 //! put `thread (TID)` or `process PID:"CMD"` first), and they are never cut,
 //! so none of them begins mid-recursion. Each function is then made one
-//! frame, its line dropped (`function_of`).
+//! frame, its line dropped (`function_of`). A frame whose file is a full
+//! path (`--full-filenames`, as `autofold record` runs py-spy) prints its
+//! file's name only and keeps the path to tell whose code it is
+//! (`name_by_file`).
 
 use anyhow::Result;
 
 use crate::input::folded::{is_empty_stack, read_folded, trim_line};
 use crate::input::root_label::Labels;
 use crate::input::{Format, Head, Input};
-use crate::profile::ProfileBuilder;
+use crate::profile::{FrameId, Frames, Origin, ProfileBuilder, origin};
 
 /// py-spy's raw folded output.
 pub struct PySpy;
@@ -49,8 +52,52 @@ impl Format for PySpy {
     fn read(&self, input: Input<'_>) -> Result<ProfileBuilder> {
         let mut profile = read_folded(input.reader, input.source, input.samples_before)?;
         profile.merge_frames(function_of);
+        name_by_file(profile.frames_mut());
         Ok(profile)
     }
+}
+
+/// Gives every frame whose file is a full path (`evaluate
+/// (/app/calc.py)`) the name its file's last part makes (`evaluate
+/// (calc.py)`, as CPython 3.12's perf map names it), keeps the full name as
+/// its identity (two files' `__init__` stay apart), and says whose code it
+/// is from that path ([`origin::of_script`]: the program's tree, not the
+/// standard library or site-packages). Only Python source is the author's:
+/// a native frame's file is a library or a C source
+/// ([`is_python_source`]).
+fn name_by_file(frames: &mut Frames) {
+    frames.identify(|frame| {
+        let (function, path) = full_path_frame(frame)?;
+        let file = path.rsplit('/').next().unwrap_or(path);
+        Some(format!("{function} ({file})"))
+    });
+    for id in 0..frames.len() as FrameId {
+        let Some((_, path)) = frames.identity(id).and_then(full_path_frame) else {
+            continue;
+        };
+        let whose = match is_python_source(path) {
+            true => origin::of_script(path),
+            false => Origin::Other,
+        };
+        frames.set_origin(id, whose);
+    }
+}
+
+/// `function (/full/path)` split into its function and its path; `None`
+/// for any other frame (a relative file, `<frozen …>`, a label).
+fn full_path_frame(frame: &str) -> Option<(&str, &str)> {
+    let (function, _) = frame.strip_suffix(')')?.split_once(" (/")?;
+    let path = &frame[function.len() + 2..frame.len() - 1];
+    (!function.is_empty() && !path.ends_with('/')).then_some((function, path))
+}
+
+/// Whether a frame's file is Python source (`.py`, `.pyw`, Cython's
+/// `.pyx`), rather than what `--native` frames carry: a shared library, an
+/// executable, a C file from debug information.
+fn is_python_source(path: &str) -> bool {
+    [".py", ".pyw", ".pyx"]
+        .iter()
+        .any(|ext| path.ends_with(ext))
 }
 
 /// The frame `function (file:line)` as one frame per function,
@@ -155,6 +202,49 @@ mod tests {
         for (frame, function) in cases {
             assert_eq!(function_of(frame).as_deref(), function, "{frame}");
         }
+    }
+
+    #[test]
+    fn full_paths_print_as_file_names_and_say_whose_code_it_is() {
+        let mut profile = ProfileBuilder::of_lines(&[
+            "python;<module> (/app/calc.py:85);evaluate (/app/calc.py:23);evaluate (/app/calc.py:28)",
+            "python;<module> (/app/calc.py:85);loads (/opt/py/lib/python3.11/json/__init__.py:346)",
+            "python;<module> (/app/calc.py:85);get (/app/venv/lib/python3.11/site-packages/requests/api.py:73)",
+            "python;<module> (/app/calc.py:85);gc_collect_main (/opt/py/lib/libpython3.11.so.1.0)",
+            "python;<module> (/app/calc.py:85);f (/build/Python-3.11.7/Python/ceval.c:4181)",
+            "python;<module> (/app/calc.py:85);__init__ (/app/a/core.py:3);__init__ (/app/b/core.py:3)",
+            "python;_find_and_load (<frozen importlib._bootstrap>:1178)",
+        ]);
+        profile.merge_frames(function_of);
+        name_by_file(profile.frames_mut());
+        let frames = &profile.profile().frames;
+        let whose = |name: &str| {
+            let ids: Vec<FrameId> = frames
+                .iter()
+                .filter(|(_, n)| *n == name)
+                .map(|(id, _)| id)
+                .collect();
+            assert!(!ids.is_empty(), "{name} is a frame");
+            ids.iter().map(|&id| frames.origin(id)).collect::<Vec<_>>()
+        };
+        assert_eq!(whose("evaluate (calc.py)"), [Origin::Author]);
+        assert_eq!(whose("<module> (calc.py)"), [Origin::Author]);
+        assert_eq!(whose("loads (__init__.py)"), [Origin::Other]);
+        assert_eq!(whose("get (api.py)"), [Origin::Other]);
+        assert_eq!(
+            whose("gc_collect_main (libpython3.11.so.1.0)"),
+            [Origin::Other]
+        );
+        assert_eq!(whose("f (ceval.c)"), [Origin::Other]);
+        // Two files' functions print alike and stay two frames.
+        assert_eq!(
+            whose("__init__ (core.py)"),
+            [Origin::Author, Origin::Author]
+        );
+        assert_eq!(
+            whose("_find_and_load (<frozen importlib._bootstrap>)"),
+            [Origin::Unknown]
+        );
     }
 
     #[test]

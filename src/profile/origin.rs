@@ -3,7 +3,7 @@
 //! runtime's. No list of library names: only the places such code lives
 //! (docs/NAMING.md, "The author's functions"). Readers that know a frame's
 //! source file or script (perf.data's DWARF and JIT maps, `.cpuprofile`)
-//! use it.
+//! use it; a Java method's class says by its package ([`of_java_class`]).
 
 /// Whose code a frame is, as far as its reader could tell from where the
 /// code came from (its source file, its script): the naming rule lists the
@@ -61,6 +61,36 @@ pub fn of_script(script: &str) -> Origin {
         of_source_file(path)
     } else {
         Origin::Other
+    }
+}
+
+/// The packages of the JDK's own modules (`java.base`, `java.xml`,
+/// `jdk.compiler`, …): `java.`, `javax.`, `jdk.`, `sun.`, `com.sun.`, and
+/// the standards the JDK carries (`org.w3c.`, `org.xml.`, `org.ietf.`).
+const JDK_PACKAGES: [&str; 8] = [
+    "java.",
+    "javax.",
+    "jdk.",
+    "sun.",
+    "com.sun.",
+    "org.w3c.",
+    "org.xml.",
+    "org.ietf.",
+];
+
+/// Whose code a Java method is, by its class (`Calc$Eval`,
+/// `java.util.ArrayList`): the runtime's when the class is in one of the
+/// JDK's packages, else the program's. A perf map does not say where a
+/// class was loaded from, so a library's jar on the class path counts as
+/// the program's too (docs/NAMING.md).
+pub fn of_java_class(class: &str) -> Origin {
+    if JDK_PACKAGES
+        .iter()
+        .any(|package| class.starts_with(package))
+    {
+        Origin::Other
+    } else {
+        Origin::Author
     }
 }
 
@@ -163,6 +193,29 @@ mod tests {
             Origin::Author
         );
         assert_eq!(of_function(Origin::Unknown, None), Origin::Unknown);
+    }
+
+    #[test]
+    fn java_classes_by_package() {
+        for class in [
+            "Calc$Eval",
+            "Lang$Bin",
+            "com.example.app.Parser",
+            "org.acme.Walk",
+        ] {
+            assert_eq!(of_java_class(class), Origin::Author, "{class}");
+        }
+        for class in [
+            "java.util.ArrayList",
+            "java.lang.invoke.LambdaForm$DMH/0x0000000800c01000",
+            "jdk.internal.misc.Unsafe",
+            "sun.nio.cs.UTF_8$Encoder",
+            "com.sun.tools.javac.Main",
+            "javax.xml.parsers.DocumentBuilder",
+            "org.w3c.dom.Node",
+        ] {
+            assert_eq!(of_java_class(class), Origin::Other, "{class}");
+        }
     }
 
     #[test]

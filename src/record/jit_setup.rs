@@ -139,6 +139,12 @@ fn runtime_of(command: &[OsString]) -> Option<(usize, Runtime)> {
     (!touched).then_some((index, runtime))
 }
 
+/// Where in `command` its program is: past `env`, its options and its
+/// assignments (`None` for an empty command).
+pub fn program_index(command: &[OsString]) -> Option<usize> {
+    past_env(command).map(|(index, _)| index)
+}
+
 /// Whether `word`, a switch the user gave, does what `switch` does: V8's
 /// perf map is written by any of its three switches.
 fn same_switch(word: &str, switch: &str) -> bool {

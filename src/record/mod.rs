@@ -10,14 +10,20 @@
 //! the same engine that `fold` and `report` use. A command is checked
 //! before either recorder starts, and autofold's exit code follows a
 //! shell's ([`exit_code`]: 127, 126, the command's own).
+//!
+//! A CPython before 3.12 cannot name its functions to perf: it is recorded
+//! through py-spy where py-spy is installed ([`py_spy`], [`python_version`]).
 
 pub mod exit_code;
 pub mod jit_setup;
 pub mod jvm;
 pub mod perf;
 pub mod perf_script;
+pub mod py_spy;
+pub mod python_version;
 pub mod sampler;
 
+use std::borrow::Cow;
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 use std::process::ExitStatus;
@@ -160,6 +166,19 @@ pub fn perf_binary() -> OsString {
 /// Records `target` and collapses the recording into a profile.
 pub fn record(target: &Target, options: &RecordOptions) -> Result<Recording> {
     check_off_cpu(target, options)?;
+    let mut options = Cow::Borrowed(options);
+    // Off-CPU time needs the kernel's switch events: py-spy has none.
+    if !options.off_cpu
+        && let Some(python) = py_spy::python_without_perf_names(target, &options)
+    {
+        match py_spy::py_spy_for(&python, &options) {
+            Some(py_spy) => return with_samples(py_spy::record(target, &py_spy, &options)?),
+            // Nothing to set up in an interpreter that cannot name its
+            // functions to perf: one note said so.
+            None => options.to_mut().jit_setup = false,
+        }
+    }
+    let options = options.as_ref();
     let recording = match target {
         Target::Command(command) if !options.records_with_perf() => {
             check_command(&command[0])?;
@@ -172,6 +191,11 @@ pub fn record(target: &Target, options: &RecordOptions) -> Result<Recording> {
         }
         _ => return record_with_perf(target, options),
     };
+    with_samples(recording)
+}
+
+/// `recording`, or the error that it holds no samples.
+fn with_samples(recording: Recording) -> Result<Recording> {
     if recording.profile.profile.total_samples() == 0 {
         let message = format!("recorded no samples: {TOO_BRIEF}");
         return Err(no_samples(recording.status, message));

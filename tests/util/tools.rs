@@ -79,35 +79,49 @@ fn on_path(names: &[&str]) -> Option<PathBuf> {
         .find(|candidate| candidate.is_file())
 }
 
-/// CPython `version` (`3.12`): `$AUTOFOLD_PYTHON3_12` (the variable for
-/// that version) if set, else pyenv's build of it (`$PYENV_ROOT`, else
-/// `~/.pyenv`), else `python3.12` on `PATH`; a missing one fails the test
-/// saying to install it with pyenv, unless `AUTOFOLD_SKIP_PROFILER_TESTS=1`.
-pub fn cpython(version: &str) -> Option<PathBuf> {
-    let program = format!("python{version}");
-    let var = format!("AUTOFOLD_PYTHON{}", version.replace('.', "_"));
+/// CPython 3.`minor`: `$PYTHON3_<minor>` if set, else pyenv's newest build
+/// of it (`$(pyenv root)/versions/3.<minor>.*/bin/python3.<minor>`), else
+/// `python3.<minor>` on `PATH` (Debian's `/usr/bin/python3.11`). Missing,
+/// the test fails saying how to install it, unless
+/// `AUTOFOLD_SKIP_PROFILER_TESTS=1` (then `None`).
+pub fn cpython(minor: u32) -> Option<PathBuf> {
+    let name = format!("python3.{minor}");
+    let var = format!("PYTHON3_{minor}");
     if std::env::var_os(&var).is_none()
-        && let Some(found) = pyenv_python(version, &program)
+        && let Some(built) = pyenv_build(minor)
     {
-        return Some(found);
+        return Some(built);
     }
-    let install = format!("`pyenv install {version}` (scripts/test does)");
-    tool(Kind::Profiler, &[&program], &var, &install)
+    let install = format!("pyenv install 3.{minor} (or apt-get install {name})");
+    tool(Kind::Profiler, &[&name], &var, &install)
 }
 
-/// pyenv's newest build of CPython `version`, if it has one.
-fn pyenv_python(version: &str, program: &str) -> Option<PathBuf> {
+/// pyenv's newest build of CPython 3.`minor`, if pyenv has one.
+fn pyenv_build(minor: u32) -> Option<PathBuf> {
     let root = std::env::var_os("PYENV_ROOT")
         .map(PathBuf::from)
-        .or_else(|| std::env::var_os("HOME").map(|home| PathBuf::from(home).join(".pyenv")))?;
-    let prefix = format!("{version}.");
-    let mut builds: Vec<PathBuf> = std::fs::read_dir(root.join("versions"))
+        .or_else(|| {
+            let out = std::process::Command::new("pyenv")
+                .arg("root")
+                .output()
+                .ok()?;
+            let root = String::from_utf8(out.stdout).ok()?;
+            out.status.success().then(|| PathBuf::from(root.trim()))
+        })?;
+    let prefix = format!("3.{minor}.");
+    std::fs::read_dir(root.join("versions"))
         .ok()?
-        .filter_map(|entry| entry.ok())
-        .filter(|entry| entry.file_name().to_string_lossy().starts_with(&prefix))
-        .map(|entry| entry.path().join("bin").join(program))
-        .filter(|path| path.is_file())
-        .collect();
-    builds.sort();
-    builds.pop()
+        .filter_map(|entry| entry.ok()?.file_name().into_string().ok())
+        .filter_map(|version| {
+            let patch: u32 = version.strip_prefix(&prefix)?.parse().ok()?;
+            Some((patch, version))
+        })
+        .max()
+        .map(|(_, version)| {
+            root.join("versions")
+                .join(version)
+                .join("bin")
+                .join(format!("python3.{minor}"))
+        })
+        .filter(|python| python.is_file())
 }

@@ -15,9 +15,8 @@
 //!
 //! Anything else (V8's builtins and bytecode handlers, HotSpot's
 //! `Interpreter` and stubs) keeps its text as name and identity. Whose
-//! code a function is comes from its script ([`origin::of_script`]); a
-//! Java method's class does not say where it was loaded from, so it is
-//! left to the naming rule.
+//! code a function is comes from its script ([`origin::of_script`]), or
+//! for a Java method from its class's package ([`origin::of_java_class`]).
 
 use super::SymbolFrame;
 use crate::profile::Origin;
@@ -122,7 +121,7 @@ fn java_frame(raw: &str) -> Option<SymbolFrame> {
     well_formed.then(|| SymbolFrame {
         name: method.to_owned(),
         identity: Some(raw.to_owned()),
-        origin: Origin::Unknown,
+        origin: origin::of_java_class(class),
     })
 }
 
@@ -186,6 +185,11 @@ mod tests {
         assert_eq!(
             name("java.lang.Object[] java.util.Arrays.copyOf(java.lang.Object[], int)"),
             "java.util.Arrays.copyOf"
+        );
+        assert_eq!(frame.origin, Origin::Author);
+        assert_eq!(
+            jit_frame("int java.lang.String.hashCode()").origin,
+            Origin::Other
         );
         // Overloads print alike but stay two functions.
         assert_ne!(

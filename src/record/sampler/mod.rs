@@ -14,7 +14,7 @@
 
 mod event_group;
 mod kernel_event;
-mod launch;
+pub(crate) mod launch;
 mod merge;
 mod proc;
 mod reading;
@@ -172,13 +172,15 @@ fn follow_threads(events: &mut Events, pid: i32) -> Result<Vec<i32>> {
 /// Ctrl-C (which the command gets from the terminal too), a command still
 /// running after a grace period is sent SIGTERM, as `perf record` does.
 #[derive(Default)]
-struct CommandStop {
+pub(crate) struct CommandStop {
     interrupted_at: Option<Instant>,
     terminated: bool,
 }
 
 impl CommandStop {
-    fn is_over(&mut self, child: &mut Child) -> io::Result<bool> {
+    /// Whether `child` has exited; sends it SIGTERM when Ctrl-C's grace
+    /// period is over.
+    pub(crate) fn is_over(&mut self, child: &mut Child) -> io::Result<bool> {
         if child.try_wait()?.is_some() {
             return Ok(true);
         }
@@ -234,7 +236,7 @@ fn has_exited(pid: i32, pidfd: Option<&OwnedFd>) -> bool {
 }
 
 /// Says that Ctrl-C ended the recording, if it did (or `anyway`).
-fn say_if_interrupted(anyway: bool) {
+pub(crate) fn say_if_interrupted(anyway: bool) {
     if anyway || interrupted().load(Ordering::SeqCst) {
         eprintln!("autofold: interrupted; rendering what was recorded");
     }
