@@ -90,7 +90,7 @@ pub fn jit_setup(command: &[OsString], env: &dyn Fn(&str) -> Option<OsString>) -
     let variable = runtime.variable();
     let current = env(variable).map(|v| v.to_string_lossy().into_owned());
     let value = match runtime {
-        Runtime::Python if current.is_some() => return None,
+        Runtime::Python if current.is_some() || python_perf_given(args) => return None,
         Runtime::Python => "1".to_owned(),
         _ => {
             let current = current.unwrap_or_default();
@@ -143,6 +143,23 @@ fn runtime_of(command: &[OsString]) -> Option<(usize, Runtime)> {
 /// assignments (`None` for an empty command).
 pub fn program_index(command: &[OsString]) -> Option<usize> {
     past_env(command).map(|(index, _)| index)
+}
+
+/// Whether a Python command line turns perf support on itself (`-X perf`,
+/// `-X perf_jit`, `-Xperf`): that is the user's setting for this run.
+fn python_perf_given(args: &[OsString]) -> bool {
+    let words: Vec<String> = args
+        .iter()
+        .map(|arg| arg.to_string_lossy().into_owned())
+        .collect();
+    words.iter().enumerate().any(|(i, word)| {
+        let option = match word.strip_prefix("-X") {
+            Some("") => words.get(i + 1).map(String::as_str),
+            Some(option) => Some(option),
+            None => None,
+        };
+        option.is_some_and(|o| o == "perf" || o == "perf_jit")
+    })
 }
 
 /// Whether `word`, a switch the user gave, does what `switch` does: V8's
@@ -251,6 +268,14 @@ mod tests {
 
     fn pair(variable: &str, value: &str) -> Vec<(String, String)> {
         vec![(variable.to_owned(), value.to_owned())]
+    }
+
+    #[test]
+    fn python_given_x_perf_is_left_alone() {
+        assert!(setup("python3.13 -X perf_jit app.py", &[]).is_none());
+        assert!(setup("python3.12 -Xperf app.py", &[]).is_none());
+        assert!(setup("python3.12 app.py -X perf", &[]).is_none());
+        assert!(setup("python3.12 -X dev app.py", &[]).is_some());
     }
 
     #[test]
