@@ -316,3 +316,23 @@ fn man_prints_autofolds_page_and_writes_one_per_subcommand() {
         assert!(cargo_page.contains(flag), "{flag} in cargo-autofold.1");
     }
 }
+
+#[test]
+fn cargo_autofold_off_cpu_weighs_wall_clock_time() {
+    if skip_perf_tests() {
+        return;
+    }
+    let run = cargo_autofold("even-odd", &["--dev", "--off-cpu"]);
+    run.assert_recorded();
+    let report = run.report();
+    assert_eq!(report["unit"], "microseconds", "{report:#}");
+    assert_eq!(run.top_cycle().0, EVEN_ODD);
+    let cycle = &report["cycles"][0];
+    let (on, off) = (
+        cycle["on_cpu"].as_u64().unwrap(),
+        cycle["off_cpu"].as_u64().unwrap(),
+    );
+    assert_eq!(on + off, cycle["samples"].as_u64().unwrap());
+    // even-odd computes: nearly all of its time is on the CPU.
+    assert!(on > 10 * off, "{cycle:#}");
+}

@@ -168,6 +168,20 @@ fn a_recursion_that_sleeps_is_one_frame_of_wall_clock_time() {
     assert!(run.stderr.contains("waits ("), "{}", run.stderr);
     let svg = std::fs::read_to_string(dir.path().join("flame.svg")).unwrap();
     assert!(svg.contains(" microseconds, "), "the SVG says the unit");
+    // The waiting frame is drawn blue-grey: blue well above red and green.
+    let off_cpu_box = svg
+        .split("<g>")
+        .find(|g| g.contains("<title>[off-cpu] "))
+        .expect("an [off-cpu] box");
+    let fill = off_cpu_box.split("fill=\"rgb(").nth(1).unwrap();
+    let rgb: Vec<u32> = fill
+        .split(')')
+        .next()
+        .unwrap()
+        .split(',')
+        .map(|c| c.parse().unwrap())
+        .collect();
+    assert!(rgb[2] > rgb[0] + 30 && rgb[2] > rgb[1] + 20, "{rgb:?}");
 }
 
 #[test]
