@@ -167,3 +167,62 @@ fn without_jit_setup_the_eval_loop_is_still_no_cycle() {
         }
     }
 }
+
+/// `python3.12` running `calc.py` over and over (for `--pid`), with
+/// `PYTHONPERFSUPPORT` as `perf_support` says.
+fn running_calc(python: &Path, perf_support: bool) -> std::process::Child {
+    let calc = fixture("python/calc.py");
+    let script = format!(
+        "import runpy\nfor _ in range(50): runpy.run_path({:?}, run_name='__main__')",
+        calc.display()
+    );
+    let mut command = std::process::Command::new(python);
+    command
+        .args(["-c", &script])
+        .stdout(std::process::Stdio::null())
+        .env_remove("PYTHONPERFSUPPORT");
+    if perf_support {
+        command.env("PYTHONPERFSUPPORT", "1");
+    }
+    command.spawn().unwrap()
+}
+
+#[test]
+fn attaching_to_python312_names_its_functions_or_says_why_not() {
+    if skip() {
+        return;
+    }
+    let Some(python) = cpython(12) else {
+        return;
+    };
+    for perf_support in [true, false] {
+        let mut target = running_calc(&python, perf_support);
+        // Past the interpreter's start.
+        std::thread::sleep(std::time::Duration::from_millis(500));
+        let dir = TempDir::new().unwrap();
+        let pid = target.id().to_string();
+        let args = ["--report", "report.json", "--pid", &pid];
+        let args: Vec<&OsStr> = args.iter().map(OsStr::new).collect();
+        let output = perf::interrupted_record(dir.path(), &args);
+        target.kill().unwrap();
+        target.wait().unwrap();
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(output.status.success(), "{stderr}");
+        let report: Value =
+            serde_json::from_slice(&std::fs::read(dir.path().join("report.json")).unwrap())
+                .unwrap();
+        let names: Vec<&str> = report["cycles"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c["name"].as_str().unwrap())
+            .collect();
+        let named = names.contains(&"{evaluate,+4} (calc.py)");
+        assert_eq!(named, perf_support, "{names:?}");
+        assert_eq!(
+            stderr.contains("without perf support"),
+            !perf_support,
+            "{stderr}"
+        );
+    }
+}

@@ -187,6 +187,9 @@ pub fn record(target: &Target, options: &RecordOptions) -> Result<Recording> {
         }
         Target::Pid(pid) if !options.records_with_perf() => {
             check_pid(*pid)?;
+            if let Some(line) = python_version::attach_note(*pid) {
+                note(line);
+            }
             sampler::record_pid(*pid, options)?
         }
         _ => return record_with_perf(target, options),
