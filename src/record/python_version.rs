@@ -138,6 +138,21 @@ fn file_name(path: &Path) -> String {
         .unwrap_or_default()
 }
 
+/// For `--pid` of a CPython 3.12 or later that was started without perf
+/// support (it writes no `/tmp/perf-PID.map`), the note that says its
+/// Python functions will go unnamed and how to start it so they are not:
+/// perf support cannot be turned on from outside a running interpreter.
+pub fn attach_note(pid: u32) -> Option<String> {
+    let python = python_of_pid(pid)?;
+    let has_map = std::path::Path::new(&format!("/tmp/perf-{pid}.map")).exists();
+    (python.version.names_frames_to_perf() && !has_map).then(|| {
+        format!(
+            "pid {pid} runs CPython {} without perf support: its Python functions go unnamed; start it with PYTHONPERFSUPPORT=1 (or `{} -X perf`), or record it with `autofold record -- {} …`",
+            python.version, python.program, python.program
+        )
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -204,19 +219,4 @@ mod tests {
         let found = python_of_command(&[python.into_os_string(), "app.py".into()]).unwrap();
         assert_eq!(found.version, PythonVersion { major: 3, minor: 9 });
     }
-}
-
-/// For `--pid` of a CPython 3.12 or later that was started without perf
-/// support (it writes no `/tmp/perf-PID.map`), the note that says its
-/// Python functions will go unnamed and how to start it so they are not:
-/// perf support cannot be turned on from outside a running interpreter.
-pub fn attach_note(pid: u32) -> Option<String> {
-    let python = python_of_pid(pid)?;
-    let has_map = std::path::Path::new(&format!("/tmp/perf-{pid}.map")).exists();
-    (python.version.names_frames_to_perf() && !has_map).then(|| {
-        format!(
-            "pid {pid} runs CPython {} without perf support: its Python functions go unnamed; start it with PYTHONPERFSUPPORT=1 (or `{} -X perf`), or record it with `autofold record -- {} …`",
-            python.version, python.program, python.program
-        )
-    })
 }
