@@ -14,24 +14,8 @@ use tempfile::TempDir;
 
 use crate::util::fixture;
 use crate::util::perf::{self, skip};
+use crate::util::python::{EVALUATOR, VISITOR};
 use crate::util::tools::cpython;
-
-/// The evaluator's and the visitor's members, as Python's tools print
-/// them.
-const EVALUATOR: [&str; 5] = [
-    "eval_binop (calc.py)",
-    "eval_call (calc.py)",
-    "eval_if (calc.py)",
-    "eval_let (calc.py)",
-    "evaluate (calc.py)",
-];
-const VISITOR: [&str; 5] = [
-    "Printer.visit (calc.py)",
-    "Printer.visit_BinOp (calc.py)",
-    "Printer.visit_Call (calc.py)",
-    "Printer.visit_If (calc.py)",
-    "Printer.visit_Let (calc.py)",
-];
 
 /// `autofold record [ARGS] -- PYTHON calc.py` in a new directory: its
 /// report, folded stacks and standard error.

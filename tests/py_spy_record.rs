@@ -16,29 +16,12 @@ use serde_json::Value;
 use tempfile::TempDir;
 
 use crate::util::perf::skip;
+use crate::util::python::{EVALUATOR, VISITOR};
 use crate::util::tools::{cpython, profiler};
 use crate::util::{autofold, fixture, json_report};
 
 /// The note that says the interpreter goes through py-spy (or not).
 const NOTE: &str = "is CPython 3.11, which cannot name its Python functions to perf";
-
-/// The evaluator's recursion in `fixtures/python/calc.py`.
-const EVALUATOR: [&str; 5] = [
-    "eval_binop (calc.py)",
-    "eval_call (calc.py)",
-    "eval_if (calc.py)",
-    "eval_let (calc.py)",
-    "evaluate (calc.py)",
-];
-
-/// The visitor's recursion in `fixtures/python/calc.py`.
-const VISITOR: [&str; 5] = [
-    "Printer.visit (calc.py)",
-    "Printer.visit_BinOp (calc.py)",
-    "Printer.visit_Call (calc.py)",
-    "Printer.visit_If (calc.py)",
-    "Printer.visit_Let (calc.py)",
-];
 
 /// py-spy and CPython 3.11, or `None` where they are missing and profiler
 /// tests are skipped.

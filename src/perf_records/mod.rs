@@ -20,6 +20,7 @@
 
 mod assemble;
 mod callchain;
+mod clock;
 mod cpython_calls;
 mod cut_short;
 mod elf_files;
@@ -44,6 +45,7 @@ use linux_perf_event_reader::{EventRecord, RawEventRecord};
 
 use crate::console::{note, progress};
 use crate::profile::{Origin, ProfileBuilder};
+pub use clock::monotonic_ns;
 pub use off_cpu::{OffCpuOptions, OffCpuStats};
 
 /// How a recording is turned into stacks.

@@ -7,6 +7,7 @@
 pub mod browser;
 pub mod fold;
 pub mod perf;
+pub mod python;
 pub mod svg;
 pub mod tools;
 

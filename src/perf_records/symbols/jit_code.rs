@@ -25,6 +25,7 @@ use rustc_hash::FxHashMap;
 use super::growing_file::GrowingFile;
 use super::jitdump::{self, JitRecord, Stop, UnwindInfo};
 use super::perf_map;
+use crate::perf_records::clock::monotonic_ns;
 
 /// How far a sample's time may pass the last read of a live recording's
 /// JIT files before they are read again.
@@ -352,19 +353,6 @@ impl JitCode {
             .next_back();
         Some(by_then.map_or((first, true), |id| (id, false)))
     }
-}
-
-/// Now on `CLOCK_MONOTONIC`, the clock the sampler stamps records with.
-pub fn monotonic_ns() -> u64 {
-    let mut now = libc::timespec {
-        tv_sec: 0,
-        tv_nsec: 0,
-    };
-    // SAFETY: clock_gettime writes into `now`.
-    unsafe { libc::clock_gettime(libc::CLOCK_MONOTONIC, &mut now) };
-    (now.tv_sec as u64)
-        .saturating_mul(1_000_000_000)
-        .saturating_add(now.tv_nsec as u64)
 }
 
 #[cfg(test)]

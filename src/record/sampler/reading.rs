@@ -10,7 +10,7 @@ use std::time::Duration;
 use super::event_group::{EventKinds, Events};
 use super::merge::in_time_order;
 use super::ring::Ring;
-use crate::perf_records::RecordStream;
+use crate::perf_records::{RecordStream, monotonic_ns};
 
 /// How long to sleep at most between looks at the buffers and at the
 /// processes.
@@ -107,17 +107,4 @@ impl Waiting {
         }
         Ok(())
     }
-}
-
-/// Now, on the clock the events stamp records with (`CLOCK_MONOTONIC`).
-fn monotonic_ns() -> u64 {
-    let mut now = libc::timespec {
-        tv_sec: 0,
-        tv_nsec: 0,
-    };
-    // SAFETY: clock_gettime writes into `now`.
-    unsafe { libc::clock_gettime(libc::CLOCK_MONOTONIC, &mut now) };
-    (now.tv_sec as u64)
-        .saturating_mul(1_000_000_000)
-        .saturating_add(now.tv_nsec as u64)
 }
