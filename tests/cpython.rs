@@ -12,10 +12,10 @@ use std::path::Path;
 use serde_json::Value;
 use tempfile::TempDir;
 
-use crate::util::fixture;
 use crate::util::perf::{self, skip};
 use crate::util::python::{EVALUATOR, VISITOR};
 use crate::util::tools::cpython;
+use crate::util::{fixture, strings};
 
 /// `autofold record [ARGS] -- PYTHON calc.py` in a new directory: its
 /// report, folded stacks and standard error.
@@ -41,12 +41,6 @@ fn cycle<'r>(report: &'r Value, name: &str) -> &'r Value {
         .iter()
         .find(|c| c["name"] == name)
         .unwrap_or_else(|| panic!("no cycle {name}: {report:#}"))
-}
-
-/// A JSON array of strings.
-fn strings(value: &Value) -> Vec<&str> {
-    let array = value.as_array().unwrap();
-    array.iter().map(|v| v.as_str().unwrap()).collect()
 }
 
 /// Checks the evaluator and the visitor are two cycles of Python functions

@@ -20,7 +20,7 @@ use tempfile::TempDir;
 use crate::util::fold::fold_text;
 use crate::util::perf::{self, skip};
 use crate::util::tools::profiler;
-use crate::util::{autofold, fixture, read_fixture};
+use crate::util::{autofold, fixture, read_fixture, strings};
 
 /// The cycle of `report` with the most samples.
 fn largest(report: &Report) -> &CycleReport {
@@ -124,16 +124,6 @@ fn record(dir: &Path, command: &[&std::ffi::OsStr]) -> (Value, String) {
 /// The cycle of a JSON report with the most samples.
 fn largest_of(report: &Value) -> &Value {
     &report["cycles"][0]
-}
-
-/// A JSON array of strings.
-fn strings(value: &Value) -> Vec<&str> {
-    value
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|v| v.as_str().unwrap())
-        .collect()
 }
 
 /// Checks the largest cycle: named `name` (or starting with it, when it

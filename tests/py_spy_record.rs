@@ -18,7 +18,7 @@ use tempfile::TempDir;
 use crate::util::perf::skip;
 use crate::util::python::{EVALUATOR, VISITOR};
 use crate::util::tools::{cpython, profiler};
-use crate::util::{autofold, fixture, json_report};
+use crate::util::{autofold, fixture, json_report, strings};
 
 /// The note that says the interpreter goes through py-spy (or not).
 const NOTE: &str = "is CPython 3.11, which cannot name its Python functions to perf";
@@ -45,16 +45,6 @@ fn record(dir: &Path, py_spy: &Path, args: &[&std::ffi::OsStr]) -> Output {
 fn report_in(dir: &Path) -> Value {
     let report = std::fs::read(dir.join("report.json")).expect("the report was written");
     serde_json::from_slice(&report).unwrap()
-}
-
-/// A JSON array of strings.
-fn strings(value: &Value) -> Vec<&str> {
-    value
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|v| v.as_str().unwrap())
-        .collect()
 }
 
 /// The cycle whose members are `members`.

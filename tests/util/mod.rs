@@ -122,6 +122,15 @@ pub fn json_report(profile: &Path, extra: &[&str]) -> serde_json::Value {
     serde_json::from_slice(&out.stdout).expect("the report is JSON")
 }
 
+/// A JSON array of strings (a cycle's `members`, say).
+pub fn strings(value: &serde_json::Value) -> Vec<&str> {
+    let array = value.as_array().expect("a JSON array");
+    array
+        .iter()
+        .map(|v| v.as_str().expect("a string"))
+        .collect()
+}
+
 /// The names of the cycles of a JSON report, in its order.
 pub fn cycle_names(report: &serde_json::Value) -> Vec<String> {
     report["cycles"]
