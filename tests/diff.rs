@@ -216,13 +216,24 @@ fn normalize_scales_the_before_side_to_the_after_sides_total() {
     let dir = TempDir::new().unwrap();
     let before = write(dir.path(), "before.folded", "p;main;a 10\n");
     let after = write(dir.path(), "after.folded", "p;main;a 20\np;main;b 20\n");
+    for args in [vec![], vec!["--normalize"]] {
+        let mut args = args;
+        args.splice(0..0, [before.as_str(), after.as_str()]);
+        let (_, drawn) = diff(dir.path(), &args);
+        assert!(
+            is_shrunk(frames_named(&drawn, "a")[0]),
+            "{args:?}: 10 of 10 scaled to 40 of 40 -> 20 of 40 (totals 4x apart: by default)"
+        );
+    }
+}
+
+#[test]
+fn totals_within_a_tenth_are_compared_as_they_are() {
+    let dir = TempDir::new().unwrap();
+    let before = write(dir.path(), "before.folded", "p;main;a 10\np;main;b 40\n");
+    let after = write(dir.path(), "after.folded", "p;main;a 15\np;main;b 38\n");
     let (_, drawn) = diff(dir.path(), &[&before, &after]);
-    assert!(is_grown(frames_named(&drawn, "a")[0]), "10 -> 20 samples");
-    let (_, drawn) = diff(dir.path(), &[&before, &after, "--normalize"]);
-    assert!(
-        is_shrunk(frames_named(&drawn, "a")[0]),
-        "10 of 10 scaled to 40 of 40 -> 20 of 40"
-    );
+    assert!(is_grown(frames_named(&drawn, "a")[0]), "10 -> 15 samples");
 }
 
 #[test]
