@@ -7,7 +7,9 @@
 //! One concern a file: `flame.rs` makes inferno's SVG stand inline,
 //! `call_graph.rs` picks what a drawing shows, `layout.rs` lays it out
 //! (dagre), `drawing.rs` turns that into what `assets/drawing.svg` draws,
-//! `box_labels.rs` shortens names for boxes, `view.rs` is what the templates
+//! `box_labels.rs` shortens names for boxes, `display_name.rs` long cycle
+//! names, `member_calls.rs` finds each member's callers and callees for
+//! its row, `view.rs` is what the templates
 //! show, `templates.rs` embeds the assets (templates, stylesheet, scripts),
 //! `unfold.rs` draws the flame graph again with one cycle unfolded.
 
