@@ -23,7 +23,7 @@ const SEARCH_COLOR: &str = "rgb(230,0,230)";
 
 /// Writes the page of `autofold SUBCOMMAND --html page.html ARGS…` in
 /// `dir`; returns its path.
-fn page(dir: &Path, args: &[&str]) -> PathBuf {
+pub(crate) fn page(dir: &Path, args: &[&str]) -> PathBuf {
     let mut args = args.to_vec();
     args.splice(1..1, ["--html", "page.html"]);
     autofold().current_dir(dir).args(args).success();
@@ -31,27 +31,27 @@ fn page(dir: &Path, args: &[&str]) -> PathBuf {
 }
 
 /// The page of `fold FIXTURE`.
-fn fold_page(dir: &Path, fixture_path: &str) -> PathBuf {
+pub(crate) fn fold_page(dir: &Path, fixture_path: &str) -> PathBuf {
     let input = fixture(fixture_path);
     page(dir, &["fold", input.to_str().unwrap(), "-o", "folded.txt"])
 }
 
 /// The browser with `page` loaded, or `None` where Chromium is missing and
 /// `AUTOFOLD_SKIP_BROWSER_TESTS=1`.
-fn browser_on(page: &Path, suffix: &str) -> Option<Browser> {
+pub(crate) fn browser_on(page: &Path, suffix: &str) -> Option<Browser> {
     let mut browser = Browser::launch()?;
     browser.load_file(page, suffix);
     Some(browser)
 }
 
 /// `text` as a JavaScript string literal.
-fn js(text: &str) -> String {
+pub(crate) fn js(text: &str) -> String {
     serde_json::to_string(text).unwrap()
 }
 
 /// Marks the widest flame graph frame named `name` with `data-test`, for a
 /// selector to find it; returns its zoom coordinates (`fg:x`, `y`).
-fn mark_frame(browser: &mut Browser, name: &str) -> (String, String) {
+pub(crate) fn mark_frame(browser: &mut Browser, name: &str) -> (String, String) {
     let script = format!(
         "(() => {{ const name = {}; let best = null, width = -1;
            for (const g of document.querySelectorAll('#frames > g')) {{
@@ -93,7 +93,7 @@ fn assert_near_the_top(top: f64) {
     );
 }
 
-fn assert_no_script_errors(browser: &mut Browser) {
+pub(crate) fn assert_no_script_errors(browser: &mut Browser) {
     let errors = browser.script_errors();
     assert!(errors.is_empty(), "script errors: {errors:#?}");
     let shown = browser.eval("document.getElementById('script-errors').hidden");

@@ -15,6 +15,7 @@ mod cpython;
 mod diff;
 mod frame_identity;
 mod html;
+mod html_page;
 mod input_errors;
 mod inputs;
 mod languages;

@@ -6,7 +6,7 @@
 //! and no allocation per frame.
 
 use crate::engine::graph::{CycleId, Cycles, is_pseudo_frame};
-use crate::engine::reroot::{EntrySighting, Truncated, reroot};
+use crate::engine::reroot::{Cut, EntrySighting, Truncated, reroot};
 use crate::engine::sort::sort_and_merge;
 use crate::engine::stats::{FoldStats, Run};
 use crate::profile::OFF_CPU_FRAME;
@@ -65,21 +65,19 @@ pub fn fold(
     let mut parts = fold_by_arena(&folder, segments, stacks, options).into_iter();
     let mut all = parts
         .next()
-        .unwrap_or_else(|| Pass::new(cycles.len(), options.calls));
+        .unwrap_or_else(|| Pass::new(cycles.len(), options.calls, frames.len()));
     for part in parts {
         all.add(part);
     }
     let mut stats = all.stats;
     truncate_to_folded(segments, stacks);
     if options.reroot {
-        reroot(
-            frames,
-            segments,
-            stacks,
-            &all.sightings,
-            &all.truncated,
-            &mut stats,
-        );
+        let cut = Cut {
+            sightings: &all.sightings,
+            truncated: &all.truncated,
+            cycle_frames,
+        };
+        reroot(frames, segments, stacks, &cut, &mut stats);
     }
     merge_frames_that_print_alike(frames, segments);
     sort_and_merge(stacks, segments, frames);
@@ -94,9 +92,9 @@ struct Pass {
 }
 
 impl Pass {
-    fn new(cycles: usize, calls: bool) -> Self {
+    fn new(cycles: usize, calls: bool, frames: usize) -> Self {
         Pass {
-            stats: FoldStats::new(cycles, calls),
+            stats: FoldStats::new(cycles, calls, frames),
             sightings: Vec::new(),
             truncated: Vec::new(),
         }
@@ -157,12 +155,21 @@ fn fold_run(
     arena: &mut [FrameId],
     options: &FoldOptions,
 ) -> Pass {
-    let mut pass = Pass::new(folder.cycles.len(), options.calls);
+    let mut pass = Pass::new(folder.cycles.len(), options.calls, folder.pseudo.len());
     let mut entered_in = vec![usize::MAX; folder.cycles.len()];
     let mut write = 0;
     for (offset, stack) in run.iter_mut().enumerate() {
         let index = first + offset;
         let found = folder.truncation(arena, *stack).filter(|_| options.reroot);
+        // The member the cut stack begins with and its leaf, before the
+        // fold replaces them.
+        let first = found.map(|(_, skipped)| {
+            let leaf = arena[stack.start() + stack.len() - 1];
+            (
+                arena[stack.start() + 1 + skipped],
+                folder.off_cpu == Some(leaf),
+            )
+        });
         let mut stack_pass = StackPass {
             index,
             truncated: found.is_some(),
@@ -174,12 +181,17 @@ fn fold_run(
         let len = folder.fold_stack(arena, *stack, write, &mut stack_pass);
         *stack = stack.moved(stack.segment(), write, len);
         write += len;
-        pass.truncated
-            .extend(found.map(|(cycle, skipped)| Truncated {
-                stack: index,
-                cycle,
-                skipped,
-            }));
+        pass.truncated.extend(
+            found
+                .zip(first)
+                .map(|((cycle, skipped), (first, off_cpu))| Truncated {
+                    stack: index,
+                    cycle,
+                    skipped,
+                    first,
+                    off_cpu,
+                }),
+        );
     }
     pass
 }
@@ -331,6 +343,13 @@ impl<'a> Folder<'a> {
                         off_cpu: self.off_cpu == Some(leaf),
                     };
                     pass.stats.record_run(run);
+                    for &member in &arena[i..=last] {
+                        if !self.is_pseudo(member) {
+                            pass.stats
+                                .member_totals
+                                .record(member, pass.index, stack.count);
+                        }
+                    }
                     if self.calls {
                         let members = arena[i..=last].iter().copied();
                         pass.stats

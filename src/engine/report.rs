@@ -57,8 +57,13 @@ pub struct CycleReport {
     pub name: String,
     /// The member functions, sorted by name.
     pub members: Vec<String>,
-    /// Samples of stacks that pass through the cycle (once per stack).
+    /// Samples of stacks that pass through the cycle (once per stack),
+    /// stacks re-attached under it by re-rooting included: the width of
+    /// its frames in the flame graph.
     pub samples: u64,
+    /// Of `samples`, those of stacks cut in another cycle that re-rooting
+    /// re-attached under an entry path through this cycle's frame.
+    pub rerooted_under_samples: u64,
     /// `samples` as a percentage of all samples.
     pub percent: f64,
     /// Of `samples`, those of stacks on the CPU (in the report's unit).
@@ -78,6 +83,9 @@ pub struct CycleReport {
     pub author_members: Vec<String>,
     /// Each member's self samples (samples whose leaf it is), members order.
     pub member_self_samples: Vec<NamedCount>,
+    /// Each member's total samples (samples of stacks it is on as a
+    /// member, once per stack however deep the recursion), members order.
+    pub member_total_samples: Vec<NamedCount>,
     /// The most frames one run of the cycle replaced.
     pub max_depth: usize,
     /// The sample-weighted mean frames a run replaced.
@@ -258,6 +266,7 @@ impl Report {
                     .map(|&m| frames.name(m).to_string())
                     .collect(),
                 samples: stats.samples,
+                rerooted_under_samples: stats.rerooted_under,
                 percent: percent(stats.samples, total_samples),
                 on_cpu: stats.samples - stats.off_cpu_samples,
                 off_cpu: stats.off_cpu_samples,
@@ -270,6 +279,14 @@ impl Report {
                     .map(|&m| frames.name(m).to_string())
                     .collect(),
                 member_self_samples: member_self_samples(&cycle.members, stats, frames),
+                member_total_samples: cycle
+                    .members
+                    .iter()
+                    .map(|&m| NamedCount {
+                        name: frames.name(m).to_string(),
+                        samples: folded.stats.member_totals.total(m),
+                    })
+                    .collect(),
                 max_depth: stats.max_depth,
                 mean_depth: stats.mean_depth(),
                 entries: ranked(&stats.entries, frames, usize::MAX),

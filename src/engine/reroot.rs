@@ -44,22 +44,48 @@ pub struct Truncated {
     pub cycle: CycleId,
     /// Pseudo-frames between the root label and the cycle.
     pub skipped: usize,
+    /// The member the stack begins with (its run's first frame).
+    pub first: FrameId,
+    /// Whether the stack ends off the CPU (`[off-cpu]`).
+    pub off_cpu: bool,
+}
+
+/// What the fold saw of cut stacks, and the cycles' frames.
+#[derive(Debug, Clone, Copy)]
+pub struct Cut<'a> {
+    /// Complete stacks entering a cycle.
+    pub sightings: &'a [EntrySighting],
+    /// Stacks that begin mid-recursion.
+    pub truncated: &'a [Truncated],
+    /// Each cycle's frame, by cycle id.
+    pub cycle_frames: &'a [FrameId],
 }
 
 /// Re-attaches every truncated stack (folded, in `segments`) under the entry
 /// path its cycle's complete stacks share, or under `[truncated]`, in an
-/// arena of their own; records what it did in `stats`.
+/// arena of their own; records what it did in `stats`: the entry, and the
+/// samples of every other cycle whose frame the path goes through (the
+/// stack now stands on that frame in the flame graph).
 pub fn reroot(
     frames: &mut Frames,
     segments: &mut Vec<Vec<FrameId>>,
     stacks: &mut [StackRef],
-    sightings: &[EntrySighting],
-    truncated: &[Truncated],
+    cut: &Cut,
     stats: &mut FoldStats,
 ) {
+    let Cut {
+        sightings,
+        truncated,
+        cycle_frames,
+    } = *cut;
     if truncated.is_empty() {
         return;
     }
+    let cycle_of: FxHashMap<FrameId, CycleId> = cycle_frames
+        .iter()
+        .enumerate()
+        .map(|(c, &f)| (f, c as CycleId))
+        .collect();
     let marker = frames.intern(TRUNCATED_FRAME);
     let paths = entry_paths(segments, stacks, sightings, marker);
     let mut moved: FxHashMap<(CycleId, FrameId), u64> = FxHashMap::default();
@@ -75,9 +101,21 @@ pub fn reroot(
             None => arena.extend_from_slice(&[root, marker]),
         }
         let caller = arena[arena.len() - 1];
+        let path_end = arena.len();
         arena.extend_from_slice(&old[1 + t.skipped..]);
         stacks[t.stack] = StackRef::new(segment, start, arena.len() - start, stack.count);
-        stats.record_entry(t.cycle, caller, stack.count);
+        stats.record_entry(t.cycle, caller, t.first, stack.count);
+        let (path, rest) = arena[start..].split_at(path_end - start);
+        let mut under: Vec<CycleId> = path
+            .iter()
+            .filter(|f| !rest.contains(f))
+            .filter_map(|f| cycle_of.get(f).copied())
+            .collect();
+        under.sort_unstable();
+        under.dedup();
+        for cycle in under {
+            stats.record_rerooted_under(cycle, stack.count, t.off_cpu);
+        }
         *moved.entry((t.cycle, root)).or_default() += stack.count;
     }
     segments.push(arena);

@@ -20,6 +20,11 @@ pub struct CycleStats {
     pub off_cpu_samples: u64,
     /// Samples whose leaf frame is this member.
     pub self_samples: FxHashMap<FrameId, u64>,
+    /// Samples of stacks that re-rooting re-attached under an entry path
+    /// through this cycle's frame (stacks cut in another cycle, called
+    /// from this one): counted in `samples`, as the flame graph and the
+    /// folded output count them.
+    pub rerooted_under: u64,
     /// The most frames one run of the cycle replaced.
     pub max_depth: usize,
     depth_sum: u128,
@@ -57,6 +62,7 @@ impl CycleStats {
     fn add(&mut self, other: CycleStats) {
         self.samples += other.samples;
         self.off_cpu_samples += other.off_cpu_samples;
+        self.rerooted_under += other.rerooted_under;
         add_counts(&mut self.self_samples, other.self_samples);
         self.max_depth = self.max_depth.max(other.max_depth);
         self.depth_sum += other.depth_sum;
@@ -174,11 +180,62 @@ pub struct Run {
     pub off_cpu: bool,
 }
 
+/// Per frame (by id), the samples of the stacks it is on as a member of
+/// a cycle, each stack counted once however deep the recursion (as
+/// Firefox Profiler and speedscope count a recursive function's total).
+#[derive(Debug, Clone, Default)]
+pub struct MemberTotals {
+    totals: Vec<u64>,
+    last_stack: Vec<usize>,
+}
+
+impl MemberTotals {
+    /// Empty totals for a profile of `frames` frames.
+    pub fn new(frames: usize) -> Self {
+        Self {
+            totals: vec![0; frames],
+            last_stack: vec![usize::MAX; frames],
+        }
+    }
+
+    /// Records that `member` is on stack `stack` of `count` samples.
+    #[inline]
+    pub fn record(&mut self, member: FrameId, stack: usize, count: u64) {
+        let i = member as usize;
+        if i >= self.totals.len() {
+            self.totals.resize(i + 1, 0);
+            self.last_stack.resize(i + 1, usize::MAX);
+        }
+        if self.last_stack[i] != stack {
+            self.last_stack[i] = stack;
+            self.totals[i] += count;
+        }
+    }
+
+    /// The samples of stacks `member` is on.
+    pub fn total(&self, member: FrameId) -> u64 {
+        self.totals.get(member as usize).copied().unwrap_or(0)
+    }
+
+    /// Adds the totals of other stacks (never the same stacks).
+    fn add(&mut self, other: MemberTotals) {
+        if other.totals.len() > self.totals.len() {
+            self.totals.resize(other.totals.len(), 0);
+            self.last_stack.resize(other.totals.len(), usize::MAX);
+        }
+        for (mine, theirs) in self.totals.iter_mut().zip(other.totals) {
+            *mine += theirs;
+        }
+    }
+}
+
 /// Figures for every cycle, indexed by [`CycleId`].
 #[derive(Debug, Clone, Default)]
 pub struct FoldStats {
     /// Per-cycle figures.
     pub cycles: Vec<CycleStats>,
+    /// Each member's total samples.
+    pub member_totals: MemberTotals,
     /// What re-rooting did with stacks that perf cut mid-recursion.
     pub truncation: TruncationStats,
 }
@@ -210,13 +267,14 @@ pub struct Rerooted {
 impl FoldStats {
     /// Empty figures for `cycles` cycles; with `calls`, who calls whom
     /// inside each is gathered too.
-    pub fn new(cycles: usize, calls: bool) -> Self {
+    pub fn new(cycles: usize, calls: bool, frames: usize) -> Self {
         let stats = CycleStats {
             calls: calls.then(CallStats::default),
             ..CycleStats::default()
         };
         Self {
             cycles: vec![stats; cycles],
+            member_totals: MemberTotals::new(frames),
             truncation: TruncationStats::default(),
         }
     }
@@ -227,6 +285,7 @@ impl FoldStats {
         for (mine, theirs) in self.cycles.iter_mut().zip(other.cycles) {
             mine.add(theirs);
         }
+        self.member_totals.add(other.member_totals);
     }
 
     /// Records the calls made inside one run of a cycle: `members` are the
@@ -269,12 +328,25 @@ impl FoldStats {
         }
     }
 
-    /// Records that `caller` calls into `cycle` in `count` samples.
-    pub fn record_entry(&mut self, cycle: CycleId, caller: FrameId, count: u64) {
-        *self.cycles[cycle as usize]
-            .entries
-            .entry(caller)
-            .or_default() += count;
+    /// Records that `caller` calls into `cycle` in `count` samples, the
+    /// run beginning with `first` (a stack re-attached under `caller`).
+    pub fn record_entry(&mut self, cycle: CycleId, caller: FrameId, first: FrameId, count: u64) {
+        let s = &mut self.cycles[cycle as usize];
+        *s.entries.entry(caller).or_default() += count;
+        if let Some(calls) = &mut s.calls {
+            *calls.entering.entry((caller, first)).or_default() += count;
+        }
+    }
+
+    /// Records that a stack of `count` samples (`off_cpu` or not) was
+    /// re-attached under a path through `cycle`'s frame.
+    pub fn record_rerooted_under(&mut self, cycle: CycleId, count: u64, off_cpu: bool) {
+        let s = &mut self.cycles[cycle as usize];
+        s.samples += count;
+        s.rerooted_under += count;
+        if off_cpu {
+            s.off_cpu_samples += count;
+        }
     }
 
     /// Records the samples of a stack whose leaf is `member` of `cycle`.
@@ -367,9 +439,12 @@ mod tests {
     }
 
     #[test]
-    fn stacks_cut_mid_recursion_have_no_known_entry() {
+    fn stacks_cut_mid_recursion_enter_where_they_are_re_attached() {
         let calls = calls_of(&[("p;main;even;odd;even;work", 1), ("p;odd;even;odd;work", 4)]);
-        assert_eq!(calls.entering, vec![boundary("main", 0, 1)]);
+        assert_eq!(
+            calls.entering,
+            vec![boundary("main", 1, 4), boundary("main", 0, 1)]
+        );
         assert_eq!(calls.inside, vec![call(0, 1, 5), call(1, 0, 5)]);
     }
 

@@ -133,6 +133,8 @@ mod tests {
             folded: true,
             member_symbols: None,
             author_members: Vec::new(),
+            member_total_samples: Vec::new(),
+            rerooted_under_samples: 0,
             member_self_samples: Vec::new(),
             max_depth: 0,
             mean_depth: 0.0,

@@ -53,6 +53,10 @@ pub fn write_diff(analyses: &[Analysis], diff: &DiffOptions, render: &RenderOpti
     let [before, after] = analyses else {
         panic!("a diff has two sides, not {}", analyses.len());
     };
+    let diff = &DiffOptions {
+        normalize: diff.normalize || totals_differ(before, after),
+        ..diff.clone()
+    };
     write_output(&diff.output, &diff.inputs, |out| {
         render_diff(before, after, diff, render, out)
     })?;
@@ -66,6 +70,21 @@ pub fn write_diff(analyses: &[Analysis], diff: &DiffOptions, render: &RenderOpti
         ReportFormat::Text => report.write_text(out),
         ReportFormat::Json => report.write_json(out),
     })
+}
+
+/// How far apart the two sides' totals may be (as a share of the larger)
+/// before the before side is scaled to the after side's total by default.
+pub const NORMALIZE_ABOVE: f64 = 0.10;
+
+/// Whether the totals of `before` and `after` differ by more than
+/// [`NORMALIZE_ABOVE`]: their counts then compare recordings of different
+/// lengths, not what changed, and the diff is normalised.
+pub fn totals_differ(before: &Analysis, after: &Analysis) -> bool {
+    let (b, a) = (
+        before.report.total_samples as f64,
+        after.report.total_samples as f64,
+    );
+    (a - b).abs() > NORMALIZE_ABOVE * a.max(b)
 }
 
 /// Renders the differential flame graph of `before` → `after` (analysed

@@ -148,6 +148,14 @@ impl Browser {
         );
     }
 
+    /// Shows the page in a viewport `width` by `height` CSS pixels.
+    pub fn set_viewport(&mut self, width: u32, height: u32) {
+        self.command(
+            "Emulation.setDeviceMetricsOverride",
+            json!({"width": width, "height": height, "deviceScaleFactor": 1, "mobile": false}),
+        );
+    }
+
     /// Loads autofold's HTML page `path`, with `suffix` (a query or a
     /// fragment) after it, and waits until the page's script says it is
     /// ready (`data-autofold-ready` on `<html>`).

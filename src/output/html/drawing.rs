@@ -4,7 +4,7 @@
 use serde::Serialize;
 
 use crate::engine::report::percent;
-use crate::output::html::call_graph::{CycleGraph, EdgeKind, Node, NodeKind};
+use crate::output::html::call_graph::{CycleGraph, Edge, EdgeKind, Node, NodeKind};
 use crate::output::html::layout::{Layout, Point, box_size, laid_out};
 
 /// The widest a call is drawn, in pixels (one that all of the cycle's
@@ -110,12 +110,55 @@ pub fn drawing(graph: &CycleGraph) -> Drawing {
     }
 }
 
+/// How far apart the two curves of a call each way between two members
+/// bow, each to its side, in pixels: dagre routes them close enough to
+/// read as one.
+const BOW: f64 = 14.0;
+
+/// `line` bowed sideways by `by` pixels (its ends half as far, so they stay
+/// on their boxes' borders).
+fn bowed(line: &[Point], by: f64) -> Vec<Point> {
+    let mut points: Vec<Point> = line.to_vec();
+    if let [first, last] = points[..] {
+        let middle = Point {
+            x: (first.x + last.x) / 2.0,
+            y: (first.y + last.y) / 2.0,
+        };
+        points.insert(1, middle);
+    }
+    let n = points.len();
+    for (i, p) in points.iter_mut().enumerate() {
+        p.x += if i == 0 || i + 1 == n { by / 2.0 } else { by };
+    }
+    points
+}
+
 fn edge_views(graph: &CycleGraph, layout: &Layout) -> Vec<EdgeView> {
+    // The line of the call back, where a call inside goes both ways.
+    let back = |edge: &Edge| {
+        let found = graph.edges.iter().position(|e| {
+            edge.kind == EdgeKind::Inside
+                && e.kind == EdgeKind::Inside
+                && edge.from != edge.to
+                && (e.from, e.to) == (edge.to, edge.from)
+        });
+        found.map(|j| &layout.lines[j])
+    };
+    let middle_x = |line: &[Point]| line.get(line.len() / 2).map_or(0.0, |p| p.x);
     graph
         .edges
         .iter()
         .zip(&layout.lines)
         .map(|(edge, line)| {
+            let line = match back(edge) {
+                // Each curve further to the side it already leans to.
+                Some(other) => {
+                    let right = (middle_x(line), edge.from > edge.to)
+                        > (middle_x(other), edge.from < edge.to);
+                    bowed(line, if right { BOW } else { -BOW })
+                }
+                None => line.clone(),
+            };
             let share = edge.samples as f64 / graph.samples.max(1) as f64;
             let (from, to) = (&graph.nodes[edge.from], &graph.nodes[edge.to]);
             EdgeView {
@@ -133,7 +176,7 @@ fn edge_views(graph: &CycleGraph, layout: &Layout) -> Vec<EdgeView> {
                     edge.samples,
                     percent(edge.samples, graph.samples)
                 ),
-                path: curve(line),
+                path: curve(&line),
                 stroke: pixels(1.0 + (MAX_STROKE - 1.0) * share.min(1.0)),
             }
         })

@@ -7,15 +7,19 @@
 //! One concern a file: `flame.rs` makes inferno's SVG stand inline,
 //! `call_graph.rs` picks what a drawing shows, `layout.rs` lays it out
 //! (dagre), `drawing.rs` turns that into what `assets/drawing.svg` draws,
-//! `box_labels.rs` shortens names for boxes, `view.rs` is what the templates
+//! `box_labels.rs` shortens names for boxes, `display_name.rs` long cycle
+//! names, `member_calls.rs` finds each member's callers and callees for
+//! its row, `view.rs` is what the templates
 //! show, `templates.rs` embeds the assets (templates, stylesheet, scripts),
 //! `unfold.rs` draws the flame graph again with one cycle unfolded.
 
 pub mod box_labels;
 pub mod call_graph;
+pub mod display_name;
 pub mod drawing;
 pub mod flame;
 pub mod layout;
+pub mod member_calls;
 pub mod templates;
 pub mod unfold;
 pub mod view;
@@ -108,8 +112,13 @@ pub fn write_diff_page(
         .title
         .clone()
         .unwrap_or_else(|| format!("autofold diff: {} → {}", diff.before_name, diff.after_name));
+    let scaled = if diff.normalize {
+        "normalised: the before side scaled to the after side's total, so colours compare shares"
+    } else {
+        "not normalised (the totals are within 10 %), so colours compare counts"
+    };
     let summary = format!(
-        "{} samples before, {} after; frame widths are the after side's, red frames grew, blue ones shrank. {}.",
+        "{} samples before, {} after ({scaled}); frame widths are the after side's, red frames grew, blue ones shrank. {}.",
         changes.before_total_samples,
         changes.after_total_samples,
         cycles_folded(&after.report)
@@ -123,6 +132,7 @@ pub fn write_diff_page(
         data,
     );
     page.diff = true;
+    page.before_inputs = before.report.inputs.clone();
     render_page(&page, out)
 }
 

@@ -12,8 +12,10 @@ use crate::engine::report::{
 use crate::output::diff_report::Shares;
 use crate::output::html::box_labels::label;
 use crate::output::html::call_graph::{MAX_BOUNDARY_LINES, MAX_BOUNDARY_NODES, cycle_graph};
+use crate::output::html::display_name::display_name;
 use crate::output::html::drawing::{Drawing, drawing};
 use crate::output::html::flame::FLAME_GRAPH_CLASS;
+use crate::output::html::member_calls::{MemberCalls, member_calls};
 use crate::output::html::templates::{EARLY_SCRIPT, SCRIPT, STYLE};
 use crate::output::html::unfold::Unfolded;
 
@@ -35,8 +37,10 @@ pub struct Page<'a> {
     pub title: String,
     /// The line under it.
     pub summary: String,
-    /// The inputs read (of both sides, for a diff).
+    /// The inputs read (the after side's, for a diff).
     pub inputs: Vec<InputReport>,
+    /// For a diff, the before side's inputs.
+    pub before_inputs: Vec<InputReport>,
     /// The flame graph's inline SVG.
     pub flamegraph: String,
     /// Whether this is the page of a diff (before and after shares).
@@ -89,6 +93,8 @@ pub struct UnfoldedData {
 pub struct FlameCycle {
     /// Its name.
     pub name: String,
+    /// The name its frames are labelled with (`display_name.rs`).
+    pub short: String,
     /// The id of its section.
     pub anchor: String,
     /// A line about it.
@@ -100,6 +106,8 @@ pub struct FlameCycle {
 pub struct CycleView<'a> {
     /// The cycle's name, exactly as in the JSON report.
     pub name: &'a str,
+    /// The name it is shown by (`display_name.rs`).
+    pub display: String,
     /// The id of its section.
     pub anchor: String,
     /// Its members (for the count in the split advice).
@@ -172,6 +180,10 @@ pub struct MemberRow {
     pub name: String,
     /// Its self samples.
     pub samples: u64,
+    /// Its total samples (stacks it is on, once per stack).
+    pub total: u64,
+    /// Who calls it and whom it calls, inside the cycle and outside.
+    pub calls: MemberCalls,
     /// Its symbol, where known.
     pub symbol: Option<String>,
 }
@@ -198,6 +210,7 @@ impl<'a> CycleView<'a> {
         distinct.dedup();
         Self {
             name: &cycle.name,
+            display: display_name(cycle),
             anchor: anchor(index),
             members: &cycle.members,
             distinct_members: distinct.len(),
@@ -242,6 +255,7 @@ impl<'a> CycleView<'a> {
     pub fn flame_cycle(&self) -> FlameCycle {
         FlameCycle {
             name: self.name.to_string(),
+            short: self.display.clone(),
             anchor: self.anchor.clone(),
             about: format!(
                 "{} member{}, {} of the samples; its call graph is below.",
@@ -310,6 +324,7 @@ pub fn page<'a>(
         title,
         summary,
         inputs: report.inputs.clone(),
+        before_inputs: Vec::new(),
         flamegraph,
         diff: false,
         cycles,
@@ -380,6 +395,11 @@ fn member_rows(cycle: &CycleReport) -> Vec<MemberRow> {
                 .member_self_samples
                 .get(index)
                 .map_or(0, |m| m.samples),
+            total: cycle
+                .member_total_samples
+                .get(index)
+                .map_or(0, |m| m.samples),
+            calls: member_calls(cycle, index),
             symbol: cycle
                 .member_symbols
                 .as_ref()
@@ -410,15 +430,17 @@ fn notes(cycle: &CycleReport) -> Vec<String> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::engine::report::{CallsReport, MemberCall};
 
     /// A ring of `n` members, each calling the next.
-    fn ring(n: usize) -> CycleReport {
+    pub(crate) fn ring(n: usize) -> CycleReport {
         let members: Vec<String> = (0..n).map(|i| format!("m{i:03}")).collect();
         CycleReport {
             name: "{m000,+}".into(),
+            member_total_samples: Vec::new(),
+            rerooted_under_samples: 0,
             member_self_samples: members
                 .iter()
                 .map(|m| NamedCount {

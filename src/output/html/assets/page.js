@@ -22,11 +22,33 @@
       button.setAttribute("aria-pressed", "false");
       button.addEventListener("click", function () {
         var name = button.getAttribute("data-unfold");
-        (unfoldedName === name ? foldBack() : unfold(name)).then(function () {
-          flame.scrollIntoView({ block: "start" });
-        });
+        (unfoldedName === name ? foldBack() : unfold(name)).then(showUnfolded);
       });
     });
+    document.querySelectorAll("button.fold-back").forEach(function (button) {
+      button.addEventListener("click", function () { foldBack().then(showUnfolded); });
+    });
+  }
+
+  // After a swap: the unfolded members' widest frame in view (the graph
+  // may be thousands of pixels tall), or the folded graph's top.
+  function showUnfolded() {
+    var widest = null, width = -1;
+    document.querySelectorAll("#frames > g[data-unfolded-member] rect").forEach(function (rect) {
+      var w = Number(rect.getAttribute("fg:w"));
+      if (w > width) { widest = rect; width = w; }
+    });
+    if (widest) widest.scrollIntoView({ block: "center" });
+    else flame.scrollIntoView({ block: "start" });
+  }
+
+  // The cycle unfolded, in the address (`?unfold=NAME`), so a link made
+  // now reopens it.
+  function rememberUnfolded(name) {
+    var params = new URLSearchParams(window.location.search);
+    if (name === null) params.delete("unfold");
+    else params.set("unfold", name);
+    history.replaceState(null, "", addressWith(params));
   }
 
   function unfold(name) {
@@ -42,6 +64,7 @@
       colourMembers(data.unfolded[name].members);
       unfoldedName = name;
       pressed(name);
+      rememberUnfolded(name);
     });
   }
 
@@ -50,6 +73,7 @@
     folded = null;
     unfoldedName = null;
     pressed(null);
+    rememberUnfolded(null);
     return Promise.resolve();
   }
 
@@ -59,6 +83,8 @@
       button.setAttribute("aria-pressed", String(on));
       button.textContent = on ? "Fold it again" : "Unfold it in the flame graph";
     });
+    document.getElementById("unfolded-bar").hidden = name === null;
+    document.getElementById("unfolded-name").textContent = name === null ? "" : name;
   }
 
   // Puts `svg` where the flame graph is and starts inferno's script on it.
@@ -99,24 +125,34 @@
   function startFlameGraph() {
     var state = takeFlameState();
     var params = new URLSearchParams(window.location.search);
+    var unfoldName = params.get("unfold");
+    var canUnfold = Array.from(document.querySelectorAll("script.unfolded-graph"))
+      .some(function (s) { return s.getAttribute("data-cycle") === unfoldName; });
     init(); // inferno's; it finishes its own start one tick later
     setTimeout(function () {
-      if (state.x !== null && state.y !== null) {
-        var rect = frameRect(state.x, state.y);
-        if (rect) {
-          var frame = find_group(rect);
-          zoom(frame);
-          showCycleOf(frame);
-          params.set("x", state.x);
-          params.set("y", state.y);
-          history.replaceState(null, "", addressWith(params));
-        }
-      }
-      if (state.s) search(state.s);
-      var html = document.documentElement;
-      html.setAttribute("data-autofold-ready-ms", String(Math.round(performance.now())));
-      html.setAttribute("data-autofold-ready", "true");
+      (canUnfold ? unfold(unfoldName) : Promise.resolve()).then(function () {
+        setTimeout(function () { applyFlameState(state, new URLSearchParams(window.location.search)); }, 0);
+      });
     }, 0);
+  }
+
+  // Applies a zoom and search taken from the address; then the page is ready.
+  function applyFlameState(state, params) {
+    if (state.x !== null && state.y !== null) {
+      var rect = frameRect(state.x, state.y);
+      if (rect) {
+        var frame = find_group(rect);
+        zoom(frame);
+        showCycleOf(frame);
+        params.set("x", state.x);
+        params.set("y", state.y);
+        history.replaceState(null, "", addressWith(params));
+      }
+    }
+    if (state.s) search(state.s);
+    var html = document.documentElement;
+    html.setAttribute("data-autofold-ready-ms", String(Math.round(performance.now())));
+    html.setAttribute("data-autofold-ready", "true");
   }
 
   // Takes the zoom and search out of the address; returns them.
@@ -233,6 +269,56 @@
     });
   }
 
+  // Cycle frames are labelled with their short names (display_name.rs)
+  // wherever inferno labels frames from their titles.
+  function shortLabels() {
+    var original = window.update_text_for_elements;
+    if (typeof original !== "function") return;
+    window.update_text_for_elements = function (elements) {
+      original(elements);
+      for (var i = 0; i < elements.length; i++) relabel(elements[i]);
+    };
+    var single = window.update_text;
+    window.update_text = function (e) { single(e); relabel(e); };
+  }
+
+  function relabel(g) {
+    var cycle = cycleOf(g);
+    if (!cycle || cycle.short === cycle.name) return;
+    var rect = g.querySelector("rect"), text = g.querySelector("text");
+    var width = parseFloat(rect.getAttribute("width")) *
+      document.getElementById("frames").getAttribute("width") / 100 - 3;
+    var charWidth = (window.known_font_width || 0) || 7;
+    var fits = Math.floor(width / charWidth);
+    if (fits < 3) text.textContent = "";
+    else if (cycle.short.length <= fits) text.textContent = cycle.short;
+    else text.textContent = cycle.short.slice(0, fits - 2) + "..";
+  }
+
+  // Clicking a member's box in a drawing selects its row in the member
+  // table.
+  function selectableMembers() {
+    document.querySelectorAll("section.cycle").forEach(function (section) {
+      section.querySelectorAll("svg.call-graph .node.member").forEach(function (node) {
+        node.addEventListener("click", function () {
+          selectMember(section, node.getAttribute("data-member"));
+        });
+      });
+    });
+  }
+
+  function selectMember(section, index) {
+    var details = section.querySelector("details.members");
+    if (details) details.open = true;
+    section.querySelectorAll("tr[data-member]").forEach(function (row) {
+      var on = row.getAttribute("data-member-index") === index;
+      row.setAttribute("aria-selected", String(on));
+      if (on) row.scrollIntoView({ block: "nearest" });
+    });
+  }
+
+  shortLabels();
+  selectableMembers();
   linkCycleFrames();
   fitButtons();
   unfoldButtons();

@@ -1,0 +1,364 @@
+//! `--html`, issue #24: the page's numbers agree with each other and with
+//! the JSON report, the diff page says what it compares, long cycle names
+//! read at a glance, and unfolding is kept in view and in the address.
+//! Pages are read in headless Chromium, as in `html.rs`.
+
+use std::path::{Path, PathBuf};
+
+use serde_json::Value;
+use tempfile::TempDir;
+
+use crate::html::{assert_no_script_errors, browser_on, fold_page, js, page};
+use crate::util::{autofold, fixture, json_report};
+
+/// Writes `text` to `name` in `dir`; returns its path.
+fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
+    let path = dir.join(name);
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+/// The diff page of the even-odd fixture against its deeper recording.
+fn even_odd_diff_page(dir: &Path) -> PathBuf {
+    let (before, after) = (
+        fixture("even-odd/even-odd.folded"),
+        fixture("even-odd/even-odd-deep.folded"),
+    );
+    page(
+        dir,
+        &[
+            "diff",
+            before.to_str().unwrap(),
+            after.to_str().unwrap(),
+            "-o",
+            "diff.svg",
+        ],
+    )
+}
+
+/// The cycle `name` of a JSON report.
+fn cycle<'a>(report: &'a Value, name: &str) -> &'a Value {
+    report["cycles"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"] == name)
+        .unwrap_or_else(|| panic!("no cycle {name} in {report}"))
+}
+
+/// Defect 1: a caller's "calls in" in the drawing is the samples the
+/// section lists for it, re-attached stacks included.
+#[test]
+fn a_callers_calls_in_equal_its_entries_in_the_section() {
+    let dir = TempDir::new().unwrap();
+    let page = fold_page(dir.path(), "interp/interp.folded");
+    let Some(mut browser) = browser_on(&page, "") else {
+        return;
+    };
+    let pairs = browser.eval(
+        "(() => { const s = document.querySelector('section.cycle');
+           const listed = {};
+           s.querySelectorAll('.boundary > div:first-child li').forEach(li => {
+             const m = li.textContent.match(/^(.*) \\((\\d+)\\)$/);
+             listed[m[1]] = Number(m[2]); });
+           return Array.from(s.querySelectorAll('svg.call-graph .node.caller')).map(n => [
+             n.querySelector('title').textContent,
+             Number(n.querySelector('text.figure').textContent.replace(/\\D+/g, '')),
+             listed[n.querySelector('title').textContent]]); })()",
+    );
+    let pairs = pairs.as_array().unwrap();
+    assert!(!pairs.is_empty(), "the cycle has callers");
+    for pair in pairs {
+        assert_eq!(pair[1], pair[2], "drawing and list of {}", pair[0]);
+    }
+}
+
+/// Defect 2: the diff page names the inputs of both sides.
+#[test]
+fn the_diff_page_lists_both_inputs() {
+    let dir = TempDir::new().unwrap();
+    let page = even_odd_diff_page(dir.path());
+    let Some(mut browser) = browser_on(&page, "") else {
+        return;
+    };
+    let inputs = browser.eval("document.querySelector('.inputs').textContent");
+    let inputs = inputs.as_str().unwrap();
+    assert!(inputs.contains("even-odd.folded"), "{inputs}");
+    assert!(inputs.contains("even-odd-deep.folded"), "{inputs}");
+    assert!(
+        inputs.find("even-odd.folded") < inputs.find("even-odd-deep.folded"),
+        "before first: {inputs}"
+    );
+}
+
+/// Defect 3: on the diff page blue means "shrank"; cycle frames are
+/// outlined instead, and the hint says so.
+#[test]
+fn the_diff_page_outlines_cycle_frames_and_says_so() {
+    let dir = TempDir::new().unwrap();
+    let page = even_odd_diff_page(dir.path());
+    let Some(mut browser) = browser_on(&page, "") else {
+        return;
+    };
+    let hint = browser.eval("document.querySelector('section.flame .hint').textContent");
+    let hint = hint.as_str().unwrap();
+    assert!(!hint.contains("Blue frames are recursion cycles"), "{hint}");
+    assert!(hint.contains("outlined"), "{hint}");
+    let stroke = browser.eval(
+        "(() => { const r = document.querySelector('#frames g[data-autofold-cycle] rect');
+           const s = getComputedStyle(r); return [s.stroke, parseFloat(s.strokeWidth)]; })()",
+    );
+    assert_ne!(stroke[0], "none", "{stroke}");
+    assert!(stroke[1].as_f64().unwrap() >= 1.0, "{stroke}");
+}
+
+/// Defect 4: totals that differ by more than 10 % are normalised, and the
+/// page says so; a frame whose share barely changed is then drawn pale.
+#[test]
+fn the_diff_page_normalises_different_totals_and_says_so() {
+    let dir = TempDir::new().unwrap();
+    let page = even_odd_diff_page(dir.path());
+    let Some(mut browser) = browser_on(&page, "") else {
+        return;
+    };
+    let summary = browser.eval("document.querySelector('.summary').textContent");
+    let summary = summary.as_str().unwrap();
+    assert!(summary.contains("normalised"), "{summary}");
+    let fill = browser.eval(
+        "(() => { let best = null, width = -1;
+           for (const g of document.querySelectorAll('#frames > g')) {
+             const t = g.querySelector('title').textContent;
+             const w = Number(g.querySelector('rect').getAttribute('fg:w'));
+             if (t.startsWith('even_odd::crunch (') && w > width) { best = g; width = w; } }
+           return best.querySelector('rect').getAttribute('fill'); })()",
+    );
+    let rgb: Vec<u32> = fill
+        .as_str()
+        .unwrap()
+        .trim_start_matches("rgb(")
+        .trim_end_matches(')')
+        .split(',')
+        .map(|c| c.trim().parse().unwrap())
+        .collect();
+    assert!(
+        rgb[1] > 190 && rgb[2] > 190,
+        "crunch's share hardly changed, yet it is drawn {fill}"
+    );
+}
+
+/// Defect 5: the two calls of a two-member cycle are two curves, apart
+/// by more than their widths (boxes of short names put them on one).
+#[test]
+fn calls_both_ways_are_two_curves() {
+    let dir = TempDir::new().unwrap();
+    let page = fold_page(dir.path(), "cases/two-cycles.folded");
+    let Some(mut browser) = browser_on(&page, "") else {
+        return;
+    };
+    let gaps = browser.eval(
+        "Array.from(document.querySelectorAll('section.cycle svg.call-graph')).map(svg => {
+           const paths = Array.from(svg.querySelectorAll('.edge.inside'))
+             .filter(e => e.dataset.from !== e.dataset.to).map(e => e.querySelector('path'));
+           if (paths.length !== 2) return null;
+           const mid = p => p.getPointAtLength(p.getTotalLength() / 2);
+           const [a, b] = paths.map(mid);
+           return Math.hypot(a.x - b.x, a.y - b.y); }).filter(g => g !== null)",
+    );
+    let gaps = gaps.as_array().unwrap();
+    assert!(!gaps.is_empty());
+    for gap in gaps {
+        assert!(gap.as_f64().unwrap() > 20.0, "midpoints {gap} px apart");
+    }
+}
+
+/// Defect 6: at 800 px the page does not overflow and the table's names
+/// keep a readable width.
+#[test]
+fn a_narrow_window_has_no_horizontal_overflow() {
+    let dir = TempDir::new().unwrap();
+    let page = fold_page(dir.path(), "serde-nested/serde-nested.folded");
+    let Some(mut browser) = browser_on(&page, "") else {
+        return;
+    };
+    browser.set_viewport(800, 900);
+    browser.load_file(&page, "");
+    let sizes = browser.eval(
+        "[document.documentElement.scrollWidth, innerWidth,
+          Math.min(...Array.from(document.querySelectorAll('.cycle-table td.name'))
+            .map(td => td.getBoundingClientRect().width))]",
+    );
+    assert!(
+        sizes[0].as_f64().unwrap() <= sizes[1].as_f64().unwrap(),
+        "the page is wider than the window: {sizes}"
+    );
+    assert!(
+        sizes[2].as_f64().unwrap() >= 150.0,
+        "the name column is squeezed: {sizes}"
+    );
+}
+
+/// Defects 7 and 8: unfolding keeps the unfolded members in view, folding
+/// back is at hand by the flame graph, and the address keeps it unfolded.
+#[test]
+fn unfolding_stays_in_view_and_in_the_address() {
+    let dir = TempDir::new().unwrap();
+    let input = "interp/interp.folded";
+    let page = fold_page(dir.path(), input);
+    let report = json_report(&fixture(input), &[]);
+    let name = report["cycles"][0]["name"].as_str().unwrap().to_string();
+    let Some(mut browser) = browser_on(&page, "") else {
+        return;
+    };
+    browser.click(&format!("button.unfold[data-unfold={}]", js(&name)));
+    browser.wait_for("document.querySelectorAll('#frames > g[data-unfolded-member]').length > 0");
+    browser.wait_for("new URLSearchParams(location.search).has('unfold')");
+    let in_view = browser.eval(
+        "Array.from(document.querySelectorAll('#frames > g[data-unfolded-member] rect')).some(r => {
+           const b = r.getBoundingClientRect(); return b.top >= 0 && b.bottom <= innerHeight; })",
+    );
+    assert_eq!(in_view, Value::Bool(true), "an unfolded member is in view");
+    let address = browser.eval("location.search");
+    assert_eq!(
+        browser.eval("new URLSearchParams(location.search).get('unfold')"),
+        Value::String(name.clone()),
+        "{address}"
+    );
+    // Reloaded with that address, it opens unfolded.
+    let search = address.as_str().unwrap().to_string();
+    browser.load_file(&page, &search);
+    browser.wait_for("document.querySelectorAll('#frames > g[data-unfolded-member]').length > 0");
+    // Folding back is by the flame graph.
+    browser.click("section.flame button.fold-back");
+    browser.wait_for("document.querySelectorAll('#frames > g[data-unfolded-member]').length === 0");
+    assert_eq!(
+        browser.eval("new URLSearchParams(location.search).has('unfold')"),
+        Value::Bool(false)
+    );
+    assert_no_script_errors(&mut browser);
+}
+
+/// A profile where stacks cut in cycle `{x,y}` are re-attached under the
+/// path through cycle `{a,b}`.
+const REROOTED: &str = "prog;main;a;b;a;b;x;y;x;y;leaf 10\nprog;x;y;x;leaf 5\n";
+
+/// Defect 9: a cycle's samples are the width of its frames in the flame
+/// graph and folded output: stacks re-attached under it included.
+#[test]
+fn a_cycles_samples_count_the_stacks_re_attached_under_it() {
+    let dir = TempDir::new().unwrap();
+    let input = write(dir.path(), "cut.folded", REROOTED);
+    let report = json_report(&input, &[]);
+    let out = autofold().arg("fold").arg(&input).success();
+    let folded = String::from_utf8(out.stdout).unwrap();
+    for name in ["{a,b}", "{x,y}"] {
+        let under: u64 = folded
+            .lines()
+            .filter(|l| l.split(';').any(|f| f.split(' ').next() == Some(name)))
+            .map(|l| l.rsplit_once(' ').unwrap().1.parse::<u64>().unwrap())
+            .sum();
+        assert_eq!(cycle(&report, name)["samples"], under, "{name}:\n{folded}");
+    }
+    assert_eq!(cycle(&report, "{a,b}")["rerooted_under_samples"], 5);
+    let page = page(dir.path(), &["fold", input.to_str().unwrap(), "-o", "out"]);
+    let Some(mut browser) = browser_on(&page, "") else {
+        return;
+    };
+    let shown = browser
+        .eval("document.querySelector('tr[data-cycle-row=\"{a,b}\"] td.number').textContent");
+    assert_eq!(shown, "15");
+}
+
+/// The long members of [`long_named_profile`].
+const LONG_MEMBERS: [&str; 4] = [
+    "rustc_mir_transform::liveness::check_liveness::{closure#0}",
+    "rustc_query_impl::execution::try_execute_query::<rustc_data_structures::vec_cache::VecCache<rustc_span::def_id::LocalDefId, rustc_middle::query::erase::Erased<[u8, 8]>>, false, false, false>",
+    "rustc_query_impl::plumbing::__rust_begin_short_backtrace::<rustc_query_impl::query_impl::mir_borrowck::dynamic_query::{closure#2}::{closure#0}, rustc_middle::query::erase::Erased<[u8, 8]>>",
+    "rustc_middle::ty::context::TyCtxt::ensure_query_is_computed_for_the_body",
+];
+
+/// A recursion through four members with long names.
+fn long_named_profile(dir: &Path) -> PathBuf {
+    let run = LONG_MEMBERS.join(";");
+    write(
+        dir,
+        "long.folded",
+        &format!("rustc;main;{run};{run};leaf 10\nrustc;main;other 2\n"),
+    )
+}
+
+/// Defect 10: a long cycle name is shortened where it is shown, the full
+/// names kept in its tooltip, the member table and the JSON report.
+#[test]
+fn a_long_cycle_name_is_shown_short_with_the_full_names_at_hand() {
+    let dir = TempDir::new().unwrap();
+    let input = long_named_profile(dir.path());
+    let report = json_report(&input, &[]);
+    let name = report["cycles"][0]["name"].as_str().unwrap().to_string();
+    assert!(name.chars().count() > 100, "{name}");
+    let page = page(dir.path(), &["fold", input.to_str().unwrap(), "-o", "out"]);
+    let Some(mut browser) = browser_on(&page, "") else {
+        return;
+    };
+    let row = browser.eval(&format!(
+        "(() => {{ const a = document.querySelector('tr[data-cycle-row=' + JSON.stringify({}) + '] td.name a');
+           return [a.textContent, a.title]; }})()",
+        js(&name)
+    ));
+    let shown = row[0].as_str().unwrap();
+    assert!(shown.chars().count() <= 64, "{shown}");
+    assert!(shown.contains("+"), "the other members counted: {shown}");
+    assert_eq!(
+        row[1],
+        Value::String(name.clone()),
+        "full name in its tooltip"
+    );
+    let heading = browser.eval("document.querySelector('section.cycle h2').textContent");
+    assert!(heading.as_str().unwrap().chars().count() <= 70, "{heading}");
+    let members = browser.eval(
+        "Array.from(document.querySelectorAll('section.cycle tr[data-member]')).map(r => r.dataset.member).sort()",
+    );
+    let mut expected = LONG_MEMBERS.to_vec();
+    expected.sort();
+    assert_eq!(members, serde_json::json!(expected));
+    let label =
+        browser.eval("document.querySelector('#frames g[data-autofold-cycle] text').textContent");
+    let label = label.as_str().unwrap().trim_end();
+    assert!(
+        shown.starts_with(label.trim_end_matches("..")),
+        "the flame graph's label {label:?} is the short name {shown:?}"
+    );
+    assert_no_script_errors(&mut browser);
+}
+
+/// Item 2: each member's own numbers, equal to the JSON report's; a
+/// click on its box selects its row.
+#[test]
+fn each_member_has_its_own_numbers_and_its_box_selects_them() {
+    let dir = TempDir::new().unwrap();
+    let input = "interp/interp.folded";
+    let page = fold_page(dir.path(), input);
+    let report = json_report(&fixture(input), &[]);
+    let first = &report["cycles"][0];
+    let Some(mut browser) = browser_on(&page, "") else {
+        return;
+    };
+    let rows = browser.eval(
+        "Array.from(document.querySelector('section.cycle').querySelectorAll('tr[data-member]'))
+           .map(r => [r.dataset.member, Number(r.dataset.self), Number(r.dataset.total)])",
+    );
+    let rows = rows.as_array().unwrap();
+    let members = first["members"].as_array().unwrap();
+    assert_eq!(rows.len(), members.len());
+    for row in rows {
+        let i = members.iter().position(|m| *m == row[0]).unwrap();
+        assert_eq!(row[1], first["member_self_samples"][i]["samples"], "{row}");
+        assert_eq!(row[2], first["member_total_samples"][i]["samples"], "{row}");
+        assert!(row[2].as_u64() >= row[1].as_u64(), "{row}");
+    }
+    browser.click("section.cycle svg.call-graph .node.member[data-member=\"0\"] rect");
+    let selected = browser.eval(
+        "Array.from(document.querySelectorAll('section.cycle tr[data-member][aria-selected=\"true\"]')).map(r => r.dataset.member)",
+    );
+    assert_eq!(selected, serde_json::json!([members[0]]));
+    assert_no_script_errors(&mut browser);
+}
