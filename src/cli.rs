@@ -591,10 +591,17 @@ pub struct DiffArgs {
 
     /// Scale the before profile's counts to the after profile's total (as
     /// `inferno-diff-folded --normalize`), so a longer or shorter recording
-    /// does not colour everything red or blue. The report compares shares,
-    /// which this does not change.
+    /// does not colour everything red or blue. Done by default when the
+    /// totals differ by more than a tenth (the page and the subtitle say
+    /// so); this flag does it always. The report compares shares, which
+    /// this does not change.
     #[arg(long)]
     pub normalize: bool,
+
+    /// Never scale the before profile's counts, even when the totals differ
+    /// by more than a tenth: colours then show absolute growth.
+    #[arg(long, conflicts_with = "normalize")]
+    pub no_normalize: bool,
 
     /// Format of the report printed to standard output.
     #[arg(long, value_enum, default_value_t = ReportFormat::Text)]
@@ -649,6 +656,7 @@ impl DiffArgs {
         };
         DiffOptions {
             normalize: self.normalize,
+            no_normalize: self.no_normalize,
             before_name: names(before),
             after_name: names(after),
             output: self.output.clone(),

@@ -245,6 +245,19 @@ fn totals_within_a_tenth_are_compared_as_they_are() {
 }
 
 #[test]
+fn no_normalize_compares_counts_whatever_the_totals() {
+    let dir = TempDir::new().unwrap();
+    let before = write(dir.path(), "before.folded", "p;main;a 10\n");
+    let after = write(dir.path(), "after.folded", "p;main;a 20\np;main;b 20\n");
+    let args = [before.as_str(), after.as_str(), "--no-normalize"];
+    let (_, drawn) = diff(dir.path(), &args);
+    assert!(
+        is_grown(frames_named(&drawn, "a")[0]),
+        "10 -> 20 samples, unscaled"
+    );
+}
+
+#[test]
 fn several_files_a_side_are_merged() {
     let dir = TempDir::new().unwrap();
     let b1 = write(dir.path(), "b1.folded", "p;main;x;y;x;y;leaf 3\n");

@@ -31,6 +31,9 @@ pub struct DiffOptions {
     /// Scale the before side's counts to the after side's total, as
     /// `inferno-diff-folded --normalize` does.
     pub normalize: bool,
+    /// Never scale, even where the totals differ by more than a tenth
+    /// (`--no-normalize`).
+    pub no_normalize: bool,
     /// What the before side was read from, for the subtitle.
     pub before_name: String,
     /// What the after side was read from, for the subtitle.
@@ -54,7 +57,7 @@ pub fn write_diff(analyses: &[Analysis], diff: &DiffOptions, render: &RenderOpti
         panic!("a diff has two sides, not {}", analyses.len());
     };
     let diff = &DiffOptions {
-        normalize: diff.normalize || totals_differ(before, after),
+        normalize: diff.normalize || (!diff.no_normalize && totals_differ(before, after)),
         ..diff.clone()
     };
     write_output(&diff.output, &diff.inputs, |out| {
