@@ -17,7 +17,7 @@
 //! frames "JIT", the rest "Other". Frames are labels: the folded profile
 //! has no addresses, so no library is named.
 
-use std::io::{self, Write};
+use std::io::{self, BufWriter, Write};
 use std::path::Path;
 use std::time::SystemTime;
 
@@ -52,9 +52,11 @@ pub fn write_firefox(analysis: &Analysis, gzip: bool, out: &mut dyn Write) -> io
         serde_json::to_writer(&mut *out, &profile).map_err(io::Error::other)?;
         return out.write_all(b"\n");
     }
-    let mut encoder = GzEncoder::new(out, Compression::fast());
+    // serde_json writes a few bytes at a time: the encoder gets them in
+    // blocks, as each call into it costs far more than a buffered copy.
+    let mut encoder = BufWriter::with_capacity(1 << 16, GzEncoder::new(out, Compression::fast()));
     serde_json::to_writer(&mut encoder, &profile).map_err(io::Error::other)?;
-    encoder.finish()?;
+    encoder.into_inner().map_err(|e| e.into_error())?.finish()?;
     Ok(())
 }
 
