@@ -644,6 +644,12 @@ pub struct DiffArgs {
     #[arg(long, value_name = "FILE")]
     pub html: Option<PathBuf>,
 
+    /// Also write both folded profiles to FILE as one speedscope file
+    /// (JSON): the before side's profiles, then the after side's, named
+    /// `before: …` and `after: …`, each cycle one frame on both sides.
+    #[arg(long, value_name = "FILE")]
+    pub speedscope: Option<PathBuf>,
+
     /// How the inputs are read.
     #[command(flatten)]
     pub read: ReadArgs,
@@ -691,6 +697,7 @@ impl DiffArgs {
             after_name: names(after),
             output: self.output.clone(),
             html: self.html.clone(),
+            speedscope: self.speedscope.clone(),
             format: self.format,
             inputs: [before, after].concat(),
         }

@@ -304,3 +304,41 @@ fn record_writes_both_viewers_files_with_the_cycle() {
             .contains("even-odd")
     );
 }
+
+#[test]
+fn diff_writes_both_sides_into_one_speedscope_file_sharing_the_cycle_frame() {
+    let dir = TempDir::new().unwrap();
+    let before = dir.path().join("before.folded");
+    let after = dir.path().join("after.folded");
+    fs::write(&before, "app;main;even;odd;even;leaf 3\napp;main;other 1\n").unwrap();
+    fs::write(&after, "app;main;even;odd;even;odd;even;leaf 5\n").unwrap();
+    autofold()
+        .current_dir(dir.path())
+        .arg("diff")
+        .args([&before, &after])
+        .args(["--speedscope", "diff.json"])
+        .success();
+    let file = read_json(&dir.path().join("diff.json"));
+    let names: Vec<&str> = file["profiles"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["before: app", "after: app"]);
+    let weights: Vec<&Value> = file["profiles"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| &p["endValue"])
+        .collect();
+    assert_eq!(weights, [4, 5]);
+    let frames = file["shared"]["frames"].as_array().unwrap();
+    let cycles: Vec<&Value> = frames.iter().filter(|f| f.get("file").is_some()).collect();
+    assert_eq!(
+        cycles.len(),
+        1,
+        "one cycle frame for both sides: {frames:?}"
+    );
+    assert_eq!(cycles[0]["file"], "recursion cycle: even, odd");
+}

@@ -10,7 +10,8 @@
 //! each cycle frame is one frame named by its cycle, its members in the
 //! frame's `file` (`recursion cycle: a, b`), which speedscope shows beside
 //! the name. The samples are written straight from the profile, never
-//! copied into a tree of JSON values.
+//! copied into a tree of JSON values. A diff (`diff --speedscope`) writes
+//! both sides into one file, `before: ` and `after: ` profiles.
 
 use std::io::{self, Write};
 
@@ -28,36 +29,60 @@ pub const SCHEMA: &str = "https://www.speedscope.app/file-format-schema.json";
 
 /// Writes the folded profile of `analysis` as a speedscope file.
 pub fn write_speedscope(analysis: &Analysis, out: &mut dyn Write) -> io::Result<()> {
-    let profile = &analysis.folded;
-    let threads = threads(profile);
-    let frames = SharedFrames::of(analysis, &threads);
-    let name = profile_name(profile);
-    let unit = match profile.unit {
-        Unit::Samples => "none",
-        Unit::Microseconds => "microseconds",
-    };
-    let profiles: Vec<Sampled<'_>> = threads
+    write_sides(&[("", analysis)], &profile_name(&analysis.folded), out)
+}
+
+/// Writes both sides of a diff (analysed together, so a cycle has one
+/// name on both) as one speedscope file: the before side's profiles, then
+/// the after side's, each name prefixed by its side, the frames shared.
+pub fn write_speedscope_diff(
+    before: &Analysis,
+    after: &Analysis,
+    out: &mut dyn Write,
+) -> io::Result<()> {
+    let name = format!(
+        "{} → {}",
+        profile_name(&before.folded),
+        profile_name(&after.folded)
+    );
+    write_sides(&[("before: ", before), ("after: ", after)], &name, out)
+}
+
+/// Writes the profiles of every `(prefix, analysis)` side into one file
+/// named `name`, their profiles' names prefixed by the side's prefix.
+fn write_sides(sides: &[(&str, &Analysis)], name: &str, out: &mut dyn Write) -> io::Result<()> {
+    let threads: Vec<Vec<Thread<'_>>> = sides.iter().map(|(_, a)| threads(&a.folded)).collect();
+    let mut frames = SharedFrames::default();
+    let index_of: Vec<Vec<u32>> = sides
         .iter()
-        .map(|thread| Sampled {
+        .zip(&threads)
+        .map(|((_, analysis), threads)| frames.add(analysis, threads))
+        .collect();
+    let mut profiles = Vec::new();
+    for (((prefix, analysis), threads), index_of) in sides.iter().zip(&threads).zip(&index_of) {
+        let folded = &analysis.folded;
+        let fallback = profile_name(folded);
+        let unit = match folded.unit {
+            Unit::Samples => "none",
+            Unit::Microseconds => "microseconds",
+        };
+        profiles.extend(threads.iter().map(|thread| Sampled {
             kind: "sampled",
-            name: thread.name(profile, &name),
+            name: format!("{prefix}{}", thread.name(folded, &fallback)),
             unit,
             start_value: 0,
             end_value: thread.total(),
-            samples: Samples {
-                thread,
-                index_of: &frames.index_of,
-            },
+            samples: Samples { thread, index_of },
             weights: Weights(thread),
-        })
-        .collect();
+        }));
+    }
     let file = File {
         schema: SCHEMA,
         shared: Shared {
             frames: &frames.frames,
         },
         profiles,
-        name: &name,
+        name,
         active_profile_index: 0,
         exporter: concat!("autofold ", env!("CARGO_PKG_VERSION")),
     };
@@ -98,7 +123,7 @@ struct Frame<'a> {
 struct Sampled<'a> {
     #[serde(rename = "type")]
     kind: &'static str,
-    name: &'a str,
+    name: String,
     unit: &'static str,
     start_value: u64,
     end_value: u64,
@@ -106,30 +131,29 @@ struct Sampled<'a> {
     weights: Weights<'a>,
 }
 
-/// The frame table, and each profile frame's index in it.
+/// The frame table all profiles share: one frame per printed name.
+#[derive(Default)]
 struct SharedFrames<'a> {
     frames: Vec<Frame<'a>>,
-    /// By frame id: the index of its frame ([`u32::MAX`] where unused).
-    index_of: Vec<u32>,
+    by_name: FxHashMap<&'a str, u32>,
 }
 
 impl<'a> SharedFrames<'a> {
-    /// The frames the stacks of `threads` use, in order of first use; frames
-    /// that print alike are one frame.
-    fn of(analysis: &'a Analysis, threads: &[Thread<'_>]) -> Self {
+    /// Adds the frames the stacks of `threads` (of `analysis`) use, in
+    /// order of first use; returns, by frame id of `analysis`, the index of
+    /// each one's frame ([`u32::MAX`] where unused).
+    fn add(&mut self, analysis: &'a Analysis, threads: &[Thread<'_>]) -> Vec<u32> {
         let profile: &'a Profile = &analysis.folded;
         let cycles = cycle_frames(profile, &analysis.report);
         let mut index_of = vec![u32::MAX; profile.frames.len()];
-        let mut by_name: FxHashMap<&str, u32> = FxHashMap::default();
-        let mut frames = Vec::new();
         let all = threads.iter().flat_map(|t| &t.stacks);
         for &id in all.flat_map(|&(stack, _)| stack) {
-            let slot = &mut index_of[id as usize];
-            if *slot != u32::MAX {
+            if index_of[id as usize] != u32::MAX {
                 continue;
             }
             let name = profile.frames.name(id);
-            *slot = *by_name.entry(name).or_insert_with(|| {
+            let frames = &mut self.frames;
+            index_of[id as usize] = *self.by_name.entry(name).or_insert_with(|| {
                 frames.push(Frame {
                     name,
                     file: cycles.get(&id).map(|cycle| members_note(cycle)),
@@ -137,7 +161,7 @@ impl<'a> SharedFrames<'a> {
                 frames.len() as u32 - 1
             });
         }
-        Self { frames, index_of }
+        index_of
     }
 }
 
