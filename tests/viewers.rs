@@ -132,7 +132,7 @@ fn speedscope_file_holds_the_folded_stacks_with_their_weights() {
 }
 
 #[test]
-fn speedscope_counts_microseconds_for_an_off_cpu_profile() {
+fn an_off_cpu_profile_is_exported_in_microseconds() {
     let dir = TempDir::new().unwrap();
     let input = dir.path().join("off.folded");
     fs::write(&input, "app;main;read;[off-cpu] 1500\napp;main;work 250\n").unwrap();
@@ -140,11 +140,35 @@ fn speedscope_counts_microseconds_for_an_off_cpu_profile() {
         .current_dir(dir.path())
         .arg("report")
         .arg(&input)
-        .args(["--speedscope", "s.json"])
+        .args(["--speedscope", "s.json", "--firefox", "f.json"])
         .success();
     let file = read_json(&dir.path().join("s.json"));
     assert_eq!(file["profiles"][0]["unit"], "microseconds");
     assert_eq!(file["profiles"][0]["endValue"], 1750);
+    // Firefox: weights in microseconds; CPU time only for the stack on the
+    // CPU; times advance by each weight, in milliseconds.
+    let file = read_json(&dir.path().join("f.json"));
+    check_firefox(&file, "Recursion cycle");
+    let samples = &file["threads"][0]["samples"];
+    let mut weights: Vec<i64> = samples["weight"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|w| w.as_i64().unwrap())
+        .collect();
+    weights.sort();
+    assert_eq!(weights, [250, 1500]);
+    let cpu: Vec<u64> = samples["threadCPUDelta"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d.as_u64().unwrap())
+        .collect();
+    assert!(cpu.contains(&0) && cpu.contains(&250), "CPU deltas {cpu:?}");
+    let deltas = samples["timeDeltas"].as_array().unwrap();
+    assert_eq!(deltas[0].as_f64(), Some(0.0));
+    let second = deltas[1].as_f64().unwrap();
+    assert!(second == 1.5 || second == 0.25, "time deltas {deltas:?}");
 }
 
 /// Fails unless `file` keeps the processed format's invariants: versions
