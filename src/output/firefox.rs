@@ -188,22 +188,33 @@ impl<'a> FrameTable<'a> {
             previous = frames;
             let on_cpu = self.off_cpu.is_none() || frames.last() != self.off_cpu.as_ref();
             for weight in weights(count) {
-                let millis = elapsed as f64 * self.millis_per_unit;
-                let busy = if on_cpu {
-                    weight as f64 * self.millis_per_unit
-                } else {
-                    0.0
-                };
-                profile.add_sample(
-                    handle,
-                    Timestamp::from_millis_since_reference(millis),
-                    stacks.last().copied(),
-                    CpuDelta::from_millis(busy),
+                let sample = Sample {
+                    stack: stacks.last().copied(),
+                    elapsed,
                     weight,
-                );
+                    on_cpu,
+                };
+                self.add_sample(profile, handle, sample);
                 elapsed += weight as u128;
             }
         }
+    }
+
+    /// Adds `sample` to `thread`: at its elapsed weight, in milliseconds,
+    /// its weight's worth of CPU time where it was on the CPU.
+    fn add_sample(&self, profile: &mut fx::Profile, thread: ThreadHandle, sample: Sample) {
+        let millis = sample.elapsed as f64 * self.millis_per_unit;
+        let busy = match sample.on_cpu {
+            true => f64::from(sample.weight) * self.millis_per_unit,
+            false => 0.0,
+        };
+        profile.add_sample(
+            thread,
+            Timestamp::from_millis_since_reference(millis),
+            sample.stack,
+            CpuDelta::from_millis(busy),
+            sample.weight,
+        );
     }
 
     /// The handle of frame `id` in `thread`.
@@ -238,6 +249,16 @@ impl<'a> FrameTable<'a> {
         self.infos[id as usize] = Some(info.clone());
         info
     }
+}
+
+/// One sample as the Firefox Profiler gets it.
+struct Sample {
+    stack: Option<StackHandle>,
+    /// The weight of the thread's samples before it.
+    elapsed: u128,
+    weight: i32,
+    /// Whether its stack was on the CPU (not ending in `[off-cpu]`).
+    on_cpu: bool,
 }
 
 /// A count as sample weights, each at most `i32::MAX` (the format's

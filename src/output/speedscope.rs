@@ -58,24 +58,14 @@ fn write_sides(sides: &[(&str, &Analysis)], name: &str, out: &mut dyn Write) -> 
         .zip(&threads)
         .map(|((_, analysis), threads)| frames.add(analysis, threads))
         .collect();
-    let mut profiles = Vec::new();
-    for (((prefix, analysis), threads), index_of) in sides.iter().zip(&threads).zip(&index_of) {
-        let folded = &analysis.folded;
-        let fallback = profile_name(folded);
-        let unit = match folded.unit {
-            Unit::Samples => "none",
-            Unit::Microseconds => "microseconds",
-        };
-        profiles.extend(threads.iter().map(|thread| Sampled {
-            kind: "sampled",
-            name: format!("{prefix}{}", thread.name(folded, &fallback)),
-            unit,
-            start_value: 0,
-            end_value: thread.total(),
-            samples: Samples { thread, index_of },
-            weights: Weights(thread),
-        }));
-    }
+    let profiles = sides
+        .iter()
+        .zip(&threads)
+        .zip(&index_of)
+        .flat_map(|(((prefix, analysis), threads), index_of)| {
+            sampled(prefix, &analysis.folded, threads, index_of)
+        })
+        .collect();
     let file = File {
         schema: SCHEMA,
         shared: Shared {
@@ -88,6 +78,33 @@ fn write_sides(sides: &[(&str, &Analysis)], name: &str, out: &mut dyn Write) -> 
     };
     serde_json::to_writer(&mut *out, &file).map_err(io::Error::other)?;
     out.write_all(b"\n")
+}
+
+/// The sampled profiles of one side's `threads` of `folded`, their names
+/// prefixed by `prefix`.
+fn sampled<'a>(
+    prefix: &str,
+    folded: &Profile,
+    threads: &'a [Thread<'a>],
+    index_of: &'a [u32],
+) -> Vec<Sampled<'a>> {
+    let fallback = profile_name(folded);
+    let unit = match folded.unit {
+        Unit::Samples => "none",
+        Unit::Microseconds => "microseconds",
+    };
+    threads
+        .iter()
+        .map(|thread| Sampled {
+            kind: "sampled",
+            name: format!("{prefix}{}", thread.name(folded, &fallback)),
+            unit,
+            start_value: 0,
+            end_value: thread.total(),
+            samples: Samples { thread, index_of },
+            weights: Weights(thread),
+        })
+        .collect()
 }
 
 /// The whole file.
