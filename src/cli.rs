@@ -42,8 +42,9 @@ pub enum Command {
     /// pprof-rs, Pyroscope, Parca), Chrome/Node .cpuprofile, py-spy and more
     /// (gzip-compressed or not; the format is detected from the content).
     /// Writes the folded stacks to standard output (or -o FILE), and with
-    /// --svg / --report / --pprof also the flame graph, the JSON cycle report
-    /// and a gzipped pprof.
+    /// --svg / --report / --pprof / --speedscope / --firefox also the flame
+    /// graph, the JSON cycle report, a gzipped pprof and the files
+    /// speedscope and the Firefox Profiler open.
     ///
     /// Example: autofold fold stacks.folded --svg flame.svg > folded.txt
     Fold(FoldArgs),
@@ -225,9 +226,33 @@ pub struct FoldArgs {
     #[arg(long, value_name = "FILE")]
     pub html: Option<PathBuf>,
 
+    /// The folded profile for other viewers.
+    #[command(flatten)]
+    pub viewers: ViewerArgs,
+
     /// How the flame graph looks.
     #[command(flatten)]
     pub render: RenderArgs,
+}
+
+/// The folded profile for other profilers' viewers: shared by `fold`,
+/// `report`, `record` and `cargo autofold`.
+#[derive(Debug, Args)]
+pub struct ViewerArgs {
+    /// Also write the folded profile to FILE in speedscope's format (JSON),
+    /// one profile per process name, each cycle one frame with its members
+    /// in the frame's file: open it in speedscope.app ("Browse") for its
+    /// time order, left-heavy and sandwich views.
+    #[arg(long, value_name = "FILE")]
+    pub speedscope: Option<PathBuf>,
+
+    /// Also write the folded profile to FILE in the Firefox Profiler's
+    /// format (gzipped where FILE ends in .gz), one thread per process
+    /// name, cycle frames in a "Recursion cycle" category: open it with
+    /// `samply load FILE` or profiler.firefox.com ("Load a profile from
+    /// file") for its call tree, flame graph and stack chart.
+    #[arg(long, value_name = "FILE")]
+    pub firefox: Option<PathBuf>,
 }
 
 /// How the flame graph looks (names and meanings as in cargo-flamegraph).
@@ -374,6 +399,10 @@ pub struct ProfilingArgs {
     #[arg(long, value_name = "FILE")]
     pub html: Option<PathBuf>,
 
+    /// The folded profile for other viewers.
+    #[command(flatten)]
+    pub viewers: ViewerArgs,
+
     /// Sampling frequency in Hz.
     #[arg(short = 'F', long, default_value_t = 997)]
     pub freq: u32,
@@ -432,11 +461,9 @@ pub struct ProfilingArgs {
     pub off_cpu_min: Option<Duration>,
 
     /// How cycles are found and folded.
-    /// How cycles are found and folded.
     #[command(flatten)]
     pub engine: EngineArgs,
 
-    /// How the flame graph looks.
     /// How the flame graph looks.
     #[command(flatten)]
     pub render: RenderArgs,
@@ -473,6 +500,8 @@ impl ProfilingArgs {
             report: self.report.clone(),
             pprof: self.pprof.clone(),
             html: self.html.clone(),
+            speedscope: self.viewers.speedscope.clone(),
+            firefox: self.viewers.firefox.clone(),
             render: self.render.options(),
         }
     }
@@ -496,6 +525,8 @@ impl FoldArgs {
             report: self.report.clone(),
             pprof: self.pprof.clone(),
             html: self.html.clone(),
+            speedscope: self.viewers.speedscope.clone(),
+            firefox: self.viewers.firefox.clone(),
             render: self.render.options(),
         }
     }
@@ -518,6 +549,10 @@ pub struct ReportArgs {
     /// where it is entered, where it leaves.
     #[arg(long, value_name = "FILE")]
     pub html: Option<PathBuf>,
+
+    /// The folded profile for other viewers.
+    #[command(flatten)]
+    pub viewers: ViewerArgs,
 }
 
 impl ReportArgs {
@@ -527,10 +562,13 @@ impl ReportArgs {
         for_page(self.input.engine_options()?, self.html.is_some(), true)
     }
 
-    /// The files to write besides the printed report: the HTML page, if asked.
+    /// The files to write besides the printed report: the HTML page and
+    /// the viewers' files, if asked.
     pub fn exports(&self) -> Exports {
         Exports {
             html: self.html.clone(),
+            speedscope: self.viewers.speedscope.clone(),
+            firefox: self.viewers.firefox.clone(),
             ..Exports::default()
         }
     }
@@ -613,6 +651,12 @@ pub struct DiffArgs {
     #[arg(long, value_name = "FILE")]
     pub html: Option<PathBuf>,
 
+    /// Also write both folded profiles to FILE as one speedscope file
+    /// (JSON): the before side's profiles, then the after side's, named
+    /// `before: …` and `after: …`, each cycle one frame on both sides.
+    #[arg(long, value_name = "FILE")]
+    pub speedscope: Option<PathBuf>,
+
     /// How the inputs are read.
     #[command(flatten)]
     pub read: ReadArgs,
@@ -661,6 +705,7 @@ impl DiffArgs {
             after_name: names(after),
             output: self.output.clone(),
             html: self.html.clone(),
+            speedscope: self.speedscope.clone(),
             format: self.format,
             inputs: [before, after].concat(),
         }

@@ -33,6 +33,7 @@ mod record_errors;
 mod sampler;
 mod untrusted_inputs;
 mod untrusted_perf_data;
+mod viewers;
 
 /// Cargo builds only this file's modules (`autotests = false`): a test file
 /// left out of the list above would never run.

@@ -20,6 +20,7 @@ use crate::output::folded::write_folded;
 use crate::output::html::write_diff_page;
 use crate::output::render::{RenderOptions, Titles, cycles_folded, render_lines};
 use crate::output::report_text::shorten;
+use crate::output::speedscope::write_speedscope_diff;
 use crate::source::Source;
 
 /// The widest a side's list of inputs is written in the subtitle.
@@ -42,6 +43,8 @@ pub struct DiffOptions {
     pub output: PathBuf,
     /// Where the HTML page goes, if anywhere.
     pub html: Option<PathBuf>,
+    /// Where both sides go as one speedscope file, if anywhere.
+    pub speedscope: Option<PathBuf>,
     /// How the diff report is printed on standard output.
     pub format: ReportFormat,
     /// Every input of both sides: never written over.
@@ -49,9 +52,10 @@ pub struct DiffOptions {
 }
 
 /// Writes the differential flame graph of the two analyses (before, after)
-/// to `diff.output` (and the HTML page to `diff.html`, if asked), then prints the diff report to standard output (as
-/// `autofold report` does: nothing else is written there, so `--format
-/// json` can be piped to a script).
+/// to `diff.output` (and the HTML page to `diff.html`, both sides to
+/// `diff.speedscope`, if asked), then prints the diff report to standard
+/// output (as `autofold report` does: nothing else is written there, so
+/// `--format json` can be piped to a script).
 pub fn write_diff(analyses: &[Analysis], diff: &DiffOptions, render: &RenderOptions) -> Result<()> {
     let [before, after] = analyses else {
         panic!("a diff has two sides, not {}", analyses.len());
@@ -66,6 +70,11 @@ pub fn write_diff(analyses: &[Analysis], diff: &DiffOptions, render: &RenderOpti
     if let Some(path) = &diff.html {
         write_output(path, &diff.inputs, |out| {
             write_diff_page(before, after, diff, render, out)
+        })?;
+    }
+    if let Some(path) = &diff.speedscope {
+        write_output(path, &diff.inputs, |out| {
+            write_speedscope_diff(before, after, out)
         })?;
     }
     let report = DiffReport::new(before, after);

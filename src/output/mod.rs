@@ -4,7 +4,7 @@
 pub mod cycle_titles;
 pub mod diff;
 pub mod diff_report;
-
+pub mod firefox;
 pub mod folded;
 pub mod html;
 pub mod narrow;
@@ -12,6 +12,8 @@ pub mod pprof;
 pub mod render;
 pub mod report_json;
 pub mod report_text;
+pub mod speedscope;
+pub mod viewer_model;
 
 use std::path::{Path, PathBuf};
 
@@ -21,10 +23,12 @@ use crate::engine::Analysis;
 use crate::engine::report::Report;
 use crate::files::Target;
 pub use crate::files::{write_output, write_stdout};
+use crate::output::firefox::{gzipped, write_firefox};
 pub use crate::output::folded::write_folded;
 use crate::output::html::write_page;
 use crate::output::pprof::write_pprof;
 use crate::output::render::{RenderOptions, render_svg};
+use crate::output::speedscope::write_speedscope;
 use crate::source::Source;
 
 /// How a report is printed.
@@ -67,6 +71,11 @@ pub struct Exports {
     pub pprof: Option<PathBuf>,
     /// The HTML page: flame graph, cycle table, each cycle's call graph.
     pub html: Option<PathBuf>,
+    /// The folded profile in speedscope's format (JSON).
+    pub speedscope: Option<PathBuf>,
+    /// The folded profile in the Firefox Profiler's processed format
+    /// (JSON, gzipped where the name ends in `.gz`).
+    pub firefox: Option<PathBuf>,
     /// How the flame graph looks.
     pub render: RenderOptions,
 }
@@ -88,6 +97,8 @@ impl Exports {
             self.report.as_ref(),
             self.pprof.as_ref(),
             self.html.as_ref(),
+            self.speedscope.as_ref(),
+            self.firefox.as_ref(),
         ]
         .into_iter()
         .flatten()
@@ -136,6 +147,14 @@ fn write_the_rest(analysis: &Analysis, exports: &Exports, inputs: &[Source]) -> 
     }
     if let Some(path) = &exports.pprof {
         write_output(path, inputs, |out| write_pprof(&analysis.folded, out))?;
+    }
+    if let Some(path) = &exports.speedscope {
+        write_output(path, inputs, |out| write_speedscope(analysis, out))?;
+    }
+    if let Some(path) = &exports.firefox {
+        write_output(path, inputs, |out| {
+            write_firefox(analysis, gzipped(path), out)
+        })?;
     }
     match &exports.folded {
         Some(Destination::File(path)) => {

@@ -189,8 +189,14 @@ impl Browser {
     /// Shows the file `path` (`suffix` after its address); script errors
     /// read from now on are the new page's.
     fn navigate(&mut self, path: &Path, suffix: &str) {
+        self.open(&format!("file://{}{suffix}", path.display()));
+    }
+
+    /// Shows the page at `url` (a page served on 127.0.0.1, say); script
+    /// errors read from now on are the new page's. Returns at once: wait
+    /// for what the page shows with [`Browser::wait_for`].
+    pub fn open(&mut self, url: &str) {
         self.events.clear();
-        let url = format!("file://{}{suffix}", path.display());
         self.command("Page.navigate", json!({"url": url}));
     }
 

@@ -2,12 +2,13 @@
 //! ([`autofold`]), the fixtures, and (in the modules) what a test needs
 //! from the machine ([`tools`]), recording with perf ([`perf`]), the engine
 //! run on text ([`fold`]), a flame graph's frames ([`svg`]) and headless
-//! Chromium ([`browser`]).
+//! Chromium ([`browser`]), files served on 127.0.0.1 ([`serve`]).
 
 pub mod browser;
 pub mod fold;
 pub mod perf;
 pub mod python;
+pub mod serve;
 pub mod svg;
 pub mod tools;
 

@@ -125,3 +125,29 @@ fn pyenv_build(minor: u32) -> Option<PathBuf> {
         })
         .filter(|python| python.is_file())
 }
+
+/// The page of the npm package `speedscope` (its `dist/release/`
+/// directory, holding `index.html`): `$SPEEDSCOPE_DIR` if set, else where
+/// `scripts/test` installs it, `target/test-tools/node_modules/speedscope`.
+/// Missing, the test fails saying how to install it, unless
+/// `AUTOFOLD_SKIP_BROWSER_TESTS=1` (then `None`).
+pub fn speedscope_page() -> Option<PathBuf> {
+    let dir = std::env::var_os("SPEEDSCOPE_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+                .join("target/test-tools/node_modules/speedscope/dist/release")
+        });
+    if dir.join("index.html").is_file() {
+        return Some(dir);
+    }
+    let missing = format!("speedscope's page not found in {}", dir.display());
+    if skipping(Kind::Browser, &missing) {
+        return None;
+    }
+    panic!(
+        "{missing}: npm install --prefix target/test-tools speedscope (scripts/test does; \
+         npm is in Debian's package npm), or set $SPEEDSCOPE_DIR; {}=1 skips this test",
+        Kind::Browser.variable()
+    )
+}

@@ -1,0 +1,279 @@
+//! The folded profile in speedscope's file format (`--speedscope FILE`):
+//! <https://www.speedscope.app/file-format-schema.json>, for its time
+//! order, left-heavy and sandwich views.
+//!
+//! One sampled profile per root label (a recording's process names; one in
+//! all for inputs without labels), its samples the folded stacks in the
+//! profile's order, each weighed by its count, in the profile's unit
+//! (`none` for samples, `microseconds` for an off-CPU recording). Frames are
+//! shared by all profiles, one per printed name, as in the folded text;
+//! each cycle frame is one frame named by its cycle, its members in the
+//! frame's `file` (`recursion cycle: a, b`), which speedscope shows beside
+//! the name. The samples are written straight from the profile, never
+//! copied into a tree of JSON values. A diff (`diff --speedscope`) writes
+//! both sides into one file, `before: ` and `after: ` profiles.
+
+use std::io::{self, Write};
+
+use rustc_hash::FxHashMap;
+use serde::Serialize;
+use serde::ser::{SerializeSeq, Serializer};
+
+use crate::engine::Analysis;
+use crate::profile::{FrameId, Profile, Unit};
+
+use super::viewer_model::{Thread, cycle_frames, members_note, profile_name, threads};
+
+/// The schema speedscope checks a file against.
+pub const SCHEMA: &str = "https://www.speedscope.app/file-format-schema.json";
+
+/// Writes the folded profile of `analysis` as a speedscope file.
+pub fn write_speedscope(analysis: &Analysis, out: &mut dyn Write) -> io::Result<()> {
+    write_sides(&[("", analysis)], &profile_name(&analysis.folded), out)
+}
+
+/// Writes both sides of a diff (analysed together, so a cycle has one
+/// name on both) as one speedscope file: the before side's profiles, then
+/// the after side's, each name prefixed by its side, the frames shared.
+pub fn write_speedscope_diff(
+    before: &Analysis,
+    after: &Analysis,
+    out: &mut dyn Write,
+) -> io::Result<()> {
+    let name = format!(
+        "{} → {}",
+        profile_name(&before.folded),
+        profile_name(&after.folded)
+    );
+    write_sides(&[("before: ", before), ("after: ", after)], &name, out)
+}
+
+/// Writes the profiles of every `(prefix, analysis)` side into one file
+/// named `name`, their profiles' names prefixed by the side's prefix.
+fn write_sides(sides: &[(&str, &Analysis)], name: &str, out: &mut dyn Write) -> io::Result<()> {
+    let threads: Vec<Vec<Thread<'_>>> = sides.iter().map(|(_, a)| threads(&a.folded)).collect();
+    let mut frames = SharedFrames::default();
+    let index_of: Vec<Vec<u32>> = sides
+        .iter()
+        .zip(&threads)
+        .map(|((_, analysis), threads)| frames.add(analysis, threads))
+        .collect();
+    let profiles = sides
+        .iter()
+        .zip(&threads)
+        .zip(&index_of)
+        .flat_map(|(((prefix, analysis), threads), index_of)| {
+            sampled(prefix, &analysis.folded, threads, index_of)
+        })
+        .collect();
+    let file = File {
+        schema: SCHEMA,
+        shared: Shared {
+            frames: &frames.frames,
+        },
+        profiles,
+        name,
+        active_profile_index: 0,
+        exporter: concat!("autofold ", env!("CARGO_PKG_VERSION")),
+    };
+    serde_json::to_writer(&mut *out, &file).map_err(io::Error::other)?;
+    out.write_all(b"\n")
+}
+
+/// The sampled profiles of one side's `threads` of `folded`, their names
+/// prefixed by `prefix`.
+fn sampled<'a>(
+    prefix: &str,
+    folded: &Profile,
+    threads: &'a [Thread<'a>],
+    index_of: &'a [u32],
+) -> Vec<Sampled<'a>> {
+    let fallback = profile_name(folded);
+    let unit = match folded.unit {
+        Unit::Samples => "none",
+        Unit::Microseconds => "microseconds",
+    };
+    threads
+        .iter()
+        .map(|thread| Sampled {
+            kind: "sampled",
+            name: format!("{prefix}{}", thread.name(folded, &fallback)),
+            unit,
+            start_value: 0,
+            end_value: thread.total(),
+            samples: Samples { thread, index_of },
+            weights: Weights(thread),
+        })
+        .collect()
+}
+
+/// The whole file.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct File<'a> {
+    #[serde(rename = "$schema")]
+    schema: &'static str,
+    shared: Shared<'a>,
+    profiles: Vec<Sampled<'a>>,
+    name: &'a str,
+    active_profile_index: usize,
+    exporter: &'static str,
+}
+
+/// The frames every profile's samples index.
+#[derive(Serialize)]
+struct Shared<'a> {
+    frames: &'a [Frame<'a>],
+}
+
+/// One frame: a function, or a cycle with its members in `file`.
+#[derive(Serialize)]
+struct Frame<'a> {
+    name: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    file: Option<String>,
+}
+
+/// One sampled profile: the stacks of one root label.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Sampled<'a> {
+    #[serde(rename = "type")]
+    kind: &'static str,
+    name: String,
+    unit: &'static str,
+    start_value: u64,
+    end_value: u64,
+    samples: Samples<'a>,
+    weights: Weights<'a>,
+}
+
+/// The frame table all profiles share: one frame per printed name.
+#[derive(Default)]
+struct SharedFrames<'a> {
+    frames: Vec<Frame<'a>>,
+    by_name: FxHashMap<&'a str, u32>,
+}
+
+impl<'a> SharedFrames<'a> {
+    /// Adds the frames the stacks of `threads` (of `analysis`) use, in
+    /// order of first use; returns, by frame id of `analysis`, the index of
+    /// each one's frame ([`u32::MAX`] where unused).
+    fn add(&mut self, analysis: &'a Analysis, threads: &[Thread<'_>]) -> Vec<u32> {
+        let profile: &'a Profile = &analysis.folded;
+        let cycles = cycle_frames(profile, &analysis.report);
+        let mut index_of = vec![u32::MAX; profile.frames.len()];
+        let all = threads.iter().flat_map(|t| &t.stacks);
+        for &id in all.flat_map(|&(stack, _)| stack) {
+            if index_of[id as usize] != u32::MAX {
+                continue;
+            }
+            let name = profile.frames.name(id);
+            let frames = &mut self.frames;
+            index_of[id as usize] = *self.by_name.entry(name).or_insert_with(|| {
+                frames.push(Frame {
+                    name,
+                    file: cycles.get(&id).map(|cycle| members_note(cycle)),
+                });
+                frames.len() as u32 - 1
+            });
+        }
+        index_of
+    }
+}
+
+/// A profile's stacks as arrays of frame indices, root first, written as
+/// they are read from the profile.
+struct Samples<'a> {
+    thread: &'a Thread<'a>,
+    index_of: &'a [u32],
+}
+
+impl Serialize for Samples<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut seq = serializer.serialize_seq(Some(self.thread.stacks.len()))?;
+        for &(stack, _) in &self.thread.stacks {
+            seq.serialize_element(&Indices {
+                stack,
+                index_of: self.index_of,
+            })?;
+        }
+        seq.end()
+    }
+}
+
+/// One stack as frame indices.
+struct Indices<'a> {
+    stack: &'a [FrameId],
+    index_of: &'a [u32],
+}
+
+impl Serialize for Indices<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_seq(self.stack.iter().map(|&id| self.index_of[id as usize]))
+    }
+}
+
+/// A profile's weights: each stack's count.
+struct Weights<'a>(&'a Thread<'a>);
+
+impl Serialize for Weights<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_seq(self.0.stacks.iter().map(|&(_, count)| count))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::{EngineOptions, analyse};
+    use crate::profile::ReadProfile;
+
+    /// The speedscope file of the stacks `lines`, parsed.
+    fn exported(lines: &[&str]) -> serde_json::Value {
+        let analysis = analyse(ReadProfile::of_lines(lines), &EngineOptions::default());
+        let mut out = Vec::new();
+        write_speedscope(&analysis, &mut out).unwrap();
+        serde_json::from_slice(&out).unwrap()
+    }
+
+    #[test]
+    fn each_root_label_is_a_profile_of_weighted_samples() {
+        let file = exported(&["p;main;work", "p;main;work", "q;main"]);
+        assert_eq!(file["$schema"], SCHEMA);
+        let profiles = file["profiles"].as_array().unwrap();
+        assert_eq!(profiles.len(), 2);
+        assert_eq!(profiles[0]["name"], "p");
+        assert_eq!(profiles[0]["unit"], "none");
+        assert_eq!(profiles[0]["endValue"], 2);
+        assert_eq!(profiles[0]["weights"], serde_json::json!([2]));
+        let frames = &file["shared"]["frames"];
+        let names: Vec<&str> = profiles[0]["samples"][0]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|i| {
+                frames[i.as_u64().unwrap() as usize]["name"]
+                    .as_str()
+                    .unwrap()
+            })
+            .collect();
+        assert_eq!(names, ["main", "work"]);
+    }
+
+    #[test]
+    fn a_cycle_is_one_frame_with_its_members_in_file() {
+        let file = exported(&["p;main;even;odd;even;odd;leaf", "p;main;even;odd;leaf"]);
+        let frames = file["shared"]["frames"].as_array().unwrap();
+        let cycle = frames
+            .iter()
+            .find(|f| f.get("file").is_some())
+            .expect("a cycle frame");
+        assert_eq!(cycle["file"], "recursion cycle: even, odd");
+        assert!(
+            !frames
+                .iter()
+                .any(|f| f["name"] == "even" || f["name"] == "odd")
+        );
+    }
+}

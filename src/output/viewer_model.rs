@@ -1,0 +1,123 @@
+//! The folded profile as other profilers' viewers see it (speedscope, the
+//! Firefox Profiler): its stacks grouped into threads by root label, and the
+//! recursion cycle each cycle frame stands for.
+//!
+//! Both exports share this so that they split and name alike: a recording's
+//! stacks start with the process name (their root label), which becomes a
+//! profile (speedscope) or a thread (Firefox) of its own instead of one more
+//! frame; inputs without labels are one thread.
+
+use rustc_hash::FxHashMap;
+
+use crate::engine::report::{CycleReport, Report};
+use crate::profile::{FrameId, NO_LABEL, Profile};
+
+/// The stacks of one root label, in the profile's order.
+pub struct Thread<'p> {
+    /// The root label ([`NO_LABEL`] for stacks without one).
+    pub label: FrameId,
+    /// Each stack's frames below the label (root first) and its count.
+    pub stacks: Vec<(&'p [FrameId], u64)>,
+}
+
+impl Thread<'_> {
+    /// The thread's name: its root label, or `fallback` where it has none.
+    pub fn name<'a>(&self, profile: &'a Profile, fallback: &'a str) -> &'a str {
+        match self.label {
+            NO_LABEL => fallback,
+            label => profile.frames.name(label),
+        }
+    }
+
+    /// The sum of its stacks' counts.
+    pub fn total(&self) -> u64 {
+        self.stacks
+            .iter()
+            .fold(0u64, |sum, &(_, count)| sum.saturating_add(count))
+    }
+}
+
+/// The stacks of `profile` grouped by root label, labels in order of first
+/// appearance: one thread per process name, one in all without labels.
+pub fn threads(profile: &Profile) -> Vec<Thread<'_>> {
+    let mut index_of: FxHashMap<FrameId, usize> = FxHashMap::default();
+    let mut threads: Vec<Thread<'_>> = Vec::new();
+    for (frames, count) in profile.stacks() {
+        let (label, below) = match frames {
+            [label, below @ ..] => (*label, below),
+            [] => (NO_LABEL, frames),
+        };
+        let index = *index_of.entry(label).or_insert_with(|| {
+            threads.push(Thread {
+                label,
+                stacks: Vec::new(),
+            });
+            threads.len() - 1
+        });
+        threads[index].stacks.push((below, count));
+    }
+    threads
+}
+
+/// A name for the whole profile: its inputs' names, else `autofold`.
+pub fn profile_name(profile: &Profile) -> String {
+    let sources: Vec<&str> = profile.inputs.iter().map(|i| i.source.as_str()).collect();
+    match sources.is_empty() {
+        true => "autofold".to_string(),
+        false => sources.join(", "),
+    }
+}
+
+/// The cycle each frame of the folded profile stands for, by frame id:
+/// every frame printed as the name of a folded cycle is that cycle's frame
+/// (a direct recursion's frame keeps its one member's name).
+pub fn cycle_frames<'r>(
+    profile: &Profile,
+    report: &'r Report,
+) -> FxHashMap<FrameId, &'r CycleReport> {
+    let by_name: FxHashMap<&str, &CycleReport> = report
+        .cycles
+        .iter()
+        .filter(|cycle| cycle.folded)
+        .map(|cycle| (cycle.name.as_str(), cycle))
+        .collect();
+    if by_name.is_empty() {
+        return FxHashMap::default();
+    }
+    profile
+        .frames
+        .iter()
+        .filter_map(|(id, name)| Some((id, *by_name.get(name)?)))
+        .collect()
+}
+
+/// What a viewer shows of a cycle's members: `recursion cycle: a, b`
+/// (members sorted by name, as the report lists them), or `direct
+/// recursion: f` for a function that calls itself.
+pub fn members_note(cycle: &CycleReport) -> String {
+    match cycle.members.as_slice() {
+        [only] => format!("direct recursion: {only}"),
+        members => format!("recursion cycle: {}", members.join(", ")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stacks_are_grouped_by_root_label_in_order_of_appearance() {
+        let profile = Profile::of_lines(&["b;f;g", "a;f", "b;h"]);
+        let threads = threads(&profile);
+        let names: Vec<&str> = threads.iter().map(|t| t.name(&profile, "-")).collect();
+        assert_eq!(names, ["b", "a"]);
+        assert_eq!(threads[0].stacks.len(), 2);
+        assert_eq!(threads[0].total(), 2);
+        let below: Vec<&str> = threads[0].stacks[1]
+            .0
+            .iter()
+            .map(|&f| profile.frames.name(f))
+            .collect();
+        assert_eq!(below, ["h"]);
+    }
+}

@@ -1,0 +1,368 @@
+//! The folded profile in other profilers' viewers: `--speedscope` loaded
+//! in the real speedscope page (the npm package `speedscope`, served on
+//! 127.0.0.1 to headless Chromium), and `--firefox` checked against the
+//! invariants the Firefox Profiler's processed format keeps (its app is in
+//! no registry, so it cannot be loaded here). `record` writes both too.
+//!
+//! A missing speedscope or Chromium fails the browser test saying what to
+//! install, unless `AUTOFOLD_SKIP_BROWSER_TESTS=1`.
+
+use std::fs;
+use std::io::Read;
+use std::path::Path;
+
+use serde_json::Value;
+use tempfile::TempDir;
+
+use crate::util::browser::Browser;
+use crate::util::perf::{self, even_odd, skip};
+use crate::util::serve::Server;
+use crate::util::tools::speedscope_page;
+use crate::util::{autofold, fixture};
+
+/// The cycle of the even/odd fixture, as autofold names it.
+const CYCLE: &str = "even_odd::{even,odd}";
+
+/// What speedscope and the Firefox Profiler say of that cycle's members.
+const MEMBERS: &str = "recursion cycle: even_odd::even, even_odd::odd";
+
+/// `autofold fold` of the even/odd fixture in `dir`, with `extra` options;
+/// the folded text goes to `folded.txt`.
+fn fold_even_odd(dir: &Path, extra: &[&str]) {
+    autofold()
+        .current_dir(dir)
+        .arg("fold")
+        .arg(fixture("even-odd/even-odd.folded"))
+        .args(["-o", "folded.txt"])
+        .args(extra)
+        .success();
+}
+
+/// A JSON file, gunzipped first where it is gzip.
+fn read_json(path: &Path) -> Value {
+    let bytes = fs::read(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let text = match bytes.starts_with(&[0x1f, 0x8b]) {
+        true => {
+            let mut text = Vec::new();
+            flate2::read::GzDecoder::new(&bytes[..])
+                .read_to_end(&mut text)
+                .expect("gzip");
+            text
+        }
+        false => bytes,
+    };
+    serde_json::from_slice(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+#[test]
+fn speedscope_loads_the_file_and_shows_the_cycle_frame_with_its_members() {
+    let Some(page) = speedscope_page() else {
+        return;
+    };
+    let Some(mut browser) = Browser::launch() else {
+        return;
+    };
+    let dir = TempDir::new().unwrap();
+    fold_even_odd(dir.path(), &["--speedscope", "even-odd.speedscope.json"]);
+    let server = Server::start(&[("speedscope", &page), ("profiles", dir.path())]);
+    let profile = server.url("/profiles/even-odd.speedscope.json");
+    // The sandwich view lists every frame in a table of the DOM (the other
+    // views draw on a canvas), a cell's title the frame's file.
+    browser.open(&format!(
+        "{}#profileURL={profile}&view=sandwich",
+        server.url("/speedscope/index.html")
+    ));
+    let cell =
+        format!("[...document.querySelectorAll('td')].find(td => td.textContent === {CYCLE:?})");
+    browser.wait_for(&format!("{cell} !== undefined"));
+    assert_eq!(browser.eval(&format!("{cell}.title")), MEMBERS);
+    let title = browser.eval("document.title");
+    assert!(
+        title.as_str().unwrap().contains("even-odd"),
+        "speedscope's title names the profile: {title}"
+    );
+    let errors = browser.script_errors();
+    assert!(errors.is_empty(), "speedscope raised: {errors:?}");
+}
+
+#[test]
+fn speedscope_file_holds_the_folded_stacks_with_their_weights() {
+    let dir = TempDir::new().unwrap();
+    fold_even_odd(dir.path(), &["--speedscope", "s.json"]);
+    let file = read_json(&dir.path().join("s.json"));
+    assert_eq!(
+        file["$schema"],
+        "https://www.speedscope.app/file-format-schema.json"
+    );
+    let folded = fs::read_to_string(dir.path().join("folded.txt")).unwrap();
+    let frames = file["shared"]["frames"].as_array().unwrap();
+    let mut stacks = Vec::new();
+    for profile in file["profiles"].as_array().unwrap() {
+        assert_eq!(profile["type"], "sampled");
+        assert_eq!(profile["unit"], "none");
+        let samples = profile["samples"].as_array().unwrap();
+        let weights = profile["weights"].as_array().unwrap();
+        assert_eq!(samples.len(), weights.len());
+        let sum: u64 = weights.iter().map(|w| w.as_u64().unwrap()).sum();
+        assert_eq!(profile["endValue"], sum);
+        for (sample, weight) in samples.iter().zip(weights) {
+            let names: Vec<&str> = sample
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|i| {
+                    frames[i.as_u64().unwrap() as usize]["name"]
+                        .as_str()
+                        .unwrap()
+                })
+                .collect();
+            let label = profile["name"].as_str().unwrap();
+            stacks.push(format!("{label};{} {weight}", names.join(";")));
+        }
+    }
+    let expected: Vec<&str> = folded.lines().collect();
+    assert_eq!(stacks, expected, "the samples are the folded lines");
+    let cycle = frames
+        .iter()
+        .find(|f| f["name"] == CYCLE)
+        .expect("the cycle frame");
+    assert_eq!(cycle["file"], MEMBERS);
+    let size = |name: &str| fs::metadata(dir.path().join(name)).unwrap().len();
+    assert!(size("s.json") <= size("folded.txt"));
+}
+
+#[test]
+fn an_off_cpu_profile_is_exported_in_microseconds() {
+    let dir = TempDir::new().unwrap();
+    let input = dir.path().join("off.folded");
+    fs::write(&input, "app;main;read;[off-cpu] 1500\napp;main;work 250\n").unwrap();
+    autofold()
+        .current_dir(dir.path())
+        .arg("report")
+        .arg(&input)
+        .args(["--speedscope", "s.json", "--firefox", "f.json"])
+        .success();
+    let file = read_json(&dir.path().join("s.json"));
+    assert_eq!(file["profiles"][0]["unit"], "microseconds");
+    assert_eq!(file["profiles"][0]["endValue"], 1750);
+    // Firefox: weights in microseconds; CPU time only for the stack on the
+    // CPU; times advance by each weight, in milliseconds.
+    let file = read_json(&dir.path().join("f.json"));
+    check_firefox(&file, "Recursion cycle");
+    let samples = &file["threads"][0]["samples"];
+    let mut weights: Vec<i64> = samples["weight"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|w| w.as_i64().unwrap())
+        .collect();
+    weights.sort();
+    assert_eq!(weights, [250, 1500]);
+    let cpu: Vec<u64> = samples["threadCPUDelta"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d.as_u64().unwrap())
+        .collect();
+    assert!(cpu.contains(&0) && cpu.contains(&250), "CPU deltas {cpu:?}");
+    let deltas = samples["timeDeltas"].as_array().unwrap();
+    assert_eq!(deltas[0].as_f64(), Some(0.0));
+    let second = deltas[1].as_f64().unwrap();
+    assert!(second == 1.5 || second == 0.25, "time deltas {deltas:?}");
+}
+
+/// Fails unless `file` keeps the processed format's invariants: versions
+/// set, every stack, frame, function and string index in range (a stack's
+/// prefix earlier than itself), the sample times ascending; returns the
+/// names of the functions of the category `category` over all threads.
+fn check_firefox(file: &Value, category: &str) -> Vec<String> {
+    let meta = &file["meta"];
+    assert!(meta["version"].as_u64().is_some(), "meta.version: {meta}");
+    assert!(meta["preprocessedProfileVersion"].as_u64().is_some());
+    let categories = meta["categories"].as_array().unwrap();
+    let wanted = categories
+        .iter()
+        .position(|c| c["name"] == category)
+        .unwrap_or_else(|| panic!("no category {category}: {categories:?}"));
+    let mut names = Vec::new();
+    for thread in file["threads"].as_array().unwrap() {
+        let strings = thread["stringArray"].as_array().unwrap();
+        let funcs = &thread["funcTable"];
+        let frames = &thread["frameTable"];
+        let stacks = &thread["stackTable"];
+        let samples = &thread["samples"];
+        for name in column(funcs, "name") {
+            assert!(
+                name < strings.len(),
+                "function name {name} of {}",
+                strings.len()
+            );
+        }
+        let func_count = funcs["length"].as_u64().unwrap() as usize;
+        for (func, category) in column(frames, "func")
+            .into_iter()
+            .zip(column(frames, "category"))
+        {
+            assert!(func < func_count, "frame's function {func} of {func_count}");
+            assert!(category < categories.len());
+            if category == wanted {
+                let name = column(funcs, "name")[func];
+                names.push(strings[name].as_str().unwrap().to_string());
+            }
+        }
+        let frame_count = frames["length"].as_u64().unwrap() as usize;
+        for frame in column(stacks, "frame") {
+            assert!(
+                frame < frame_count,
+                "stack's frame {frame} of {frame_count}"
+            );
+        }
+        for (index, prefix) in stacks["prefix"].as_array().unwrap().iter().enumerate() {
+            if let Some(prefix) = prefix.as_u64() {
+                assert!((prefix as usize) < index, "stack {index}'s prefix {prefix}");
+            }
+        }
+        let stack_count = stacks["length"].as_u64().unwrap() as usize;
+        for stack in column(samples, "stack") {
+            assert!(
+                stack < stack_count,
+                "sample's stack {stack} of {stack_count}"
+            );
+        }
+        for delta in samples["timeDeltas"].as_array().unwrap() {
+            assert!(
+                delta.as_f64().unwrap() >= 0.0,
+                "sample times go back: {delta}"
+            );
+        }
+    }
+    names
+}
+
+/// The column `name` of a table, as indices.
+fn column(table: &Value, name: &str) -> Vec<usize> {
+    let values = table[name]
+        .as_array()
+        .unwrap_or_else(|| panic!("no column {name}"));
+    let length = table["length"].as_u64().unwrap() as usize;
+    assert_eq!(values.len(), length, "column {name}'s length");
+    values
+        .iter()
+        .map(|v| v.as_u64().unwrap() as usize)
+        .collect()
+}
+
+#[test]
+fn firefox_file_keeps_the_format_invariants_with_the_cycle_in_its_category() {
+    let dir = TempDir::new().unwrap();
+    fold_even_odd(dir.path(), &["--firefox", "f.json.gz"]);
+    let gzipped = fs::read(dir.path().join("f.json.gz")).unwrap();
+    assert!(gzipped.starts_with(&[0x1f, 0x8b]), "a .gz name is gzipped");
+    let file = read_json(&dir.path().join("f.json.gz"));
+    let cycles = check_firefox(&file, "Recursion cycle");
+    assert!(cycles.contains(&CYCLE.to_string()), "{cycles:?}");
+    let categories = file["meta"]["categories"].as_array().unwrap();
+    let cycle = categories
+        .iter()
+        .find(|c| c["name"] == "Recursion cycle")
+        .unwrap();
+    assert!(
+        cycle["subcategories"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|s| s == MEMBERS)
+    );
+    let folded = fs::read_to_string(dir.path().join("folded.txt")).unwrap();
+    let total: u64 = crate::util::fold::total(&folded);
+    let weights: i64 = file["threads"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|t| t["samples"]["weight"].as_array().unwrap())
+        .map(|w| w.as_i64().unwrap())
+        .sum();
+    assert_eq!(weights as u64, total, "the weights are the folded counts");
+    assert!(gzipped.len() as u64 <= fs::metadata(dir.path().join("folded.txt")).unwrap().len());
+}
+
+#[test]
+fn firefox_without_gz_is_plain_json() {
+    let dir = TempDir::new().unwrap();
+    fold_even_odd(dir.path(), &["--firefox", "f.json"]);
+    let bytes = fs::read(dir.path().join("f.json")).unwrap();
+    assert_eq!(bytes.first(), Some(&b'{'));
+    check_firefox(&read_json(&dir.path().join("f.json")), "Recursion cycle");
+}
+
+#[test]
+fn record_writes_both_viewers_files_with_the_cycle() {
+    if skip() {
+        return;
+    }
+    let dir = TempDir::new().unwrap();
+    perf::record(dir.path())
+        .args(["--speedscope", "run.json", "--firefox", "run.json.gz", "--"])
+        .arg(even_odd())
+        .success();
+    let speedscope = read_json(&dir.path().join("run.json"));
+    let frames = speedscope["shared"]["frames"].as_array().unwrap();
+    assert!(
+        frames
+            .iter()
+            .any(|f| f["name"] == CYCLE && f["file"] == MEMBERS)
+    );
+    assert!(
+        speedscope["profiles"][0]["name"]
+            .as_str()
+            .unwrap()
+            .contains("even-odd")
+    );
+    let firefox = read_json(&dir.path().join("run.json.gz"));
+    let cycles = check_firefox(&firefox, "Recursion cycle");
+    assert!(cycles.contains(&CYCLE.to_string()), "{cycles:?}");
+    assert!(
+        firefox["threads"][0]["name"]
+            .as_str()
+            .unwrap()
+            .contains("even-odd")
+    );
+}
+
+#[test]
+fn diff_writes_both_sides_into_one_speedscope_file_sharing_the_cycle_frame() {
+    let dir = TempDir::new().unwrap();
+    let before = dir.path().join("before.folded");
+    let after = dir.path().join("after.folded");
+    fs::write(&before, "app;main;even;odd;even;leaf 3\napp;main;other 1\n").unwrap();
+    fs::write(&after, "app;main;even;odd;even;odd;even;leaf 5\n").unwrap();
+    autofold()
+        .current_dir(dir.path())
+        .arg("diff")
+        .args([&before, &after])
+        .args(["--speedscope", "diff.json"])
+        .success();
+    let file = read_json(&dir.path().join("diff.json"));
+    let names: Vec<&str> = file["profiles"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["before: app", "after: app"]);
+    let weights: Vec<&Value> = file["profiles"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| &p["endValue"])
+        .collect();
+    assert_eq!(weights, [4, 5]);
+    let frames = file["shared"]["frames"].as_array().unwrap();
+    let cycles: Vec<&Value> = frames.iter().filter(|f| f.get("file").is_some()).collect();
+    assert_eq!(
+        cycles.len(),
+        1,
+        "one cycle frame for both sides: {frames:?}"
+    );
+    assert_eq!(cycles[0]["file"], "recursion cycle: even, odd");
+}
