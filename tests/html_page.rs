@@ -362,3 +362,21 @@ fn each_member_has_its_own_numbers_and_its_box_selects_them() {
     assert_eq!(selected, serde_json::json!([members[0]]));
     assert_no_script_errors(&mut browser);
 }
+
+#[test]
+fn the_story_comes_first_naming_the_main_recursion_and_where_its_time_goes() {
+    let dir = TempDir::new().unwrap();
+    let html = std::fs::read_to_string(fold_page(dir.path(), "even-odd/even-odd.folded")).unwrap();
+    let story = html.find("<p class=\"story\"").expect("a story line");
+    let flame = html.find("<section class=\"flame\"").unwrap();
+    assert!(story < flame, "the story stands above the flame graph");
+    let line = &html[story..story + html[story..].find("</p>").unwrap()];
+    assert!(
+        line.contains("The main recursion is even_odd::{even,odd}: 99.9 % of the samples"),
+        "{line}"
+    );
+    assert!(
+        line.contains("its time goes to even_odd::crunch ("),
+        "{line}"
+    );
+}

@@ -27,9 +27,10 @@ pub mod view;
 use std::io::{self, Write};
 
 use crate::engine::Analysis;
-use crate::engine::report::Report;
+use crate::engine::report::{Report, percent};
 use crate::output::diff::{DiffOptions, render_diff};
 use crate::output::diff_report::DiffReport;
+use crate::output::html::display_name::display_name;
 use crate::output::html::templates::render_page;
 use crate::output::html::unfold::unfolded_graphs;
 use crate::output::html::view::{CycleView, DiffSide, add_unfolded, flame_cycles, page, page_data};
@@ -60,7 +61,7 @@ pub fn write_page(
         .title
         .clone()
         .unwrap_or_else(|| format!("autofold: {}", cycles_folded(report)));
-    let page = page(
+    let mut page = page(
         title,
         summary(report),
         report,
@@ -68,6 +69,7 @@ pub fn write_page(
         cycles,
         data,
     );
+    page.story = story(report);
     render_page(&page, out)
 }
 
@@ -134,6 +136,43 @@ pub fn write_diff_page(
     page.diff = true;
     page.before_inputs = before.report.inputs.clone();
     render_page(&page, out)
+}
+
+/// The story first: the main recursion (the largest cycle worth a row),
+/// its share, how much of it waits (off-CPU profiles), and where its time
+/// goes (its top three exits, as shares of its own time).
+fn story(report: &Report) -> Option<String> {
+    let total = report.total_samples;
+    let main = report.cycles.iter().find(|c| !c.is_trivial(total))?;
+    let of = match report.unit {
+        "samples" => "of the samples",
+        _ => "of the wall-clock time",
+    };
+    let waiting = match main.off_cpu {
+        0 => String::new(),
+        off => format!(" ({:.0} % of it waiting)", percent(off, main.samples)),
+    };
+    let exits: Vec<String> = main
+        .exits
+        .iter()
+        .take(3)
+        .map(|exit| {
+            format!(
+                "{} ({:.0} %)",
+                exit.name,
+                percent(exit.samples, main.samples)
+            )
+        })
+        .collect();
+    let goes = match exits.is_empty() {
+        true => "its time is its own".to_string(),
+        false => format!("its time goes to {}", exits.join(", ")),
+    };
+    Some(format!(
+        "The main recursion is {}: {:.1} % {of}{waiting}; {goes}.",
+        display_name(main),
+        main.percent
+    ))
 }
 
 /// The line under the page's title.

@@ -37,6 +37,9 @@ pub struct Page<'a> {
     pub title: String,
     /// The line under it.
     pub summary: String,
+    /// One sentence on the main recursion, above the flame graph (none
+    /// for a diff, or without a cycle worth a row).
+    pub story: Option<String>,
     /// The inputs read (the after side's, for a diff).
     pub inputs: Vec<InputReport>,
     /// For a diff, the before side's inputs.
@@ -323,6 +326,7 @@ pub fn page<'a>(
         version: env!("CARGO_PKG_VERSION"),
         title,
         summary,
+        story: None,
         inputs: report.inputs.clone(),
         before_inputs: Vec::new(),
         flamegraph,
