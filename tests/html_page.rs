@@ -380,3 +380,27 @@ fn the_story_comes_first_naming_the_main_recursion_and_where_its_time_goes() {
         "{line}"
     );
 }
+
+/// Item 4: trivial self-recursions and cycles under 1 % wait behind one
+/// "show all" button; the main cycles come first.
+#[test]
+fn minor_cycles_wait_behind_show_all() {
+    let dir = TempDir::new().unwrap();
+    // Two main cycles, one of 0.24 %, two trivial self-recursions.
+    let page = fold_page(dir.path(), "cpp/visit.folded");
+    let html = std::fs::read_to_string(&page).unwrap();
+    assert!(html.contains("Show all 5 cycles"), "the button");
+    assert!(
+        html.contains("3 more: 2 trivial self-recursions and 1 under 1 % of the samples"),
+        "what it hides"
+    );
+    let Some(mut browser) = browser_on(&page, "") else {
+        return;
+    };
+    let shown = "Array.from(document.querySelectorAll('tr[data-cycle-row]'))
+        .filter(tr => tr.getBoundingClientRect().height > 0).length";
+    assert_eq!(browser.eval(shown), 2, "the main cycles only");
+    browser.eval("document.querySelector('button.show-all').click()");
+    assert_eq!(browser.eval(shown), 5, "every cycle after show all");
+    assert_no_script_errors(&mut browser);
+}

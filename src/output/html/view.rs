@@ -28,6 +28,10 @@ pub const MAX_DRAWN_MEMBERS: usize = 100;
 /// (about 2 s for 350 calls among 60 members, 10 s for 450 among 150).
 pub const MAX_DRAWN_CALLS: usize = 250;
 
+/// Cycles under this share of the samples (in percent) wait behind "show
+/// all" in the table, with the trivial self-recursions: the story first.
+pub const MINOR_SHARE: f64 = 1.0;
+
 /// Everything the page template shows.
 #[derive(Debug, Serialize)]
 pub struct Page<'a> {
@@ -40,6 +44,9 @@ pub struct Page<'a> {
     /// One sentence on the main recursion, above the flame graph (none
     /// for a diff, or without a cycle worth a row).
     pub story: Option<String>,
+    /// Rows behind "show all": the minor cycles, and of them the trivial.
+    pub minor_cycles: usize,
+    pub trivial_cycles: usize,
     /// The inputs read (the after side's, for a diff).
     pub inputs: Vec<InputReport>,
     /// For a diff, the before side's inputs.
@@ -137,6 +144,9 @@ pub struct CycleView<'a> {
     pub folded: bool,
     /// A trivial self-recursion (as the text report summarises them).
     pub trivial: bool,
+    /// Left out of the table until "show all": trivial, or under
+    /// [`MINOR_SHARE`] of the samples.
+    pub minor: bool,
     /// Its callers, most samples first.
     pub entries: Vec<Listed>,
     /// Its top exits.
@@ -227,6 +237,7 @@ impl<'a> CycleView<'a> {
             mean_depth_text: format!("{:.1}", cycle.mean_depth),
             folded: cycle.folded,
             trivial: cycle.is_trivial(total_samples),
+            minor: cycle.is_trivial(total_samples) || cycle.percent < MINOR_SHARE,
             entries: listed(&cycle.entries),
             exits: listed(&cycle.exits),
             notes: notes(cycle),
@@ -327,6 +338,8 @@ pub fn page<'a>(
         title,
         summary,
         story: None,
+        minor_cycles: cycles.iter().filter(|c| c.minor).count(),
+        trivial_cycles: cycles.iter().filter(|c| c.trivial).count(),
         inputs: report.inputs.clone(),
         before_inputs: Vec::new(),
         flamegraph,

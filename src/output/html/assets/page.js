@@ -217,6 +217,19 @@
     }, true);
   }
 
+  // Trivial self-recursions and cycles under 1 % wait behind one button.
+  function showAll() {
+    document.querySelectorAll("button.show-all").forEach(function (button) {
+      var table = button.closest("table");
+      var all = button.textContent;
+      button.addEventListener("click", function () {
+        var collapsed = table.classList.toggle("collapsed");
+        button.setAttribute("aria-expanded", String(!collapsed));
+        button.textContent = collapsed ? all : "Show the main cycles only";
+      });
+    });
+  }
+
   function clickableRows() {
     document.querySelectorAll("tr[data-href]").forEach(function (row) {
       row.addEventListener("click", function (e) {
@@ -324,6 +337,7 @@
   unfoldButtons();
   shareFind();
   clickableRows();
+  showAll();
   lightCalls();
   startFlameGraph();
 })();
