@@ -404,3 +404,36 @@ fn minor_cycles_wait_behind_show_all() {
     assert_eq!(browser.eval(shown), 5, "every cycle after show all");
     assert_no_script_errors(&mut browser);
 }
+
+/// Item 5: a reader whose system prefers dark gets a dark page, its text
+/// light; the drawings' boxes keep dark text on their light fills.
+#[test]
+fn a_dark_system_gets_a_dark_page() {
+    let dir = TempDir::new().unwrap();
+    let page = fold_page(dir.path(), "even-odd/even-odd.folded");
+    let Some(mut browser) = browser_on(&page, "") else {
+        return;
+    };
+    // A transparent background shows the browser's white canvas.
+    let colours = "(() => { const rgb = c => { const v = c.match(/[\\d.]+/g).map(Number);
+        return v.length > 3 && v[3] === 0 ? 765 : v[0] + v[1] + v[2]; };
+      const body = getComputedStyle(document.body);
+      const box = document.querySelector('svg.call-graph .node text');
+      return [rgb(body.backgroundColor), rgb(body.color),
+              box ? rgb(getComputedStyle(box).fill) : 0]; })()";
+    let light = browser.eval(colours);
+    assert!(
+        light[0].as_u64().unwrap() > 600,
+        "light by default: {light}"
+    );
+    browser.prefer_dark();
+    browser.load_file(&page, "");
+    let dark = browser.eval(colours);
+    assert!(dark[0].as_u64().unwrap() < 150, "a dark background: {dark}");
+    assert!(dark[1].as_u64().unwrap() > 500, "light text: {dark}");
+    assert!(
+        dark[2].as_u64().unwrap() < 150,
+        "dark text in boxes: {dark}"
+    );
+    assert_no_script_errors(&mut browser);
+}

@@ -156,6 +156,15 @@ impl Browser {
         );
     }
 
+    /// Tells the page the reader's system prefers a dark colour scheme
+    /// (`prefers-color-scheme: dark`), as a dark desktop does.
+    pub fn prefer_dark(&mut self) {
+        self.command(
+            "Emulation.setEmulatedMedia",
+            json!({"features": [{"name": "prefers-color-scheme", "value": "dark"}]}),
+        );
+    }
+
     /// Loads autofold's HTML page `path`, with `suffix` (a query or a
     /// fragment) after it, and waits until the page's script says it is
     /// ready (`data-autofold-ready` on `<html>`).
