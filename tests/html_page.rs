@@ -437,3 +437,44 @@ fn a_dark_system_gets_a_dark_page() {
     );
     assert_no_script_errors(&mut browser);
 }
+
+/// Item 5: the keyboard reaches rows, boxes and frames; Enter does what a
+/// click does, Esc resets the zoom (in the view and the address).
+#[test]
+fn the_keyboard_opens_rows_zooms_frames_and_esc_resets() {
+    let dir = TempDir::new().unwrap();
+    let page = fold_page(dir.path(), "even-odd/even-odd.folded");
+    let Some(mut browser) = browser_on(&page, "") else {
+        return;
+    };
+    let enter = |what: &str| {
+        format!(
+            "(() => {{ const el = document.querySelector({}); el.focus();
+               document.dispatchEvent(new KeyboardEvent('keydown', {{ key: 'Enter', bubbles: true }}));
+               return el.tabIndex; }})()",
+            js(what)
+        )
+    };
+    assert_eq!(
+        browser.eval(&enter("tr[data-href]")),
+        0,
+        "rows are tabbable"
+    );
+    let hash = browser.eval("location.hash");
+    let href = browser.eval("document.querySelector('tr[data-href]').getAttribute('data-href')");
+    assert_eq!(hash, href, "Enter on a row opens its section");
+    // The widest frame under the root: zoom into it.
+    assert_eq!(
+        browser.eval(&enter("#frames > g:nth-of-type(2)")),
+        0,
+        "frames too"
+    );
+    let zoomed = "!document.getElementById('unzoom').classList.contains('hide') && location.search.includes('x=')";
+    assert_eq!(browser.eval(zoomed), true, "Enter zooms");
+    browser.eval(
+        "document.dispatchEvent(new KeyboardEvent('keydown', { key: 'Escape', bubbles: true }))",
+    );
+    assert_eq!(browser.eval(zoomed), false, "Esc resets");
+    assert_eq!(browser.eval("location.search.includes('x=')"), false);
+    assert_no_script_errors(&mut browser);
+}

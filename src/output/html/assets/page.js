@@ -320,6 +320,35 @@
     });
   }
 
+  // The keyboard: Tab reaches the table's rows, the drawings' member boxes
+  // and the flame graph's frames; Enter opens a row, selects a box's
+  // member, zooms into a frame (as a click does); Esc resets the zoom and
+  // the search, in the view and in the address.
+  function keyboard() {
+    document.querySelectorAll("tr[data-href], svg.call-graph .node.member, #frames > g")
+      .forEach(function (el) { el.setAttribute("tabindex", "0"); });
+    document.addEventListener("keydown", function (e) {
+      var el = document.activeElement;
+      if (e.key === "Enter" && el && el.matches("tr[data-href], svg.call-graph .node.member, #frames > g")) {
+        e.preventDefault();
+        el.dispatchEvent(new MouseEvent("click", { bubbles: true }));
+      } else if (e.key === "Escape") {
+        resetView();
+      }
+    });
+  }
+
+  function resetView() {
+    if (typeof unzoom === "function") unzoom();
+    if (typeof searching !== "undefined" && searching && typeof search_prompt === "function") {
+      search_prompt();
+    }
+    var params = new URLSearchParams(window.location.search);
+    ["x", "y", "s"].forEach(function (key) { params.delete(key); });
+    var query = params.toString();
+    history.replaceState(null, "", window.location.pathname + (query ? "?" + query : "") + window.location.hash);
+  }
+
   function selectMember(section, index) {
     var details = section.querySelector("details.members");
     if (details) details.open = true;
@@ -338,6 +367,7 @@
   shareFind();
   clickableRows();
   showAll();
+  keyboard();
   lightCalls();
   startFlameGraph();
 })();
