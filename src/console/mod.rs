@@ -3,6 +3,7 @@
 //! below all stages and import none.
 
 pub mod progress;
+pub mod wording;
 
 /// Tells the user something worth knowing that is not an error, on
 /// standard error, as `autofold: note: …`.

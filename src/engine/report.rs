@@ -12,7 +12,7 @@ use crate::engine::fold::{FoldOptions, Folded};
 use crate::engine::graph::Cycles;
 use crate::engine::split::Split;
 use crate::engine::stats::{CallStats, CycleStats, TruncationStats};
-use crate::profile::{FrameId, Frames, printed};
+use crate::profile::{FrameId, Frames, Unit, printed};
 
 /// How many exits each cycle lists.
 pub const TOP_EXITS: usize = 10;
@@ -22,7 +22,7 @@ pub const TOP_EXITS: usize = 10;
 pub struct Report {
     /// What the counts count: `samples`, or `microseconds` of wall-clock
     /// time for an off-CPU profile (`record --off-cpu`).
-    pub unit: &'static str,
+    pub unit: Unit,
     /// Samples in the whole profile (in `unit`).
     pub total_samples: u64,
     /// The cycles, most samples first.
@@ -301,7 +301,7 @@ impl Report {
             .collect();
         reports.sort_by(|a, b| b.samples.cmp(&a.samples).then_with(|| a.name.cmp(&b.name)));
         Report {
-            unit: folded.profile.unit.name(),
+            unit: folded.profile.unit,
             total_samples,
             cycles: reports,
             truncation: truncation_report(&folded.stats.truncation, cycle_frames, frames),

@@ -84,7 +84,7 @@ pub fn render_svg(
     // Counts are named by the profile's unit unless `--count-name` says.
     let mut options = options.clone();
     if options.count_name == defaults::COUNT_NAME {
-        options.count_name = report.unit.to_string();
+        options.count_name = report.unit.name().to_string();
     }
     render_lines(&lines, &report.cycles, &waiting, &title, &options, out)
 }

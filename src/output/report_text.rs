@@ -3,7 +3,9 @@
 
 use std::io::{self, Write};
 
+use crate::console::wording::{duration, plural};
 use crate::engine::report::{CycleReport, NamedCount, Report, percent};
+use crate::profile::Unit;
 
 /// The widest line the text report writes.
 pub const WIDTH: usize = 80;
@@ -30,14 +32,14 @@ fn write(report: &Report, out: &mut dyn Write) -> io::Result<()> {
     let (trivial, listed): (Vec<&CycleReport>, Vec<&CycleReport>) =
         report.cycles.iter().partition(|c| c.is_trivial(total));
     let n = report.cycles.len();
-    let timed = report.unit != "samples";
+    let timed = report.unit == Unit::Microseconds;
     match timed {
         true => writeln!(
             out,
             "{n} recursion cycle{} in {} of wall-clock time ({total} {})",
             plural(n),
-            seconds(total),
-            report.unit
+            duration(total.saturating_mul(1000)),
+            report.unit.name()
         )?,
         false => writeln!(out, "{n} recursion cycle{} in {total} samples", plural(n))?,
     }
@@ -51,8 +53,8 @@ fn write(report: &Report, out: &mut dyn Write) -> io::Result<()> {
             writeln!(
                 out,
                 "{INDENT}on-CPU {}, off-CPU {}",
-                seconds(cycle.on_cpu),
-                seconds(cycle.off_cpu)
+                duration(cycle.on_cpu.saturating_mul(1000)),
+                duration(cycle.off_cpu.saturating_mul(1000))
             )?;
         }
     }
@@ -61,15 +63,6 @@ fn write(report: &Report, out: &mut dyn Write) -> io::Result<()> {
     }
     write_truncation(report, out)?;
     write_kept_out(report, out)
-}
-
-/// `micros` microseconds as people read them: `850 µs`, `42.1 ms`, `1.02 s`.
-fn seconds(micros: u64) -> String {
-    match micros {
-        0..1_000 => format!("{micros} µs"),
-        1_000..1_000_000 => format!("{:.1} ms", micros as f64 / 1e3),
-        _ => format!("{:.2} s", micros as f64 / 1e6),
-    }
 }
 
 /// The frames kept out of cycles because they never recursed.
@@ -261,10 +254,6 @@ pub fn shorten(name: &str, width: usize) -> String {
     short.push('…');
     short.extend(&chars[chars.len() - tail..]);
     short
-}
-
-fn plural(n: usize) -> &'static str {
-    if n == 1 { "" } else { "s" }
 }
 
 #[cfg(test)]

@@ -17,6 +17,8 @@
 
 use rustc_hash::{FxHashMap, FxHashSet};
 
+use crate::console::wording::{duration, plural};
+
 use super::raw_stacks::RawFrameId;
 
 /// How off-CPU time is recorded.
@@ -55,14 +57,14 @@ impl OffCpuStats {
         let mut parts = vec![format!(
             "{} wait{} ({}) end in [off-cpu]",
             self.waits,
-            plural(self.waits),
+            plural(self.waits as usize),
             duration(self.wait_ns)
         )];
         if self.preemptions > 0 {
             parts.push(format!(
                 "{} preemption{} ({}) counted as on-CPU time",
                 self.preemptions,
-                plural(self.preemptions),
+                plural(self.preemptions as usize),
                 duration(self.preempted_ns)
             ));
         }
@@ -70,7 +72,7 @@ impl OffCpuStats {
             parts.push(format!(
                 "{} wait{} shorter than --off-cpu-min left out ({})",
                 self.short,
-                plural(self.short),
+                plural(self.short as usize),
                 duration(self.short_ns)
             ));
         }
@@ -78,31 +80,17 @@ impl OffCpuStats {
             parts.push(format!(
                 "{} return{} to the CPU without a recorded stack (time not counted)",
                 self.unmatched,
-                plural(self.unmatched)
+                plural(self.unmatched as usize)
             ));
         }
         if self.open_at_end > 0 {
             parts.push(format!(
                 "{} thread{} still waiting when recording stopped (counted to the end)",
                 self.open_at_end,
-                plural(self.open_at_end)
+                plural(self.open_at_end as usize)
             ));
         }
         format!("off-CPU: {}", parts.join("; "))
-    }
-}
-
-/// `s` for a count other than one.
-fn plural(count: u64) -> &'static str {
-    if count == 1 { "" } else { "s" }
-}
-
-/// Nanoseconds as people read them.
-fn duration(ns: u64) -> String {
-    match ns {
-        0..1_000_000 => format!("{:.0} µs", ns as f64 / 1e3),
-        1_000_000..1_000_000_000 => format!("{:.1} ms", ns as f64 / 1e6),
-        _ => format!("{:.2} s", ns as f64 / 1e9),
     }
 }
 

@@ -57,8 +57,10 @@ pub struct Profile {
 /// profile recorded with `record --off-cpu`.
 pub const OFF_CPU_FRAME: &str = "[off-cpu]";
 
-/// What a profile's counts count.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+/// What a profile's counts count (in the JSON report: `samples`,
+/// `microseconds`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
 pub enum Unit {
     /// Samples (of CPU time, or whatever event a profiler sampled).
     #[default]

@@ -35,6 +35,7 @@ use crate::output::html::templates::render_page;
 use crate::output::html::unfold::unfolded_graphs;
 use crate::output::html::view::{CycleView, DiffSide, add_unfolded, flame_cycles, page, page_data};
 use crate::output::render::{RenderOptions, cycles_folded, render_svg};
+use crate::profile::Unit;
 
 /// Writes the page of one analysed profile into `out`: its flame graph as
 /// `render` asks, its cycles, each one's call graph drawn (when the fold
@@ -145,8 +146,8 @@ fn story(report: &Report) -> Option<String> {
     let total = report.total_samples;
     let main = report.cycles.iter().find(|c| !c.is_trivial(total))?;
     let of = match report.unit {
-        "samples" => "of the samples",
-        _ => "of the wall-clock time",
+        Unit::Samples => "of the samples",
+        Unit::Microseconds => "of the wall-clock time",
     };
     let waiting = match main.off_cpu {
         0 => String::new(),
