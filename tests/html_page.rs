@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use serde_json::Value;
 use tempfile::TempDir;
 
-use crate::html::{assert_no_script_errors, browser_on, fold_page, js, page};
+use crate::html::{assert_no_script_errors, browser_on, fold_page, js, mark_frame, page};
 use crate::util::{autofold, fixture, json_report};
 
 /// Writes `text` to `name` in `dir`; returns its path.
@@ -476,5 +476,113 @@ fn the_keyboard_opens_rows_zooms_frames_and_esc_resets() {
     );
     assert_eq!(browser.eval(zoomed), false, "Esc resets");
     assert_eq!(browser.eval("location.search.includes('x=')"), false);
+    assert_no_script_errors(&mut browser);
+}
+
+/// A cycle of three parsers: `parse_expr` is on every stack (100 samples),
+/// `parse_term` on 50 of them, `parse_factor` on 30, no stack on both.
+/// Each member is twice on some stack, so none is kept out of the cycle.
+const PARSERS: &str = "main;parse_expr;parse_term;parse_expr;parse_term;parse_expr;eval 50\n\
+                       main;parse_expr;parse_factor;parse_expr;parse_factor;parse_expr;eval 30\n\
+                       main;parse_expr;eval 20\n";
+
+/// The page of [`PARSERS`], read without root labels (`main` is a
+/// function), opened at `suffix`.
+fn parsers_page(dir: &Path, suffix: &str) -> Option<crate::util::browser::Browser> {
+    let input = write(dir, "parsers.folded", PARSERS);
+    let page = page(
+        dir,
+        &[
+            "fold",
+            input.to_str().unwrap(),
+            "--root-label",
+            "no",
+            "-o",
+            "folded.txt",
+        ],
+    );
+    browser_on(&page, suffix)
+}
+
+/// The flame graph's "Matched" line after searching `term` from the address.
+fn matched_after_search(term: &str) -> String {
+    let dir = TempDir::new().unwrap();
+    let Some(mut browser) = parsers_page(dir.path(), &format!("?s={term}")) else {
+        return String::new();
+    };
+    let matched = browser.eval("document.getElementById('matched').textContent");
+    assert_no_script_errors(&mut browser);
+    matched.as_str().unwrap().to_string()
+}
+
+/// Item 2: a search for a member matches the samples of the stacks it is
+/// on (30 of 100 for `parse_factor`), not its whole cycle's frame (the
+/// cycle's name and tooltip name every member, so inferno's own search
+/// said 100 %).
+#[test]
+fn a_search_for_a_member_matches_its_own_samples() {
+    let matched = matched_after_search("parse_factor");
+    if matched.is_empty() {
+        return;
+    }
+    assert_eq!(matched, "Matched: 30.0%");
+    // Two members on no stack together: their totals add up, which is an
+    // upper bound in general, and the line says so.
+    assert_eq!(
+        matched_after_search("parse_t.rm%7Cparse_factor"),
+        "Matched: at most 80.0%"
+    );
+    // Every member: every stack through the cycle.
+    assert_eq!(matched_after_search("parse_"), "Matched: 100%");
+}
+
+/// Item 2: the members matched are listed under the graph with their own
+/// figures, and each links to its row.
+#[test]
+fn a_search_lists_the_members_matched_with_their_own_figures() {
+    let dir = TempDir::new().unwrap();
+    let Some(mut browser) = parsers_page(dir.path(), "?s=parse_term") else {
+        return;
+    };
+    let line = browser.eval("document.getElementById('search-members').textContent");
+    let line = line.as_str().unwrap();
+    assert!(line.contains("parse_term (in "), "{line}");
+    assert!(line.contains("total 50.0 %"), "{line}");
+    let links = browser
+        .eval("Array.from(document.querySelectorAll('#search-members a')).map(a => a.textContent)");
+    assert_eq!(links, serde_json::json!(["parse_term"]), "{line}");
+    browser.click("#search-members a");
+    let selected = browser.eval(
+        "Array.from(document.querySelectorAll('tr[data-member][aria-selected=\"true\"]')).map(r => r.dataset.member)",
+    );
+    assert_eq!(selected, serde_json::json!(["parse_term"]));
+    assert_no_script_errors(&mut browser);
+}
+
+/// Items 2 and 5: a member's frame in the unfolded flame graph selects its
+/// row, the address keeps the member, and that address selects it again.
+#[test]
+fn a_members_frame_selects_its_row_and_the_address_keeps_it() {
+    let dir = TempDir::new().unwrap();
+    let Some(mut browser) = parsers_page(dir.path(), "") else {
+        return;
+    };
+    browser.click("button.unfold");
+    browser.wait_for("document.querySelectorAll('#frames > g[data-unfolded-member]').length > 0");
+    mark_frame(&mut browser, "parse_factor");
+    browser.click("g[data-test] rect");
+    let selected = "Array.from(document.querySelectorAll('tr[data-member][aria-selected=\"true\"]')).map(r => r.dataset.member)";
+    assert_eq!(browser.eval(selected), serde_json::json!(["parse_factor"]));
+    let address = browser.eval("location.search");
+    let address = address.as_str().unwrap().to_string();
+    assert!(address.contains("member=parse_factor"), "{address}");
+    // Opened from that address, the row is selected and in view.
+    browser.load_file(&dir.path().join("page.html"), &address);
+    assert_eq!(browser.eval(selected), serde_json::json!(["parse_factor"]));
+    let in_view = browser.eval(
+        "(() => { const b = document.querySelector('tr[aria-selected=\"true\"]').getBoundingClientRect();
+           return b.top >= 0 && b.bottom <= innerHeight; })()",
+    );
+    assert_eq!(in_view, serde_json::Value::Bool(true));
     assert_no_script_errors(&mut browser);
 }

@@ -109,6 +109,23 @@ pub struct FlameCycle {
     pub anchor: String,
     /// A line about it.
     pub about: String,
+    /// Samples of stacks through it: what its members' totals are shares of.
+    pub samples: u64,
+    /// Its members' own figures, for a search that matches a member.
+    pub members: Vec<MemberFigures>,
+}
+
+/// A member's own figures, as the page's search reports them: a search
+/// for a member matches its samples, not its whole cycle's.
+#[derive(Debug, Serialize)]
+pub struct MemberFigures {
+    /// The member's full name.
+    pub name: String,
+    /// Samples that end in it.
+    #[serde(rename = "self")]
+    pub self_samples: u64,
+    /// Samples of stacks it is on, once per stack.
+    pub total: u64,
 }
 
 /// One cycle: its table row and its section.
@@ -277,6 +294,16 @@ impl<'a> CycleView<'a> {
                 if self.distinct_members == 1 { "" } else { "s" },
                 self.share
             ),
+            samples: self.samples,
+            members: self
+                .member_rows
+                .iter()
+                .map(|row| MemberFigures {
+                    name: row.name.clone(),
+                    self_samples: row.samples,
+                    total: row.total,
+                })
+                .collect(),
         }
     }
 }

@@ -150,6 +150,7 @@
       }
     }
     if (state.s) search(state.s);
+    selectMemberOfAddress();
     var html = document.documentElement;
     html.setAttribute("data-autofold-ready-ms", String(Math.round(performance.now())));
     html.setAttribute("data-autofold-ready", "true");
@@ -199,7 +200,11 @@
   function linkCycleFrames() {
     var frames = document.getElementById("frames");
     frames.addEventListener("mouseover", function (e) { showCycleOf(find_group(e.target)); });
-    frames.addEventListener("click", function (e) { showCycleOf(find_group(e.target)); });
+    frames.addEventListener("click", function (e) {
+      var frame = find_group(e.target);
+      showCycleOf(frame);
+      selectFrameMember(frame);
+    });
     frames.addEventListener("dblclick", function (e) {
       var cycle = cycleOf(find_group(e.target));
       if (cycle) window.location.hash = cycle.anchor;
@@ -350,16 +355,181 @@
   }
 
   function selectMember(section, index) {
-    var details = section.querySelector("details.members");
+    var row = Array.from(section.querySelectorAll("tr[data-member]"))
+      .find(function (r) { return r.getAttribute("data-member-index") === index; });
+    if (row) selectRow(row, "nearest");
+  }
+
+  // The member row named `name` (members are in one cycle each).
+  function memberRow(name) {
+    return Array.from(document.querySelectorAll("tr[data-member]"))
+      .find(function (row) { return row.getAttribute("data-member") === name; }) || null;
+  }
+
+  // Selects `row` in its member table (and no other row of the page),
+  // opens the table, scrolls the row into view and keeps the member in
+  // the address (`?member=NAME`), so a link reopens it.
+  function selectRow(row, block) {
+    var details = row.closest("details.members");
     if (details) details.open = true;
-    section.querySelectorAll("tr[data-member]").forEach(function (row) {
-      var on = row.getAttribute("data-member-index") === index;
-      row.setAttribute("aria-selected", String(on));
-      if (on) row.scrollIntoView({ block: "nearest" });
+    document.querySelectorAll("tr[data-member]").forEach(function (r) {
+      r.setAttribute("aria-selected", String(r === row));
     });
+    row.scrollIntoView({ block: block });
+    var params = new URLSearchParams(window.location.search);
+    params.set("member", row.getAttribute("data-member"));
+    history.replaceState(null, "", addressWith(params));
+  }
+
+  // The member selected in the address, selected again on load.
+  function selectMemberOfAddress() {
+    var name = new URLSearchParams(window.location.search).get("member");
+    var row = name === null ? null : memberRow(name);
+    if (row) selectRow(row, "center");
+  }
+
+  // A frame of an unfolded member (in a cycle's unfolded flame graph)
+  // selects the member's row when clicked.
+  function selectFrameMember(frame) {
+    if (!frame || !frame.hasAttribute("data-unfolded-member")) return;
+    var row = memberRow(frameName(frame));
+    if (row) selectRow(row, "nearest");
+  }
+
+  // A frame's function: its title without the final `(N samples, P%)`.
+  function frameName(frame) {
+    var title = frame.querySelector("title").textContent;
+    var cut = title.lastIndexOf(" (");
+    return cut < 0 ? title : title.slice(0, cut);
+  }
+
+  // A search matches a cycle frame by its members' own samples, not by
+  // the whole cycle's: the frame counts for the share of the cycle's
+  // stacks through the members the term matches (all of it when it
+  // matches every member, or the cycle's name and no member), and the
+  // members matched are listed under the graph with their own figures.
+  function memberSearch() {
+    var inferno = window.search, infernoReset = window.reset_search;
+    if (typeof inferno !== "function" || typeof infernoReset !== "function") return;
+    window.search = function (term) {
+      inferno(term);
+      var matched = searchedMembers(new RegExp(term));
+      if (matched && !searching) searchedOnlyMembers(term);
+    };
+    window.reset_search = function () {
+      infernoReset();
+      document.getElementById("search-members").hidden = true;
+    };
+  }
+
+  function searchedMembers(re) {
+    var matches = {}, widest = 0, approximate = false, listed = [];
+    var seen = new Set();
+    Array.from(document.getElementById("frames").children).forEach(function (g) {
+      var rect = g.querySelector("rect");
+      if (!rect || g.classList.contains("hide") || g.classList.contains("parent")) return;
+      var w = Number(rect.getAttribute("fg:w")), x = Number(rect.getAttribute("fg:x"));
+      widest = Math.max(widest, w);
+      var cycle = cycleOf(g), share;
+      if (cycle) {
+        var found = matchedMembers(cycle, re);
+        share = found.share;
+        approximate = approximate || found.approximate;
+        if (!seen.has(cycle.name)) {
+          seen.add(cycle.name);
+          found.members.forEach(function (m) { listed.push({ member: m, cycle: cycle }); });
+        }
+        if (share > 0) { orig_save(rect, "fill"); rect.setAttribute("fill", searchcolor); }
+        else orig_load(rect, "fill");
+      } else {
+        share = frameName(g).match(re) ? 1 : 0;
+      }
+      if (share > 0 && (!matches[x] || w > matches[x].w)) matches[x] = { w: w, counted: w * share };
+    });
+    var count = 0, end = -1;
+    Object.keys(matches).map(Number).sort(function (a, b) { return a - b; }).forEach(function (x) {
+      if (x < end) return;
+      count += matches[x].counted;
+      end = x + matches[x].w;
+    });
+    var pct = widest ? 100 * count / widest : 0;
+    if (count > 0) {
+      matchedtxt.firstChild.nodeValue = "Matched: " + (approximate ? "at most " : "") +
+        (pct === 100 ? "100" : pct.toFixed(1)) + "%";
+    }
+    listMatchedMembers(listed);
+    return count > 0;
+  }
+
+  // A term that matches only members no frame's title lists (a tooltip
+  // lists 16): inferno found nothing, so its search state is set here.
+  function searchedOnlyMembers(term) {
+    searching = 1;
+    searchbtn.classList.add("show");
+    searchbtn.firstChild.nodeValue = "Reset Search";
+    matchedtxt.classList.remove("hide");
+    var params = new URLSearchParams(window.location.search);
+    params.set("s", term);
+    history.replaceState(null, "", addressWith(params));
+  }
+
+  // The members of `cycle` whose names `re` matches, and the share of the
+  // cycle's stacks they are on.
+  function matchedMembers(cycle, re) {
+    var members = cycle.members.filter(function (m) { return re.test(m.name); });
+    if (members.length === 0) return { members: [], share: re.test(cycle.name) ? 1 : 0, approximate: false };
+    if (members.length === cycle.members.length || cycle.samples === 0) {
+      return { members: members, share: 1, approximate: false };
+    }
+    var total = members.reduce(function (sum, m) { return sum + m.total; }, 0);
+    return {
+      members: members,
+      share: Math.min(1, total / cycle.samples),
+      approximate: members.length > 1,
+    };
+  }
+
+  function listMatchedMembers(listed) {
+    var line = document.getElementById("search-members");
+    line.textContent = "";
+    if (listed.length === 0) { line.hidden = true; return; }
+    var all = allSamples();
+    line.appendChild(document.createTextNode("Members matched, by their own samples: "));
+    listed.slice(0, 12).forEach(function (item, i) {
+      if (i > 0) line.appendChild(document.createTextNode("; "));
+      var link = document.createElement("a");
+      link.href = "#" + item.cycle.anchor;
+      link.textContent = item.member.name;
+      link.addEventListener("click", function (e) {
+        var row = memberRow(item.member.name);
+        if (!row) return;
+        e.preventDefault();
+        selectRow(row, "center");
+      });
+      line.appendChild(link);
+      line.appendChild(document.createTextNode(
+        " (in " + item.cycle.short + ": total " + percentOf(item.member.total, all) +
+        ", self " + percentOf(item.member.self, all) + ")"));
+    });
+    if (listed.length > 12) line.appendChild(document.createTextNode("; and " + (listed.length - 12) + " more"));
+    line.hidden = false;
+  }
+
+  // The samples of the whole graph: its widest frame's.
+  function allSamples() {
+    var widest = 0;
+    document.querySelectorAll("#frames rect").forEach(function (rect) {
+      widest = Math.max(widest, Number(rect.getAttribute("fg:w")));
+    });
+    return widest;
+  }
+
+  function percentOf(samples, all) {
+    return (all ? (100 * samples / all).toFixed(1) : "0") + " %";
   }
 
   shortLabels();
+  memberSearch();
   selectableMembers();
   linkCycleFrames();
   fitButtons();
