@@ -24,12 +24,15 @@
 //! * `AUTOFOLD_BENCH_RUNS` — runs of each tool (default 5);
 //! * `AUTOFOLD_BENCH_SEED` — generator seed (default 42);
 //! * `AUTOFOLD_BENCH_SVG=0` — leave out the flame-graph comparison;
+//! * `AUTOFOLD_BENCH_HTML=0` — leave out the `--html` page (written,
+//!   weighed and opened in headless Chromium, `html_page.rs`);
 //! * `AUTOFOLD_BENCH_KEEP` — a directory to copy the generated profiles to,
 //!   for profiling the tools by hand.
 //!
 //! Run as a test (`cargo test --benches`, without `--bench`), it generates
 //! a thousandth of each shape and runs each tool once, as a smoke test.
 
+mod html_page;
 mod runner;
 mod synth;
 
@@ -67,6 +70,9 @@ struct Config {
     runs: usize,
     seed: u64,
     svg: bool,
+    html: bool,
+    /// Whether run by `cargo bench` (not as a smoke test).
+    benching: bool,
     keep: Option<PathBuf>,
 }
 
@@ -97,6 +103,13 @@ fn run() -> io::Result<()> {
         rows.push(measure_shape(number, shape, &config, inferno.as_ref())?);
     }
     print_table(&rows, config.runs);
+    let pages: Vec<_> = rows
+        .iter()
+        .filter_map(|r| r.page.map(|p| (r.number, r.shape.name, p)))
+        .collect();
+    if !pages.is_empty() && !html_page::print_table(&pages) {
+        println!("SOME PAGE GOALS MISSED");
+    }
     Ok(())
 }
 
@@ -109,6 +122,7 @@ struct Row {
     inferno: Option<Sample>,
     svg: Option<Sample>,
     inferno_svg: Option<Sample>,
+    page: Option<html_page::PageFigures>,
 }
 
 /// Generates `shape` and measures the tools on it.
@@ -139,6 +153,9 @@ fn measure_shape(
     if let Some((collapse, _)) = inferno {
         tools.push(inferno_collapse(collapse, &input, out));
     }
+    if config.html {
+        tools.push(html_page::tool(&input, out));
+    }
     if config.svg {
         tools.push(autofold_svg(&input, out));
         if let Some((collapse, flamegraph)) = inferno {
@@ -155,10 +172,20 @@ fn measure_shape(
             .position(|t| t.name == name)
             .map(|i| medians[i])
     };
+    let page = match find(html_page::AUTOFOLD_HTML) {
+        Some(write) => Some(html_page::figures(
+            out,
+            write,
+            config.runs,
+            config.benching,
+        )?),
+        None => None,
+    };
     Ok(Row {
         number,
         shape,
         input_bytes: stats.bytes,
+        page,
         fold: find(AUTOFOLD_FOLD).expect("autofold is always measured"),
         inferno: find(INFERNO_COLLAPSE),
         svg: find(AUTOFOLD_SVG),
@@ -244,6 +271,8 @@ fn config() -> io::Result<Config> {
         runs: env_number("AUTOFOLD_BENCH_RUNS", runs)?.max(1),
         seed: env_number("AUTOFOLD_BENCH_SEED", DEFAULT_SEED)?,
         svg: env::var("AUTOFOLD_BENCH_SVG").map_or(true, |v| v != "0"),
+        html: env::var("AUTOFOLD_BENCH_HTML").map_or(true, |v| v != "0"),
+        benching,
         keep: env::var_os("AUTOFOLD_BENCH_KEEP").map(PathBuf::from),
     })
 }

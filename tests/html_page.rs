@@ -586,3 +586,35 @@ fn a_members_frame_selects_its_row_and_the_address_keeps_it() {
     assert_eq!(in_view, serde_json::Value::Bool(true));
     assert_no_script_errors(&mut browser);
 }
+
+/// Item 6: a cycle entered from more places than a section lists shows
+/// the first [`MAX_LISTED`](autofold's view.rs) and counts the rest; the
+/// cycle table's row still counts every caller.
+#[test]
+fn a_section_lists_its_first_callers_and_counts_the_rest() {
+    let dir = TempDir::new().unwrap();
+    // 45 callers, caller_N with N + 1 samples, into one recursion.
+    let text: String = (0..45)
+        .map(|n| format!("main;caller_{n:02};rec;rec;leaf {}\n", n + 1))
+        .collect();
+    let input = write(dir.path(), "callers.folded", &text);
+    let page = page(
+        dir.path(),
+        &[
+            "fold",
+            input.to_str().unwrap(),
+            "--root-label",
+            "no",
+            "-o",
+            "folded.txt",
+        ],
+    );
+    let html = std::fs::read_to_string(page).unwrap();
+    let listed = html.matches("<li><code>caller_").count();
+    assert_eq!(listed, 30, "callers listed in the section");
+    // Left out: caller_00 to caller_14, with 1 to 15 samples: 120.
+    assert!(
+        html.contains("and 15 more (120 samples): the JSON report lists them all"),
+        "no count of the rest"
+    );
+}

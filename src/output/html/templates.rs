@@ -18,7 +18,7 @@ pub const EARLY_SCRIPT: &str = include_str!("assets/early.js");
 pub const SCRIPT: &str = include_str!("assets/page.js");
 
 /// The templates, by name.
-const TEMPLATES: [(&str, &str); 4] = [
+const TEMPLATES: [(&str, &str); 5] = [
     ("page.html", include_str!("assets/page.html")),
     ("cycle_table.html", include_str!("assets/cycle_table.html")),
     (
@@ -26,6 +26,7 @@ const TEMPLATES: [(&str, &str); 4] = [
         include_str!("assets/cycle_section.html"),
     ),
     ("drawing.svg", include_str!("assets/drawing.svg")),
+    ("rest.html", include_str!("assets/rest.html")),
 ];
 
 /// Writes the page `page.html` filled with `context` into `out`.
