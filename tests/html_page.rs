@@ -618,3 +618,78 @@ fn a_section_lists_its_first_callers_and_counts_the_rest() {
         "no count of the rest"
     );
 }
+
+/// The page of a recording of `fixtures/twins` (two cycles, each with a
+/// member printed `twins::step`) and its report; `None` where recording
+/// is skipped.
+fn twins_page(dir: &Path) -> Option<(PathBuf, Value)> {
+    if crate::util::perf::skip() {
+        return None;
+    }
+    let program = crate::util::perf::twins();
+    crate::util::perf::record(dir)
+        .args(["--html", "page.html", "--"])
+        .arg(program)
+        .success();
+    let report = serde_json::from_slice(&std::fs::read(dir.join("report.json")).unwrap()).unwrap();
+    Some((dir.join("page.html"), report))
+}
+
+/// The names of the cycles of `report` that have a member `member`.
+fn cycles_with(report: &Value, member: &str) -> Vec<String> {
+    report["cycles"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["members"].as_array().unwrap().iter().any(|m| m == member))
+        .map(|c| c["name"].as_str().unwrap().to_string())
+        .collect()
+}
+
+/// Item 5 on a real recording: where two cycles each have a member that
+/// prints `twins::step` (two instances of one generic), the address names
+/// the selected member's cycle too, and reopens that cycle's row.
+#[test]
+fn a_member_named_alike_in_two_cycles_is_kept_with_its_cycle() {
+    let dir = TempDir::new().unwrap();
+    let Some((page, report)) = twins_page(dir.path()) else {
+        return;
+    };
+    let cycles = cycles_with(&report, "twins::step");
+    assert_eq!(cycles.len(), 2, "two cycles with twins::step: {report}");
+    let Some(mut browser) = browser_on(&page, "") else {
+        return;
+    };
+    let selected_cycle =
+        "(() => { const r = document.querySelector('tr[data-member][aria-selected=\"true\"]');
+           return r ? r.closest('section.cycle').dataset.cycleSection : null; })()";
+    for cycle in &cycles {
+        // The box of twins::step in this cycle's drawing selects its row.
+        let marked = browser.eval(&format!(
+            "(() => {{ document.querySelectorAll('[data-test]').forEach(e => e.removeAttribute('data-test'));
+               const s = Array.from(document.querySelectorAll('section.cycle'))
+                 .find(s => s.dataset.cycleSection === {});
+               const box = Array.from(s.querySelectorAll('svg.call-graph .node.member'))
+                 .find(n => n.querySelector('title').textContent === 'twins::step');
+               if (!box) return false;
+               box.setAttribute('data-test', 'box'); return true; }})()",
+            js(cycle)
+        ));
+        assert_eq!(marked, Value::Bool(true), "no twins::step box in {cycle}");
+        browser.click("[data-test=box] rect");
+        assert_eq!(browser.eval(selected_cycle), Value::String(cycle.clone()));
+        let address = browser.eval("location.search");
+        let address = address.as_str().unwrap().to_string();
+        let params = browser.eval("Object.fromEntries(new URLSearchParams(location.search))");
+        assert_eq!(params["member"], "twins::step", "{address}");
+        assert_eq!(
+            params["member-of"],
+            Value::String(cycle.clone()),
+            "{address}"
+        );
+        // Reopened from the address: the same cycle's row.
+        browser.load_file(&page, &address);
+        assert_eq!(browser.eval(selected_cycle), Value::String(cycle.clone()));
+    }
+    assert_no_script_errors(&mut browser);
+}

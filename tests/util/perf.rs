@@ -132,6 +132,12 @@ pub fn plumbing() -> &'static Path {
     BUILT.get_or_init(|| debug_build("plumbing", "plumbing"))
 }
 
+/// The debug build of `fixtures/twins`, built once per test run.
+pub fn twins() -> &'static Path {
+    static BUILT: OnceLock<PathBuf> = OnceLock::new();
+    BUILT.get_or_init(|| debug_build("twins", "twins"))
+}
+
 /// The debug build of `fixtures/busy-threads`, built once per test run.
 pub fn busy_threads() -> &'static Path {
     static BUILT: OnceLock<PathBuf> = OnceLock::new();

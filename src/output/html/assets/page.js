@@ -360,10 +360,19 @@
     if (row) selectRow(row, "nearest");
   }
 
-  // The member row named `name` (members are in one cycle each).
-  function memberRow(name) {
+  // The member row named `name`, in the section of cycle `cycle` where
+  // given: two functions that print alike (two instances of one generic)
+  // can be members of two cycles.
+  function memberRow(name, cycle) {
+    return membersNamed(name).find(function (row) {
+      return cycle === undefined || cycle === null ||
+        row.closest("section.cycle").getAttribute("data-cycle-section") === cycle;
+    }) || null;
+  }
+
+  function membersNamed(name) {
     return Array.from(document.querySelectorAll("tr[data-member]"))
-      .find(function (row) { return row.getAttribute("data-member") === name; }) || null;
+      .filter(function (row) { return row.getAttribute("data-member") === name; });
   }
 
   // Selects `row` in its member table (and no other row of the page),
@@ -376,15 +385,24 @@
       r.setAttribute("aria-selected", String(r === row));
     });
     row.scrollIntoView({ block: block });
+    // `?member=NAME`, and its cycle (`&member-of=CYCLE`) only where
+    // another cycle has a member of that name.
+    var name = row.getAttribute("data-member");
     var params = new URLSearchParams(window.location.search);
-    params.set("member", row.getAttribute("data-member"));
+    params.set("member", name);
+    if (membersNamed(name).length > 1) {
+      params.set("member-of", row.closest("section.cycle").getAttribute("data-cycle-section"));
+    } else {
+      params.delete("member-of");
+    }
     history.replaceState(null, "", addressWith(params));
   }
 
   // The member selected in the address, selected again on load.
   function selectMemberOfAddress() {
-    var name = new URLSearchParams(window.location.search).get("member");
-    var row = name === null ? null : memberRow(name);
+    var params = new URLSearchParams(window.location.search);
+    var name = params.get("member");
+    var row = name === null ? null : memberRow(name, params.get("member-of"));
     if (row) selectRow(row, "center");
   }
 
@@ -392,7 +410,7 @@
   // selects the member's row when clicked.
   function selectFrameMember(frame) {
     if (!frame || !frame.hasAttribute("data-unfolded-member")) return;
-    var row = memberRow(frameName(frame));
+    var row = memberRow(frameName(frame), unfoldedName);
     if (row) selectRow(row, "nearest");
   }
 
@@ -501,7 +519,7 @@
       link.href = "#" + item.cycle.anchor;
       link.textContent = item.member.name;
       link.addEventListener("click", function (e) {
-        var row = memberRow(item.member.name);
+        var row = memberRow(item.member.name, item.cycle.name);
         if (!row) return;
         e.preventDefault();
         selectRow(row, "center");
