@@ -139,6 +139,7 @@ impl ReadArgs {
         ReadOptions {
             root_label: self.root_label,
             sample_type: self.sample_type.clone(),
+            timeline: false,
         }
     }
 }
@@ -253,6 +254,14 @@ pub struct ViewerArgs {
     /// file") for its call tree, flame graph and stack chart.
     #[arg(long, value_name = "FILE")]
     pub firefox: Option<PathBuf>,
+}
+
+impl ViewerArgs {
+    /// Whether a viewer's file is asked for: a recording then keeps its
+    /// samples' times and threads for it.
+    pub fn wanted(&self) -> bool {
+        self.speedscope.is_some() || self.firefox.is_some()
+    }
 }
 
 /// How the flame graph looks (names and meanings as in cargo-flamegraph).
@@ -483,6 +492,7 @@ impl ProfilingArgs {
             jit_setup: !self.no_jit_setup,
             off_cpu: self.off_cpu,
             off_cpu_min: self.off_cpu_min.unwrap_or_default(),
+            timeline: self.viewers.wanted(),
         }
     }
 
@@ -508,6 +518,15 @@ impl ProfilingArgs {
 }
 
 impl FoldArgs {
+    /// How to read the inputs: a recording's timeline kept for the viewers'
+    /// files, if asked.
+    pub fn read_options(&self) -> ReadOptions {
+        ReadOptions {
+            timeline: self.viewers.wanted(),
+            ..self.input.read_options()
+        }
+    }
+
     /// The engine options these arguments ask for (who calls whom inside
     /// each cycle is gathered for the HTML page).
     pub fn engine_options(&self) -> Result<EngineOptions> {
@@ -556,6 +575,15 @@ pub struct ReportArgs {
 }
 
 impl ReportArgs {
+    /// How to read the inputs: a recording's timeline kept for the viewers'
+    /// files, if asked.
+    pub fn read_options(&self) -> ReadOptions {
+        ReadOptions {
+            timeline: self.viewers.wanted(),
+            ..self.input.read_options()
+        }
+    }
+
     /// The engine options these arguments ask for (who calls whom inside
     /// each cycle is gathered for the HTML page).
     pub fn engine_options(&self) -> Result<EngineOptions> {

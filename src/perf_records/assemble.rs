@@ -2,7 +2,8 @@
 //! machinery between Python frames left out, [`cpython_calls`]); raw stacks
 //! that symbolize alike (different addresses in the same functions) merge.
 
-use rustc_hash::FxHashMap;
+use indexmap::IndexMap;
+use rustc_hash::FxBuildHasher;
 
 use super::cpython_calls::CallMachinery;
 use super::frame_text::comm_label;
@@ -26,7 +27,9 @@ pub fn assemble(recording: Recording, mut symbolized: Symbolized) -> PerfStacks 
         .collect();
     let machinery = CallMachinery::new(&symbolized.frames);
     let python = machinery.has_python();
-    let mut merged: FxHashMap<Vec<FrameId>, u64> = FxHashMap::default();
+    let mut merged: IndexMap<Vec<FrameId>, u64, FxBuildHasher> = IndexMap::default();
+    // By raw stack id, the index of its stack in `merged`.
+    let mut merged_of: Vec<usize> = Vec::new();
     let mut frames = Vec::new();
     for (comm, raw_frames, count) in recording.raw.stacks() {
         frames.clear();
@@ -37,12 +40,14 @@ pub fn assemble(recording: Recording, mut symbolized: Symbolized) -> PerfStacks 
         if python {
             machinery.strip(&mut frames);
         }
-        match merged.get_mut(&frames) {
-            Some(total) => *total += count,
-            None => {
-                merged.insert(frames.clone(), count);
+        let index = match merged.get_full_mut(&frames) {
+            Some((index, _, total)) => {
+                *total += count;
+                index
             }
-        }
+            None => merged.insert_full(frames.clone(), count).0,
+        };
+        merged_of.push(index);
     }
     // An off-CPU recording weighs nanoseconds: the profile counts
     // microseconds, each stack's sum rounded.
@@ -51,17 +56,30 @@ pub fn assemble(recording: Recording, mut symbolized: Symbolized) -> PerfStacks 
         true => weight.saturating_add(500) / 1000,
         false => weight,
     };
+    let mut kept_as: Vec<Option<u32>> = Vec::with_capacity(merged.len());
+    let mut stacks = Vec::with_capacity(merged.len());
+    for (frames, weight) in merged {
+        let count = count_of(weight);
+        kept_as.push((count > 0).then(|| stacks.len() as u32));
+        if count > 0 {
+            stacks.push(Stack {
+                frames: frames.into_boxed_slice(),
+                count,
+            });
+        }
+    }
+    let timeline = recording.samples.and_then(|log| {
+        let stack_of: Vec<Option<u32>> = merged_of.iter().map(|&m| kept_as[m]).collect();
+        match timed {
+            true => log.into_timeline(&stack_of, count_of),
+            false => log.into_timeline(&stack_of, |weight| weight),
+        }
+    });
     PerfStacks {
         frames: symbolized.frames,
-        stacks: merged
-            .into_iter()
-            .map(|(frames, weight)| Stack {
-                frames: frames.into_boxed_slice(),
-                count: count_of(weight),
-            })
-            .filter(|stack| stack.count > 0)
-            .collect(),
+        stacks,
         stats: recording.stats,
         off_cpu: recording.off_cpu,
+        timeline,
     }
 }

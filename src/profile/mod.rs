@@ -22,12 +22,14 @@ mod recursed;
 pub mod runtime_frames;
 mod stack_index;
 mod stacks;
+mod timeline;
 
 pub use builder::ProfileBuilder;
 pub use calls::Calls;
 pub use frames::{FrameId, Frames, NO_LABEL};
 pub use origin::Origin;
 pub use stacks::{StackRef, printed, shared_prefix};
+pub use timeline::{ThreadName, TimedSample, Timeline};
 
 /// A whole profile: the frame table and every distinct stack (root label
 /// first, leaf last) with its count.
@@ -109,6 +111,10 @@ pub struct ReadProfile {
     pub profile: Profile,
     /// The caller→callee pairs and recursing frames of its stacks.
     pub calls: Calls,
+    /// The samples in time order, for a recording read with a timeline
+    /// (only the viewers' exports ask for one); their stacks index the
+    /// profile's.
+    pub timeline: Option<Timeline>,
 }
 
 impl ReadProfile {
