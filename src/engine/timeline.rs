@@ -54,3 +54,54 @@ pub fn fold_timeline(
         timeline,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::{EngineOptions, analyse};
+    use crate::profile::ReadProfile;
+
+    #[test]
+    fn each_sample_gets_its_stack_folded_and_rerooted_as_the_profile_has_it() {
+        let lines = [
+            "p;main;even;odd;even;leaf",
+            "p;[unknown];odd;even;odd;leaf",
+            "p;main;work",
+        ];
+        // One sample per line, the last line's first.
+        let samples = [(0, 1, 2, 2), (1, 1, 2, 1), (2, 1, 2, 0)];
+        let read = ReadProfile::recorded(&lines, &samples, &[(1, 2, "p")]);
+        let analysis = analyse(read, &EngineOptions::default());
+        let timed = analysis.timeline.expect("a timeline");
+        let text = |stack: u32| {
+            let frames = timed.stack(stack).iter();
+            frames
+                .map(|&f| timed.stacks.frames.name(f))
+                .collect::<Vec<_>>()
+                .join(";")
+        };
+        let stacks: Vec<String> = timed
+            .timeline
+            .samples
+            .iter()
+            .map(|s| text(s.stack))
+            .collect();
+        // Samples keep their order; the cut stack goes under the path
+        // complete stacks enter the cycle by.
+        assert_eq!(
+            stacks,
+            [
+                "p;main;work",
+                "p;main;{even,odd};leaf",
+                "p;main;{even,odd};leaf"
+            ]
+        );
+        assert_eq!(analysis.folded.lines().len(), 2, "the profile merges them");
+    }
+
+    #[test]
+    fn a_profile_without_a_timeline_folds_none() {
+        let read = ReadProfile::of_lines(&["p;main;f;f"]);
+        assert!(analyse(read, &EngineOptions::default()).timeline.is_none());
+    }
+}

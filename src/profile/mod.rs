@@ -243,6 +243,38 @@ impl ReadProfile {
     pub fn of_lines(lines: &[&str]) -> ReadProfile {
         ProfileBuilder::of_lines(lines).finish()
     }
+
+    /// A recording of the stacks `lines` (one sample each) with a
+    /// timeline: `samples` as (milliseconds, pid, tid, line index), weighing
+    /// one each, on `threads` as (pid, tid, name).
+    pub fn recorded(
+        lines: &[&str],
+        samples: &[(u64, i32, i32, u32)],
+        threads: &[(i32, i32, &str)],
+    ) -> ReadProfile {
+        let mut builder = ProfileBuilder::new();
+        for line in lines {
+            builder.push_names(line.split(';'), 1);
+        }
+        let samples = (samples.iter())
+            .map(|&(ms, pid, tid, stack)| TimedSample {
+                time: 5_000_000_000 + ms * 1_000_000,
+                weight: 1,
+                pid,
+                tid,
+                stack,
+            })
+            .collect();
+        let threads = (threads.iter())
+            .map(|&(pid, tid, name)| ThreadName {
+                pid,
+                tid,
+                name: name.to_string(),
+            })
+            .collect();
+        builder.set_timeline(Timeline { samples, threads });
+        builder.finish()
+    }
 }
 
 #[cfg(test)]
