@@ -57,7 +57,6 @@ pub fn fold_timeline(
 
 #[cfg(test)]
 mod tests {
-    use super::*;
     use crate::engine::{EngineOptions, analyse};
     use crate::profile::ReadProfile;
 

@@ -60,7 +60,7 @@ pub fn assemble(recording: Recording, mut symbolized: Symbolized) -> PerfStacks 
     let mut stacks = Vec::with_capacity(merged.len());
     for (frames, weight) in merged {
         let count = count_of(weight);
-        kept_as.push((count > 0).then(|| stacks.len() as u32));
+        kept_as.push((count > 0).then_some(stacks.len() as u32));
         if count > 0 {
             stacks.push(Stack {
                 frames: frames.into_boxed_slice(),

@@ -227,7 +227,7 @@ impl Reader {
         stack: RawStackId,
     ) {
         if let Some(log) = &mut self.samples {
-            log.note_thread(pid, tid, || self.processes.comm(tid));
+            log.note_thread(pid, tid, |tid| self.processes.comm(tid));
             log.sample(time, pid, tid, weight, stack);
         }
     }
@@ -434,7 +434,7 @@ impl Reader {
             (Weigh::Leaving, Some(off_cpu), Some(time)) => {
                 off_cpu.leaves(tid, time, self.raw.take_stack());
                 if let Some(log) = &mut self.samples {
-                    log.note_thread(pid, tid, || self.processes.comm(tid));
+                    log.note_thread(pid, tid, |tid| self.processes.comm(tid));
                 }
             }
             (Weigh::Leaving, _, _) => drop(self.raw.take_stack()),

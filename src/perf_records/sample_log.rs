@@ -16,7 +16,8 @@ use crate::profile::{ThreadName, TimedSample, Timeline};
 pub struct SampleLog {
     /// Each sample, its stack a [`RawStackId`], its weight as recorded.
     samples: Vec<TimedSample>,
-    /// tid → (pid, name), in order of first sample.
+    /// tid → (pid, name), in order of first sample (a process's main
+    /// thread before its others).
     threads: IndexMap<i32, (i32, String), FxBuildHasher>,
     /// Set once a sample came without a time: the log is then of no use
     /// (and no longer grows).
@@ -24,11 +25,15 @@ pub struct SampleLog {
 }
 
 impl SampleLog {
-    /// Notes thread `tid` of process `pid`, named `name()` unless known.
-    pub fn note_thread<'a>(&mut self, pid: i32, tid: i32, name: impl FnOnce() -> Cow<'a, str>) {
-        self.threads
-            .entry(tid)
-            .or_insert_with(|| (pid, name().into_owned()));
+    /// Notes thread `tid` of process `pid`, and the process's main thread
+    /// (whose name is the process's, sampled or not), each named
+    /// `comm(tid)` unless known.
+    pub fn note_thread<'a>(&mut self, pid: i32, tid: i32, comm: impl Fn(i32) -> Cow<'a, str>) {
+        for thread in [pid, tid] {
+            self.threads
+                .entry(thread)
+                .or_insert_with(|| (pid, comm(thread).into_owned()));
+        }
     }
 
     /// Thread `tid` is now called `name` (a COMM record): a thread is named
@@ -102,8 +107,8 @@ mod tests {
     #[test]
     fn threads_keep_their_last_name_and_samples_their_stacks() {
         let mut log = SampleLog::default();
-        log.note_thread(5, 6, || Cow::Borrowed("old"));
-        log.note_thread(5, 6, || unreachable!("noted once"));
+        log.note_thread(5, 6, |tid| Cow::Owned(format!("old {tid}")));
+        log.note_thread(5, 6, |_| unreachable!("noted once"));
         log.rename(6, "new");
         log.rename(7, "unsampled");
         log.sample(Some(10), 5, 6, 1, 0);
@@ -112,8 +117,10 @@ mod tests {
         let timeline = log
             .into_timeline(&[Some(3), Some(4)], |ns| (ns + 500) / 1000)
             .unwrap();
-        assert_eq!(timeline.threads.len(), 1);
-        assert_eq!(timeline.threads[0].name, "new");
+        let names: Vec<(i32, &str)> = (timeline.threads.iter())
+            .map(|t| (t.tid, t.name.as_str()))
+            .collect();
+        assert_eq!(names, [(5, "old 5"), (6, "new")], "the main thread too");
         let kept: Vec<(u64, u64, u32)> = timeline
             .samples
             .iter()

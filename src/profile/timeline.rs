@@ -44,13 +44,14 @@ pub struct Timeline {
     /// Every sample; in time order per thread except for off-CPU waits,
     /// which are added when they end (the exports sort each thread's).
     pub samples: Vec<TimedSample>,
-    /// Every thread with samples, in order of first sample.
+    /// Every thread with samples, and the main thread of each of their
+    /// processes (which names it), in order of first sample.
     pub threads: Vec<ThreadName>,
 }
 
 impl Timeline {
     /// The name of process `pid`: its main thread's (the thread whose id is
-    /// the pid), else that of its first thread with samples.
+    /// the pid), else that of its first thread.
     pub fn process_name(&self, pid: i32) -> &str {
         let of_process = || self.threads.iter().filter(move |t| t.pid == pid);
         of_process()
