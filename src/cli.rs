@@ -241,15 +241,17 @@ pub struct FoldArgs {
 #[derive(Debug, Args)]
 pub struct ViewerArgs {
     /// Also write the folded profile to FILE in speedscope's format (JSON),
-    /// one profile per process name, each cycle one frame with its members
-    /// in the frame's file: open it in speedscope.app ("Browse") for its
-    /// time order, left-heavy and sandwich views.
+    /// one profile per thread of a recording (samples in time order), else
+    /// per process name, each cycle one frame with its members in the
+    /// frame's file: open it in speedscope.app ("Browse") for its time
+    /// order, left-heavy and sandwich views.
     #[arg(long, value_name = "FILE")]
     pub speedscope: Option<PathBuf>,
 
     /// Also write the folded profile to FILE in the Firefox Profiler's
-    /// format (gzipped where FILE ends in .gz), one thread per process
-    /// name, cycle frames in a "Recursion cycle" category: open it with
+    /// format (gzipped where FILE ends in .gz), a recording's processes and
+    /// threads with their sample times (else one thread per process name),
+    /// cycle frames in a "Recursion cycle" category: open it with
     /// `samply load FILE` or profiler.firefox.com ("Load a profile from
     /// file") for its call tree, flame graph and stack chart.
     #[arg(long, value_name = "FILE")]
