@@ -1,8 +1,8 @@
 //! `autofold record --off-cpu`: recursions that wait (sleep, a pipe from a
 //! child process, a contended mutex, a Rust channel), recorded with
-//! autofold's own sampler, and what the profile, the report, pprof, the Firefox file and the
-//! folded file say of their wall-clock time. The programs are
-//! `fixtures/off-cpu/waits.c` and `fixtures/off-cpu/channel.rs`; each
+//! autofold's own sampler, and what the profile, the report, pprof, the
+//! folded file and the Firefox file say of their wall-clock time. The
+//! programs are `fixtures/off-cpu/waits.c` and `fixtures/off-cpu/channel.rs`; each
 //! prints its own wall-clock time and how long its leaves waited by its own
 //! clock (on a busy machine more than they asked: a woken thread waits for
 //! a CPU, which is waiting too), and the profile is checked against those.
