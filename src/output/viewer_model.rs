@@ -64,11 +64,13 @@ pub fn threads(profile: &Profile) -> Vec<Thread<'_>> {
 
 /// One recorded thread: its samples in time order.
 pub struct TimedThread<'p> {
-    /// Its process's id and name (the main thread's name).
+    /// Its process's id.
     pub pid: i32,
+    /// Its process's name (the main thread's name).
     pub process: &'p str,
-    /// Its id and name.
+    /// Its id.
     pub tid: i32,
+    /// Its name (its last COMM record).
     pub name: &'p str,
     /// Its samples, by time (ties in recording order).
     pub samples: Vec<TimedStack<'p>>,
