@@ -87,6 +87,11 @@ mod tests {
     }
 
     #[test]
+    fn a_sample_takes_32_bytes() {
+        assert_eq!(std::mem::size_of::<TimedSample>(), 32);
+    }
+
+    #[test]
     fn a_process_is_named_after_its_main_thread() {
         let timeline = Timeline {
             samples: Vec::new(),
