@@ -139,6 +139,7 @@ impl ReadArgs {
         ReadOptions {
             root_label: self.root_label,
             sample_type: self.sample_type.clone(),
+            timeline: false,
         }
     }
 }
@@ -240,19 +241,29 @@ pub struct FoldArgs {
 #[derive(Debug, Args)]
 pub struct ViewerArgs {
     /// Also write the folded profile to FILE in speedscope's format (JSON),
-    /// one profile per process name, each cycle one frame with its members
-    /// in the frame's file: open it in speedscope.app ("Browse") for its
-    /// time order, left-heavy and sandwich views.
+    /// one profile per thread of a recording (samples in time order), else
+    /// per process name, each cycle one frame with its members in the
+    /// frame's file: open it in speedscope.app ("Browse") for its time
+    /// order, left-heavy and sandwich views.
     #[arg(long, value_name = "FILE")]
     pub speedscope: Option<PathBuf>,
 
     /// Also write the folded profile to FILE in the Firefox Profiler's
-    /// format (gzipped where FILE ends in .gz), one thread per process
-    /// name, cycle frames in a "Recursion cycle" category: open it with
+    /// format (gzipped where FILE ends in .gz), a recording's processes and
+    /// threads with their sample times (else one thread per process name),
+    /// cycle frames in a "Recursion cycle" category: open it with
     /// `samply load FILE` or profiler.firefox.com ("Load a profile from
     /// file") for its call tree, flame graph and stack chart.
     #[arg(long, value_name = "FILE")]
     pub firefox: Option<PathBuf>,
+}
+
+impl ViewerArgs {
+    /// Whether a viewer's file is asked for: a recording then keeps its
+    /// samples' times and threads for it.
+    pub fn wanted(&self) -> bool {
+        self.speedscope.is_some() || self.firefox.is_some()
+    }
 }
 
 /// How the flame graph looks (names and meanings as in cargo-flamegraph).
@@ -483,6 +494,7 @@ impl ProfilingArgs {
             jit_setup: !self.no_jit_setup,
             off_cpu: self.off_cpu,
             off_cpu_min: self.off_cpu_min.unwrap_or_default(),
+            timeline: self.viewers.wanted(),
         }
     }
 
@@ -508,6 +520,15 @@ impl ProfilingArgs {
 }
 
 impl FoldArgs {
+    /// How to read the inputs: a recording's timeline kept for the viewers'
+    /// files, if asked.
+    pub fn read_options(&self) -> ReadOptions {
+        ReadOptions {
+            timeline: self.viewers.wanted(),
+            ..self.input.read_options()
+        }
+    }
+
     /// The engine options these arguments ask for (who calls whom inside
     /// each cycle is gathered for the HTML page).
     pub fn engine_options(&self) -> Result<EngineOptions> {
@@ -556,6 +577,15 @@ pub struct ReportArgs {
 }
 
 impl ReportArgs {
+    /// How to read the inputs: a recording's timeline kept for the viewers'
+    /// files, if asked.
+    pub fn read_options(&self) -> ReadOptions {
+        ReadOptions {
+            timeline: self.viewers.wanted(),
+            ..self.input.read_options()
+        }
+    }
+
     /// The engine options these arguments ask for (who calls whom inside
     /// each cycle is gathered for the HTML page).
     pub fn engine_options(&self) -> Result<EngineOptions> {

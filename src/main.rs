@@ -34,7 +34,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
 /// Folds the inputs: folded stacks to stdout or `-o`, and the other exports.
 fn fold(args: FoldArgs) -> Result<()> {
     let sources = args.input.sources();
-    let profile = read_profile(&sources, &args.input.read_options())?;
+    let profile = read_profile(&sources, &args.read_options())?;
     let analysis = analyse(profile, &args.engine_options()?);
     export(&analysis, &args.exports(), &sources)
 }
@@ -43,7 +43,7 @@ fn fold(args: FoldArgs) -> Result<()> {
 /// and writes the HTML page if asked.
 fn report(args: ReportArgs) -> Result<()> {
     let sources = args.input.sources();
-    let profile = read_profile(&sources, &args.input.read_options())?;
+    let profile = read_profile(&sources, &args.read_options())?;
     let analysis = analyse(profile, &args.engine_options()?);
     export(&analysis, &args.exports(), &sources)?;
     print_report(&analysis.report, args.format)

@@ -1,8 +1,8 @@
 //! `autofold record --off-cpu`: recursions that wait (sleep, a pipe from a
 //! child process, a contended mutex, a Rust channel), recorded with
-//! autofold's own sampler, and what the profile, the report, pprof and the
-//! folded file say of their wall-clock time. The programs are
-//! `fixtures/off-cpu/waits.c` and `fixtures/off-cpu/channel.rs`; each
+//! autofold's own sampler, and what the profile, the report, pprof, the
+//! folded file and the Firefox file say of their wall-clock time. The
+//! programs are `fixtures/off-cpu/waits.c` and `fixtures/off-cpu/channel.rs`; each
 //! prints its own wall-clock time and how long its leaves waited by its own
 //! clock (on a busy machine more than they asked: a woken thread waits for
 //! a CPU, which is waiting too), and the profile is checked against those.
@@ -256,6 +256,73 @@ fn a_rust_recursion_waiting_on_a_channel() {
         "off-CPU {off} µs, waited {} (asked {})",
         run.waited_us,
         run.asked_us
+    );
+}
+
+#[test]
+fn the_firefox_files_samples_cover_the_programs_wall_clock_time() {
+    if skip() {
+        return;
+    }
+    let dir = TempDir::new().unwrap();
+    let args = ["--firefox", "f.json"];
+    let run = record(dir.path(), &args, &waits(dir.path()), &["sleep", "60"]);
+    let file: Value =
+        serde_json::from_slice(&std::fs::read(dir.path().join("f.json")).unwrap()).unwrap();
+    let threads = file["threads"].as_array().unwrap();
+    let thread = (threads.iter().find(|t| t["name"] == "waits"))
+        .unwrap_or_else(|| panic!("no thread waits: {threads:?}"));
+    let samples = &thread["samples"];
+    let numbers = |column: &str| -> Vec<f64> {
+        let values = samples[column].as_array().unwrap();
+        values.iter().map(|v| v.as_f64().unwrap()).collect()
+    };
+    let times: Vec<f64> = (numbers("timeDeltas").iter())
+        .scan(0.0, |time, delta| {
+            *time += delta;
+            Some(*time * 1000.0)
+        })
+        .collect();
+    let (weights, cpu) = (numbers("weight"), numbers("threadCPUDelta"));
+    // A sample on the CPU is taken at the end of the CPU time it weighs
+    // (its period); a wait is placed where it began, and weighs its length.
+    // Together they cover the thread's life: the program's run.
+    let spans =
+        (times.iter().zip(&weights).zip(&cpu)).map(|((&time, &weight), &cpu)| match cpu > 0.0 {
+            true => (time - weight, time),
+            false => (time, time + weight),
+        });
+    let (first, last) = spans.fold((f64::MAX, f64::MIN), |(first, last), (start, end)| {
+        (first.min(start), last.max(end))
+    });
+    assert!(
+        near(last - first, run.wall_us, 0.10),
+        "samples cover {} µs of a {} µs run",
+        last - first,
+        run.wall_us
+    );
+    // Each of the 60 walks sleeps 10 ms at its leaf: 60 waits, each a
+    // sample of its own (off the CPU), each at least 10 ms after the last.
+    let sleeps: Vec<f64> = (times.iter().zip(&weights).zip(&cpu))
+        .filter(|&((_, &weight), &cpu)| cpu == 0.0 && weight >= 9_500.0)
+        .map(|((&time, _), _)| time)
+        .collect();
+    assert_eq!(sleeps.len(), 60, "sleeps at {sleeps:?}");
+    assert!(
+        sleeps.windows(2).all(|w| w[1] - w[0] >= 9_500.0),
+        "sleeps at {sleeps:?}"
+    );
+    let total: f64 = weights.iter().sum();
+    // Each sample rounded to a microsecond, the profile's stacks summed
+    // first: they differ by at most half a microsecond a sample.
+    let rounding = 0.5 * weights.len() as f64 + 1.0;
+    let folded_total: f64 = (run.folded.lines())
+        .filter(|line| line.starts_with("waits;"))
+        .map(|line| line.rsplit_once(' ').unwrap().1.parse::<f64>().unwrap())
+        .sum();
+    assert!(
+        (total - folded_total).abs() <= rounding,
+        "weights {total} µs, folded {folded_total} µs"
     );
 }
 

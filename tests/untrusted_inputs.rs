@@ -738,7 +738,7 @@ proptest! {
         root_label in root_label_option(),
     ) {
         let bytes = profile.encode_to_vec();
-        check_with(&bytes, &ReadOptions { sample_type, root_label })?;
+        check_with(&bytes, &ReadOptions { sample_type, root_label, timeline: false })?;
     }
 
     #[test]

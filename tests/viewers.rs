@@ -2,7 +2,8 @@
 //! in the real speedscope page (the npm package `speedscope`, served on
 //! 127.0.0.1 to headless Chromium), and `--firefox` checked against the
 //! invariants the Firefox Profiler's processed format keeps (its app is in
-//! no registry, so it cannot be loaded here). `record` writes both too.
+//! no registry, so it cannot be loaded here). `record` writes both too,
+//! with the recording's own threads and sample times.
 //!
 //! A missing speedscope or Chromium fails the browser test saying what to
 //! install, unless `AUTOFOLD_SKIP_BROWSER_TESTS=1`.
@@ -15,7 +16,7 @@ use serde_json::Value;
 use tempfile::TempDir;
 
 use crate::util::browser::Browser;
-use crate::util::perf::{self, even_odd, skip};
+use crate::util::perf::{self, busy_threads, even_odd, skip};
 use crate::util::serve::Server;
 use crate::util::tools::speedscope_page;
 use crate::util::{autofold, fixture};
@@ -56,16 +57,50 @@ fn read_json(path: &Path) -> Value {
 
 #[test]
 fn speedscope_loads_the_file_and_shows_the_cycle_frame_with_its_members() {
-    let Some(page) = speedscope_page() else {
-        return;
-    };
-    let Some(mut browser) = Browser::launch() else {
-        return;
-    };
     let dir = TempDir::new().unwrap();
     fold_even_odd(dir.path(), &["--speedscope", "even-odd.speedscope.json"]);
-    let server = Server::start(&[("speedscope", &page), ("profiles", dir.path())]);
-    let profile = server.url("/profiles/even-odd.speedscope.json");
+    let Some((members, title)) = cycle_row_in_speedscope(dir.path(), "even-odd.speedscope.json")
+    else {
+        return;
+    };
+    assert_eq!(members, MEMBERS);
+    assert!(
+        title.contains("even-odd"),
+        "speedscope's title names the profile: {title}"
+    );
+}
+
+#[test]
+fn speedscope_loads_a_recording_of_one_profile_per_thread_with_the_cycle() {
+    if skip() {
+        return;
+    }
+    let dir = TempDir::new().unwrap();
+    perf::record(dir.path())
+        .args(["--speedscope", "run.json", "--"])
+        .arg(even_odd())
+        .success();
+    let file = read_json(&dir.path().join("run.json"));
+    let names = profile_names(&file);
+    assert!(
+        names.iter().all(|n| n.starts_with("even-odd (")),
+        "one profile per thread of even-odd: {names:?}"
+    );
+    let Some((members, _)) = cycle_row_in_speedscope(dir.path(), "run.json") else {
+        return;
+    };
+    assert_eq!(members, MEMBERS);
+}
+
+/// Loads `dir/file` in the real speedscope page and returns the title of
+/// the even/odd cycle's row in its sandwich table (the members) and the
+/// page's title; `None` where speedscope or Chromium is missing and the
+/// browser tests are skipped.
+fn cycle_row_in_speedscope(dir: &Path, file: &str) -> Option<(String, String)> {
+    let page = speedscope_page()?;
+    let mut browser = Browser::launch()?;
+    let server = Server::start(&[("speedscope", &page), ("profiles", dir)]);
+    let profile = server.url(&format!("/profiles/{file}"));
     // The sandwich view lists every frame in a table of the DOM (the other
     // views draw on a canvas), a cell's title the frame's file.
     browser.open(&format!(
@@ -75,14 +110,20 @@ fn speedscope_loads_the_file_and_shows_the_cycle_frame_with_its_members() {
     let cell =
         format!("[...document.querySelectorAll('td')].find(td => td.textContent === {CYCLE:?})");
     browser.wait_for(&format!("{cell} !== undefined"));
-    assert_eq!(browser.eval(&format!("{cell}.title")), MEMBERS);
+    let members = browser.eval(&format!("{cell}.title"));
     let title = browser.eval("document.title");
-    assert!(
-        title.as_str().unwrap().contains("even-odd"),
-        "speedscope's title names the profile: {title}"
-    );
     let errors = browser.script_errors();
     assert!(errors.is_empty(), "speedscope raised: {errors:?}");
+    let text = |value: Value| value.as_str().unwrap_or_default().to_string();
+    Some((text(members), text(title)))
+}
+
+/// The names of a speedscope file's profiles.
+fn profile_names(file: &Value) -> Vec<String> {
+    let profiles = file["profiles"].as_array().unwrap();
+    (profiles.iter())
+        .map(|p| p["name"].as_str().unwrap().to_string())
+        .collect()
 }
 
 #[test]
@@ -205,11 +246,8 @@ fn check_firefox(file: &Value, category: &str) -> Vec<String> {
         {
             assert!(func < func_count, "frame's function {func} of {func_count}");
             assert!(category < categories.len());
-            if category == wanted {
-                let name = column(funcs, "name")[func];
-                names.push(strings[name].as_str().unwrap().to_string());
-            }
         }
+        names.extend(functions_in_category(thread, wanted));
         let frame_count = frames["length"].as_u64().unwrap() as usize;
         for frame in column(stacks, "frame") {
             assert!(
@@ -237,6 +275,171 @@ fn check_firefox(file: &Value, category: &str) -> Vec<String> {
         }
     }
     names
+}
+
+/// The names of the functions of the frames of `thread` whose category is
+/// the one at index `category`.
+fn functions_in_category(thread: &Value, category: usize) -> Vec<String> {
+    let strings = thread["stringArray"].as_array().unwrap();
+    let names = column(&thread["funcTable"], "name");
+    let frames = &thread["frameTable"];
+    (column(frames, "func").into_iter())
+        .zip(column(frames, "category"))
+        .filter(|&(_, c)| c == category)
+        .map(|(func, _)| strings[names[func]].as_str().unwrap().to_string())
+        .collect()
+}
+
+/// The index of the category named `name` of a Firefox file.
+fn category_index(file: &Value, name: &str) -> usize {
+    let categories = file["meta"]["categories"].as_array().unwrap();
+    (categories.iter().position(|c| c["name"] == name))
+        .unwrap_or_else(|| panic!("no category {name}: {categories:?}"))
+}
+
+/// The times of a Firefox thread's samples, in milliseconds since the
+/// profile's zero (the format stores the differences).
+fn sample_times(thread: &Value) -> Vec<f64> {
+    let deltas = thread["samples"]["timeDeltas"].as_array().unwrap();
+    (deltas.iter())
+        .scan(0.0, |time, delta| {
+            *time += delta.as_f64().unwrap();
+            Some(*time)
+        })
+        .collect()
+}
+
+/// `autofold record` (with `recorder`'s options) of busy-threads in `dir`,
+/// 200 rounds 100 deep, writing `s.json` (speedscope) and `f.json.gz`
+/// (Firefox) besides `out.folded`; returns the wall time the program
+/// printed for itself, in milliseconds.
+fn record_busy_threads(dir: &Path, recorder: &[&str]) -> f64 {
+    let output = perf::record(dir)
+        .args(recorder)
+        .args(["--speedscope", "s.json", "--firefox", "f.json.gz", "--"])
+        .arg(busy_threads())
+        .args(["200", "100"])
+        .success();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let wall = stdout.lines().find_map(|l| l.strip_prefix("wall_ms "));
+    wall.unwrap_or_else(|| panic!("no wall time in {stdout}"))
+        .parse()
+        .unwrap()
+}
+
+/// Checks the Firefox file of busy-threads run for `wall_ms`: its threads
+/// are the program's (one process, the workers under their own names and
+/// ids), each with its samples in time order across the program's run,
+/// the mutual recursion's frame in the "Recursion cycle" category on the
+/// ping-pong thread only, and the weights those of the folded profile.
+fn check_recorded_firefox(dir: &Path, wall_ms: f64) {
+    let file = read_json(&dir.join("f.json.gz"));
+    check_firefox(&file, "Recursion cycle");
+    let threads = file["threads"].as_array().unwrap();
+    let field = |thread: &Value, name: &str| thread[name].as_str().unwrap().to_string();
+    let pid = field(&threads[0], "pid");
+    let mut tids = Vec::new();
+    for thread in threads {
+        assert_eq!(field(thread, "pid"), pid, "one process");
+        assert_eq!(field(thread, "processName"), "busy-threads");
+        tids.push(field(thread, "tid"));
+    }
+    tids.sort();
+    tids.dedup();
+    assert_eq!(tids.len(), threads.len(), "one thread per tid: {tids:?}");
+    let cycle = category_index(&file, "Recursion cycle");
+    let mut first = f64::MAX;
+    let mut last: f64 = 0.0;
+    for name in ["ping-pong", "descend"] {
+        let thread = (threads.iter().find(|t| t["name"] == name))
+            .unwrap_or_else(|| panic!("no thread {name}"));
+        assert_ne!(field(thread, "tid"), pid, "{name} is not the main thread");
+        let times = sample_times(thread);
+        assert!(times.windows(2).all(|w| w[0] <= w[1]), "{name}: {times:?}");
+        first = first.min(times[0]);
+        last = last.max(times[times.len() - 1]);
+        let cycles = functions_in_category(thread, cycle);
+        let ping_pong = cycles.iter().any(|c| c == "busy_threads::{ping,pong}");
+        assert_eq!(ping_pong, name == "ping-pong", "{name}: {cycles:?}");
+    }
+    // Both workers recurse from their start to the program's end: their
+    // samples span its run, less its start and the sampling period.
+    let span = last - first;
+    assert!(
+        span > 0.7 * wall_ms && span < wall_ms + 100.0,
+        "samples span {span} ms of a {wall_ms} ms run"
+    );
+    let folded = fs::read_to_string(dir.join("out.folded")).unwrap();
+    let weights: i64 = (threads.iter())
+        .flat_map(|t| t["samples"]["weight"].as_array().unwrap())
+        .map(|w| w.as_i64().unwrap())
+        .sum();
+    assert_eq!(weights as u64, crate::util::fold::total(&folded));
+}
+
+/// Checks the speedscope file of busy-threads: one profile per thread of
+/// the Firefox file (`process (pid) / thread (tid)`), and every sample's
+/// stack folded as the folded profile's: summed by stack, the samples are
+/// the folded lines (below their root labels).
+fn check_recorded_speedscope(dir: &Path) {
+    let file = read_json(&dir.join("s.json"));
+    let firefox = read_json(&dir.join("f.json.gz"));
+    let mut expected_names: Vec<String> = (firefox["threads"].as_array().unwrap().iter())
+        .map(|t| {
+            let field = |name: &str| t[name].as_str().unwrap();
+            let (process, pid) = (field("processName"), field("pid"));
+            let (name, tid) = (field("name"), field("tid"));
+            format!("{process} ({pid}) / {name} ({tid})")
+        })
+        .collect();
+    let mut names = profile_names(&file);
+    names.sort();
+    expected_names.sort();
+    assert_eq!(names, expected_names);
+    let frames = file["shared"]["frames"].as_array().unwrap();
+    let mut sampled: std::collections::BTreeMap<String, u64> = Default::default();
+    for profile in file["profiles"].as_array().unwrap() {
+        let samples = profile["samples"].as_array().unwrap();
+        for (sample, weight) in samples.iter().zip(profile["weights"].as_array().unwrap()) {
+            let names: Vec<&str> = (sample.as_array().unwrap().iter())
+                .map(|i| {
+                    frames[i.as_u64().unwrap() as usize]["name"]
+                        .as_str()
+                        .unwrap()
+                })
+                .collect();
+            *sampled.entry(names.join(";")).or_default() += weight.as_u64().unwrap();
+        }
+    }
+    let mut folded: std::collections::BTreeMap<String, u64> = Default::default();
+    for line in fs::read_to_string(dir.join("out.folded")).unwrap().lines() {
+        let (stack, count) = line.rsplit_once(' ').unwrap();
+        let below = stack.split_once(';').map_or("", |(_, below)| below);
+        *folded.entry(below.to_string()).or_default() += count.parse::<u64>().unwrap();
+    }
+    assert_eq!(sampled, folded, "the samples fold as the profile");
+}
+
+#[test]
+fn the_samplers_recording_keeps_its_threads_and_sample_times() {
+    if skip() {
+        return;
+    }
+    let dir = TempDir::new().unwrap();
+    let wall_ms = record_busy_threads(dir.path(), &[]);
+    check_recorded_firefox(dir.path(), wall_ms);
+    check_recorded_speedscope(dir.path());
+}
+
+#[test]
+fn a_perf_recording_keeps_its_threads_and_sample_times() {
+    if skip() {
+        return;
+    }
+    let dir = TempDir::new().unwrap();
+    let wall_ms = record_busy_threads(dir.path(), &["--perf"]);
+    check_recorded_firefox(dir.path(), wall_ms);
+    check_recorded_speedscope(dir.path());
 }
 
 /// The column `name` of a table, as indices.

@@ -20,8 +20,9 @@ use crate::engine::recursion::{
 use crate::engine::refold::Refold;
 use crate::engine::report::{Found, Report};
 use crate::engine::split::{GIANT, suggest_split};
+use crate::engine::timeline::fold_timeline;
 use crate::engine::{Analysis, EngineOptions};
-use crate::profile::{Calls, FrameId, Frames, Profile, ReadProfile};
+use crate::profile::{Calls, FrameId, Frames, Profile, ReadProfile, Timeline};
 
 /// Finds the cycles of all `profiles` together (one call graph from all
 /// their edges), names them once, and folds each profile with that one set
@@ -32,7 +33,7 @@ pub fn analyse_together(read: Vec<ReadProfile>, options: &EngineOptions) -> Vec<
     if read.is_empty() {
         return Vec::new();
     }
-    let (mut frames, profiles, calls) = on_one_table(read);
+    let (mut frames, profiles, calls, mut timelines) = on_one_table(read);
     let mut graph = match calls.as_slice() {
         [one] => CallGraph::of_edges(&frames, one.pairs(), &options.filter),
         // A pair seen in several profiles counts once.
@@ -68,6 +69,10 @@ pub fn analyse_together(read: Vec<ReadProfile>, options: &EngineOptions) -> Vec<
             let refold = options
                 .refold
                 .then(|| Refold::new(profile.clone(), &cycles, &cycle_frames, options.fold));
+            let timeline = timelines[i].take().map(|timeline| {
+                let read = profile.clone();
+                fold_timeline(timeline, read, &cycles, &cycle_frames, &options.fold)
+            });
             let folded = fold(profile, &cycles, &cycle_frames, &options.fold);
             let found = Found {
                 cycles: &cycles,
@@ -81,28 +86,39 @@ pub fn analyse_together(read: Vec<ReadProfile>, options: &EngineOptions) -> Vec<
                 folded: folded.profile,
                 report,
                 refold,
+                timeline,
             }
         })
         .collect()
 }
 
 /// The profiles read, numbered on one frame table (returned), and their
-/// calls apart: the calls are dropped once the call graph is built.
-fn on_one_table(read: Vec<ReadProfile>) -> (Frames, Vec<Profile>, Vec<Calls>) {
+/// calls and timelines apart: the calls are dropped once the call graph is
+/// built.
+fn on_one_table(read: Vec<ReadProfile>) -> OnOneTable {
     let mut read = read.into_iter();
     let Some(mut first) = read.next() else {
         return Default::default();
     };
     let mut frames = std::mem::take(&mut first.profile.frames);
-    let (profiles, calls) = std::iter::once(first)
-        .chain(read.map(|mut other| {
-            other.move_onto(&mut frames);
-            other
-        }))
-        .map(|r| (r.profile, r.calls))
-        .unzip();
-    (frames, profiles, calls)
+    let mut profiles = Vec::new();
+    let mut calls = Vec::new();
+    let mut timelines = Vec::new();
+    let others = read.map(|mut other| {
+        other.move_onto(&mut frames);
+        other
+    });
+    for r in std::iter::once(first).chain(others) {
+        profiles.push(r.profile);
+        calls.push(r.calls);
+        timelines.push(r.timeline);
+    }
+    (frames, profiles, calls, timelines)
 }
+
+/// What [`on_one_table`] returns: the one frame table, and each profile's
+/// stacks, calls and timeline.
+type OnOneTable = (Frames, Vec<Profile>, Vec<Calls>, Vec<Option<Timeline>>);
 
 /// The cycles of `graph` once the members that never recursed (never on a
 /// stack twice) are taken out of it, and the names of those taken out.

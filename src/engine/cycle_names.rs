@@ -282,6 +282,7 @@ mod tests {
         let ReadProfile {
             profile: mut p,
             calls,
+            ..
         } = ReadProfile::of_lines(lines);
         let cycles = cycles_of(
             &CallGraph::of_edges(&p.frames, calls.pairs(), &FrameFilter::default()),

@@ -55,6 +55,22 @@ pub struct Folded {
 /// Each arena's stacks are folded on a thread of their own (the folded
 /// reader fills one arena per parser thread), their figures added up after.
 pub fn fold(
+    profile: Profile,
+    cycles: &Cycles,
+    cycle_frames: &[FrameId],
+    options: &FoldOptions,
+) -> Folded {
+    let mut folded = fold_in_place(profile, cycles, cycle_frames, options);
+    let (frames, segments, stacks) = folded.profile.parts_mut();
+    sort_and_merge(stacks, segments, frames);
+    folded
+}
+
+/// [`fold`] without the sort: each stack folded (and re-rooted) where it
+/// is, so stack `i` of the result is stack `i` of `profile` folded, and
+/// stacks that fold alike stay apart. What a timeline's samples need, which
+/// name their stacks by index.
+pub fn fold_in_place(
     mut profile: Profile,
     cycles: &Cycles,
     cycle_frames: &[FrameId],
@@ -80,7 +96,6 @@ pub fn fold(
         reroot(frames, segments, stacks, &cut, &mut stats);
     }
     merge_frames_that_print_alike(frames, segments);
-    sort_and_merge(stacks, segments, frames);
     Folded { profile, stats }
 }
 

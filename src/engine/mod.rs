@@ -16,12 +16,14 @@ pub mod reroot;
 pub mod sort;
 pub mod split;
 pub mod stats;
+pub mod timeline;
 
 pub use crate::engine::analyse::analyse_together;
 use crate::engine::fold::FoldOptions;
 use crate::engine::graph::FrameFilter;
 use crate::engine::refold::Refold;
 use crate::engine::report::Report;
+use crate::engine::timeline::FoldedTimeline;
 use crate::profile::{Profile, ReadProfile};
 
 /// How the engine treats frames.
@@ -46,6 +48,9 @@ pub struct Analysis {
     /// The profile before the fold, to fold again with one cycle left out;
     /// kept only when [`EngineOptions::refold`] asks.
     pub refold: Option<Refold>,
+    /// A recording's samples in time order, each with its stack folded as
+    /// the profile's: kept only where the reader kept a timeline.
+    pub timeline: Option<FoldedTimeline>,
 }
 
 /// Finds the cycles of `profile`, names them and folds them.

@@ -38,6 +38,10 @@ pub struct ReadOptions {
     pub root_label: RootLabel,
     /// The pprof sample type to read (`--sample-type`); see [`pprof`].
     pub sample_type: Option<String>,
+    /// Keep a recording's samples in time order beside its profile
+    /// (`ReadProfile::timeline`), for the viewers' exports; only a perf.data
+    /// input has them.
+    pub timeline: bool,
 }
 
 /// An input being read: its bytes, its name for messages, and the options.

@@ -38,7 +38,10 @@ impl Format for PerfData {
     /// file) a temporary copy of what was read. Errors name the input; the
     /// input is listed by [`crate::input::read_from`].
     fn read(&self, mut input: Input<'_>) -> Result<ProfileBuilder> {
-        let options = Options::default();
+        let options = Options {
+            timeline: input.options.timeline,
+            ..Options::default()
+        };
         let source = input.source;
         let name = source.to_string();
         let profile = match source {

@@ -174,7 +174,9 @@ mod tests {
             &mut p,
         );
         assert!(!labelled);
-        let ReadProfile { profile: p, calls } = p.finish();
+        let ReadProfile {
+            profile: p, calls, ..
+        } = p.finish();
         let (frames, _) = p.stacks().next().unwrap();
         assert_eq!(frames[0], NO_LABEL);
         let module = p.frames.get("<module> (x.py:1)").unwrap();
@@ -191,7 +193,9 @@ mod tests {
             .collect();
         p.push_unlabelled(&ids, 3);
         assert!(apply(Labels::Never, RootLabel::Yes, &mut p));
-        let ReadProfile { profile: p, calls } = p.finish();
+        let ReadProfile {
+            profile: p, calls, ..
+        } = p.finish();
         let (frames, count) = p.stacks().next().unwrap();
         assert_eq!((frames, count), (&ids[..], 3));
         assert!(calls.pairs().next().is_none(), "a label calls nothing");

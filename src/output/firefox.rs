@@ -5,17 +5,21 @@
 //! with `samply load FILE` or profiler.firefox.com's "Load a profile from
 //! file".
 //!
-//! One process with one thread per root label (a recording's process
-//! names; one in all for inputs without labels). The folded profile keeps
-//! no sample times, so each stack is one sample weighed by its count, at a
-//! synthetic time: the sum of the weights before it, one millisecond a
-//! sample (the count's own microseconds for an off-CPU recording), so the
-//! stack chart draws each stack as wide as its weight, in the folded
-//! profile's order. Cycle frames are functions in a category of their own,
-//! "Recursion cycle", the cycle's members its subcategory (shown in the
-//! sidebar); the author's code is "User", `_[k]` frames "Kernel", `_[j]`
-//! frames "JIT", the rest "Other". Frames are labels: the folded profile
-//! has no addresses, so no library is named.
+//! A recording read with a timeline (`record`, or a perf.data given to
+//! `fold`/`report`, with this export asked for) keeps its processes and
+//! threads: one process per pid, one thread per tid, named as recorded,
+//! each sample at its own time (since the recording's first sample) with
+//! its stack folded as the profile's. Other profiles keep no times: one
+//! process with one thread per root label (a recording's process names; one
+//! in all for inputs without labels), each stack one sample weighed by its
+//! count, at a synthetic time: the sum of the weights before it, one
+//! millisecond a sample (the count's own microseconds for an off-CPU
+//! recording), so the stack chart draws each stack as wide as its weight,
+//! in the folded profile's order. Cycle frames are functions in a category
+//! of their own, "Recursion cycle", the cycle's members its subcategory
+//! (shown in the sidebar); the author's code is "User", `_[k]` frames
+//! "Kernel", `_[j]` frames "JIT", the rest "Other". Frames are labels: the
+//! folded profile has no addresses, so no library is named.
 
 use std::io::{self, BufWriter, Write};
 use std::path::Path;
@@ -26,15 +30,18 @@ use flate2::write::GzEncoder;
 use fxprof_processed_profile as fx;
 use fxprof_processed_profile::{
     CategoryColor, CategoryHandle, CategoryPairHandle, CpuDelta, FrameFlags, FrameHandle,
-    FrameInfo, SamplingInterval, StackHandle, ThreadHandle, Timestamp,
+    FrameInfo, ProcessHandle, SamplingInterval, StackHandle, ThreadHandle, Timestamp,
 };
 use rustc_hash::FxHashMap;
 
 use crate::engine::Analysis;
-use crate::engine::report::CycleReport;
+use crate::engine::report::{CycleReport, Report};
+use crate::engine::timeline::FoldedTimeline;
 use crate::profile::{FrameId, OFF_CPU_FRAME, Origin, Profile, Unit, shared_prefix};
 
-use super::viewer_model::{Thread, cycle_frames, members_note, profile_name, threads};
+use super::viewer_model::{
+    Thread, TimedThread, cycle_frames, members_note, profile_name, threads, timed_threads,
+};
 
 /// The name of the category of cycle frames.
 pub const CYCLE_CATEGORY: &str = "Recursion cycle";
@@ -60,21 +67,48 @@ pub fn write_firefox(analysis: &Analysis, gzip: bool, out: &mut dyn Write) -> io
     Ok(())
 }
 
-/// The Firefox Profiler's profile of `analysis`.
+/// The Firefox Profiler's profile of `analysis`: its recorded threads and
+/// times where it has a timeline, else one thread per root label.
 fn build(analysis: &Analysis) -> fx::Profile {
-    let folded = &analysis.folded;
-    let name = profile_name(folded);
+    let name = profile_name(&analysis.folded);
     let mut profile = fx::Profile::new(
         &name,
         SystemTime::now().into(),
         SamplingInterval::from_millis(1),
     );
-    let mut frames = FrameTable::new(analysis, &mut profile);
-    for (pid, thread) in (1..).zip(threads(folded).iter()) {
-        let handle = add_thread(&mut profile, pid, thread.name(folded, &name));
-        frames.add_samples(&mut profile, handle, thread);
+    match &analysis.timeline {
+        Some(timed) => add_recorded_threads(&mut profile, timed, &analysis.report),
+        None => add_label_threads(&mut profile, analysis, &name),
     }
     profile
+}
+
+/// One process of one thread per root label of the folded profile (named
+/// `name` where it has none), its stacks at synthetic times.
+fn add_label_threads(profile: &mut fx::Profile, analysis: &Analysis, name: &str) {
+    let folded = &analysis.folded;
+    let mut frames = FrameTable::new(folded, &analysis.report, profile);
+    for (pid, thread) in (1..).zip(threads(folded).iter()) {
+        let handle = add_thread(profile, pid, thread.name(folded, name));
+        frames.add_samples(profile, handle, thread);
+    }
+}
+
+/// The processes and threads of `timed` as recorded, each sample at its
+/// time.
+fn add_recorded_threads(profile: &mut fx::Profile, timed: &FoldedTimeline, report: &Report) {
+    let start = Timestamp::from_nanos_since_reference(0);
+    let mut frames = FrameTable::new(&timed.stacks, report, profile);
+    let mut processes: FxHashMap<i32, ProcessHandle> = FxHashMap::default();
+    for thread in timed_threads(timed) {
+        let process = *processes
+            .entry(thread.pid)
+            .or_insert_with(|| profile.add_process(thread.process, thread.pid as u32, start));
+        let is_main = thread.tid == thread.pid;
+        let handle = profile.add_thread(process, thread.tid as u32, start, is_main);
+        profile.set_thread_name(handle, thread.name);
+        frames.add_timed_samples(profile, handle, &thread);
+    }
 }
 
 /// A process of one thread named `name`, started at time 0.
@@ -149,12 +183,12 @@ struct FrameTable<'a> {
 }
 
 impl<'a> FrameTable<'a> {
-    /// An empty table for `analysis`, its categories added to `profile`.
-    fn new(analysis: &'a Analysis, profile: &mut fx::Profile) -> Self {
-        let folded = &analysis.folded;
+    /// An empty table for the frames of `folded` (cycles as `report` names
+    /// them), its categories added to `profile`.
+    fn new(folded: &'a Profile, report: &'a Report, profile: &mut fx::Profile) -> Self {
         Self {
             folded,
-            cycles: cycle_frames(folded, &analysis.report),
+            cycles: cycle_frames(folded, report),
             categories: Categories::new(profile),
             infos: vec![None; folded.frames.len()],
             handles: FxHashMap::default(),
@@ -186,11 +220,12 @@ impl<'a> FrameTable<'a> {
                 stacks.push(profile.intern_stack(handle, stacks.last().copied(), frame));
             }
             previous = frames;
-            let on_cpu = self.off_cpu.is_none() || frames.last() != self.off_cpu.as_ref();
+            let on_cpu = self.on_cpu(frames);
             for weight in weights(count) {
+                let millis = elapsed as f64 * self.millis_per_unit;
                 let sample = Sample {
                     stack: stacks.last().copied(),
-                    elapsed,
+                    time: Timestamp::from_millis_since_reference(millis),
                     weight,
                     on_cpu,
                 };
@@ -200,17 +235,69 @@ impl<'a> FrameTable<'a> {
         }
     }
 
-    /// Adds `sample` to `thread`: at its elapsed weight, in milliseconds,
-    /// its weight's worth of CPU time where it was on the CPU.
+    /// Adds the samples of the recorded `thread` to `handle` at their
+    /// times; each distinct stack is interned once.
+    fn add_timed_samples(
+        &mut self,
+        profile: &mut fx::Profile,
+        handle: ThreadHandle,
+        thread: &TimedThread<'_>,
+    ) {
+        self.handles.clear();
+        let mut stacks: FxHashMap<u32, Option<StackHandle>> = FxHashMap::default();
+        for sample in &thread.samples {
+            let stack = match stacks.get(&sample.stack) {
+                Some(&stack) => stack,
+                None => {
+                    let stack = self.stack(profile, handle, sample.frames);
+                    *stacks.entry(sample.stack).or_insert(stack)
+                }
+            };
+            let on_cpu = self.on_cpu(sample.frames);
+            let time = Timestamp::from_nanos_since_reference(sample.since_start);
+            for weight in weights(sample.weight) {
+                let sample = Sample {
+                    stack,
+                    time,
+                    weight,
+                    on_cpu,
+                };
+                self.add_sample(profile, handle, sample);
+            }
+        }
+    }
+
+    /// The stack handle of `frames` (root first) in `thread`.
+    fn stack(
+        &mut self,
+        profile: &mut fx::Profile,
+        thread: ThreadHandle,
+        frames: &[FrameId],
+    ) -> Option<StackHandle> {
+        let mut stack = None;
+        for &id in frames {
+            let frame = self.frame(profile, thread, id);
+            stack = Some(profile.intern_stack(thread, stack, frame));
+        }
+        stack
+    }
+
+    /// Whether a stack of `frames` was on the CPU: it does not end in
+    /// `[off-cpu]`.
+    fn on_cpu(&self, frames: &[FrameId]) -> bool {
+        self.off_cpu.is_none() || frames.last() != self.off_cpu.as_ref()
+    }
+
+    /// Adds `sample` to `thread`: its weight's worth of CPU time, in
+    /// milliseconds, where it was on the CPU.
     fn add_sample(&self, profile: &mut fx::Profile, thread: ThreadHandle, sample: Sample) {
-        let millis = sample.elapsed as f64 * self.millis_per_unit;
         let busy = match sample.on_cpu {
             true => f64::from(sample.weight) * self.millis_per_unit,
             false => 0.0,
         };
         profile.add_sample(
             thread,
-            Timestamp::from_millis_since_reference(millis),
+            sample.time,
             sample.stack,
             CpuDelta::from_millis(busy),
             sample.weight,
@@ -254,8 +341,9 @@ impl<'a> FrameTable<'a> {
 /// One sample as the Firefox Profiler gets it.
 struct Sample {
     stack: Option<StackHandle>,
-    /// The weight of the thread's samples before it.
-    elapsed: u128,
+    /// When it was taken (or, without a timeline, the weight of the
+    /// thread's samples before it as a time).
+    time: Timestamp,
     weight: i32,
     /// Whether its stack was on the CPU (not ending in `[off-cpu]`).
     on_cpu: bool,
@@ -276,6 +364,53 @@ mod tests {
     use super::*;
     use crate::engine::{EngineOptions, analyse};
     use crate::profile::ReadProfile;
+
+    /// The Firefox file of stacks `lines` recorded as `samples` on
+    /// `threads` (see [`ReadProfile::recorded`]), parsed.
+    fn recorded(
+        lines: &[&str],
+        samples: &[(u64, i32, i32, u32)],
+        threads: &[(i32, i32, &str)],
+    ) -> serde_json::Value {
+        let read = ReadProfile::recorded(lines, samples, threads);
+        let analysis = analyse(read, &EngineOptions::default());
+        let mut out = Vec::new();
+        write_firefox(&analysis, false, &mut out).unwrap();
+        serde_json::from_slice(&out).unwrap()
+    }
+
+    #[test]
+    fn a_timeline_keeps_processes_threads_and_sample_times() {
+        let lines = ["app;main;f;f;g", "worker;run;h"];
+        // The worker's samples come out of order (as off-CPU waits do).
+        let samples = [(0, 7, 7, 0), (30, 7, 8, 1), (10, 7, 8, 1), (20, 7, 7, 0)];
+        let threads = [(7, 7, "app"), (7, 8, "worker")];
+        let file = recorded(&lines, &samples, &threads);
+        let threads = file["threads"].as_array().unwrap();
+        let described: Vec<(&str, &str, &str, &str)> = (threads.iter())
+            .map(|t| {
+                let field = |name: &str| t[name].as_str().unwrap();
+                (
+                    field("name"),
+                    field("pid"),
+                    field("tid"),
+                    field("processName"),
+                )
+            })
+            .collect();
+        assert_eq!(
+            described,
+            [("app", "7", "7", "app"), ("worker", "7", "8", "app")]
+        );
+        // Times since the first sample: app at 0 and 20 ms, the worker at
+        // 10 and 30 ms, each thread's in ascending order.
+        let deltas = |t: &serde_json::Value| -> Vec<f64> {
+            let deltas = t["samples"]["timeDeltas"].as_array().unwrap();
+            deltas.iter().map(|d| d.as_f64().unwrap()).collect()
+        };
+        assert_eq!(deltas(&threads[0]), [0.0, 20.0]);
+        assert_eq!(deltas(&threads[1]), [10.0, 20.0]);
+    }
 
     #[test]
     fn counts_past_32_bits_are_split_into_weights_that_add_up() {

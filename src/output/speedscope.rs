@@ -4,7 +4,10 @@
 //!
 //! One sampled profile per root label (a recording's process names; one in
 //! all for inputs without labels), its samples the folded stacks in the
-//! profile's order, each weighed by its count, in the profile's unit
+//! profile's order, each weighed by its count; for a recording read with a
+//! timeline, one per recorded thread (`process (pid) / thread (tid)`), its
+//! samples in time order, each with its own stack folded and its weight.
+//! Weights are in the profile's unit
 //! (`none` for samples, `microseconds` for an off-CPU recording). Frames are
 //! shared by all profiles, one per printed name, as in the folded text;
 //! each cycle frame is one frame named by its cycle, its members in the
@@ -20,9 +23,11 @@ use serde::Serialize;
 use serde::ser::{SerializeSeq, Serializer};
 
 use crate::engine::Analysis;
-use crate::profile::{FrameId, Profile, Unit};
+use crate::profile::{FrameId, NO_LABEL, Profile, Unit};
 
-use super::viewer_model::{Thread, cycle_frames, members_note, profile_name, threads};
+use super::viewer_model::{
+    Thread, cycle_frames, members_note, profile_name, threads, timed_threads,
+};
 
 /// The schema speedscope checks a file against.
 pub const SCHEMA: &str = "https://www.speedscope.app/file-format-schema.json";
@@ -51,20 +56,13 @@ pub fn write_speedscope_diff(
 /// Writes the profiles of every `(prefix, analysis)` side into one file
 /// named `name`, their profiles' names prefixed by the side's prefix.
 fn write_sides(sides: &[(&str, &Analysis)], name: &str, out: &mut dyn Write) -> io::Result<()> {
-    let threads: Vec<Vec<Thread<'_>>> = sides.iter().map(|(_, a)| threads(&a.folded)).collect();
+    let sides: Vec<Side<'_>> = sides.iter().map(|&(p, a)| Side::of(p, a)).collect();
     let mut frames = SharedFrames::default();
-    let index_of: Vec<Vec<u32>> = sides
-        .iter()
-        .zip(&threads)
-        .map(|((_, analysis), threads)| frames.add(analysis, threads))
-        .collect();
+    let index_of: Vec<Vec<u32>> = sides.iter().map(|side| frames.add(side)).collect();
     let profiles = sides
         .iter()
-        .zip(&threads)
         .zip(&index_of)
-        .flat_map(|(((prefix, analysis), threads), index_of)| {
-            sampled(prefix, &analysis.folded, threads, index_of)
-        })
+        .flat_map(|(side, index_of)| sampled(side, index_of))
         .collect();
     let file = File {
         schema: SCHEMA,
@@ -80,24 +78,64 @@ fn write_sides(sides: &[(&str, &Analysis)], name: &str, out: &mut dyn Write) -> 
     out.write_all(b"\n")
 }
 
-/// The sampled profiles of one side's `threads` of `folded`, their names
-/// prefixed by `prefix`.
-fn sampled<'a>(
-    prefix: &str,
-    folded: &Profile,
-    threads: &'a [Thread<'a>],
-    index_of: &'a [u32],
-) -> Vec<Sampled<'a>> {
-    let fallback = profile_name(folded);
-    let unit = match folded.unit {
+/// One analysis as speedscope profiles: the profile whose frames its
+/// stacks use, and its threads, each with its profile's name.
+struct Side<'a> {
+    analysis: &'a Analysis,
+    /// The frame table the threads' stacks index.
+    profile: &'a Profile,
+    threads: Vec<(String, Thread<'a>)>,
+}
+
+impl<'a> Side<'a> {
+    /// The threads of `analysis`, their names prefixed by `prefix`: the
+    /// recorded threads where it has a timeline, else its root labels.
+    fn of(prefix: &str, analysis: &'a Analysis) -> Self {
+        let folded = &analysis.folded;
+        let Some(timed) = &analysis.timeline else {
+            let fallback = profile_name(folded);
+            let threads = (threads(folded).into_iter())
+                .map(|thread| {
+                    (
+                        format!("{prefix}{}", thread.name(folded, &fallback)),
+                        thread,
+                    )
+                })
+                .collect();
+            return Self {
+                analysis,
+                profile: folded,
+                threads,
+            };
+        };
+        let threads = (timed_threads(timed).into_iter())
+            .map(|thread| {
+                let samples = thread.samples.iter().map(|s| (s.frames, s.weight));
+                let stacks = Thread {
+                    label: NO_LABEL,
+                    stacks: samples.collect(),
+                };
+                (format!("{prefix}{}", thread.title()), stacks)
+            })
+            .collect();
+        Self {
+            analysis,
+            profile: &timed.stacks,
+            threads,
+        }
+    }
+}
+
+/// The sampled profiles of one side, its frames indexed by `index_of`.
+fn sampled<'a>(side: &'a Side<'a>, index_of: &'a [u32]) -> Vec<Sampled<'a>> {
+    let unit = match side.analysis.folded.unit {
         Unit::Samples => "none",
         Unit::Microseconds => "microseconds",
     };
-    threads
-        .iter()
-        .map(|thread| Sampled {
+    (side.threads.iter())
+        .map(|(name, thread)| Sampled {
             kind: "sampled",
-            name: format!("{prefix}{}", thread.name(folded, &fallback)),
+            name: name.clone(),
             unit,
             start_value: 0,
             end_value: thread.total(),
@@ -156,14 +194,14 @@ struct SharedFrames<'a> {
 }
 
 impl<'a> SharedFrames<'a> {
-    /// Adds the frames the stacks of `threads` (of `analysis`) use, in
-    /// order of first use; returns, by frame id of `analysis`, the index of
-    /// each one's frame ([`u32::MAX`] where unused).
-    fn add(&mut self, analysis: &'a Analysis, threads: &[Thread<'_>]) -> Vec<u32> {
-        let profile: &'a Profile = &analysis.folded;
-        let cycles = cycle_frames(profile, &analysis.report);
+    /// Adds the frames the stacks of `side` use, in order of first use;
+    /// returns, by frame id of its profile, the index of each one's frame
+    /// ([`u32::MAX`] where unused).
+    fn add(&mut self, side: &Side<'a>) -> Vec<u32> {
+        let profile: &'a Profile = side.profile;
+        let cycles = cycle_frames(profile, &side.analysis.report);
         let mut index_of = vec![u32::MAX; profile.frames.len()];
-        let all = threads.iter().flat_map(|t| &t.stacks);
+        let all = side.threads.iter().flat_map(|(_, t)| &t.stacks);
         for &id in all.flat_map(|&(stack, _)| stack) {
             if index_of[id as usize] != u32::MAX {
                 continue;
@@ -259,6 +297,35 @@ mod tests {
             })
             .collect();
         assert_eq!(names, ["main", "work"]);
+    }
+
+    #[test]
+    fn a_timeline_is_a_profile_per_thread_with_samples_in_time_order() {
+        let lines = ["app;main;f;f;g", "app;main;h", "worker;run"];
+        let samples = [(0, 7, 7, 0), (30, 7, 8, 2), (10, 7, 7, 1), (20, 7, 7, 0)];
+        let threads = [(7, 7, "app"), (7, 8, "worker")];
+        let read = ReadProfile::recorded(&lines, &samples, &threads);
+        let analysis = analyse(read, &EngineOptions::default());
+        let mut out = Vec::new();
+        write_speedscope(&analysis, &mut out).unwrap();
+        let file: serde_json::Value = serde_json::from_slice(&out).unwrap();
+        let profiles = file["profiles"].as_array().unwrap();
+        let names: Vec<&str> = profiles
+            .iter()
+            .map(|p| p["name"].as_str().unwrap())
+            .collect();
+        assert_eq!(names, ["app (7) / app (7)", "app (7) / worker (8)"]);
+        let frames = &file["shared"]["frames"];
+        let leaves: Vec<&str> = (profiles[0]["samples"].as_array().unwrap().iter())
+            .map(|s| {
+                let leaf = s.as_array().unwrap().last().unwrap().as_u64().unwrap();
+                frames[leaf as usize]["name"].as_str().unwrap()
+            })
+            .collect();
+        // At 0, 10 and 20 ms: g under the folded f, h, g again.
+        assert_eq!(leaves, ["g", "h", "g"]);
+        assert_eq!(profiles[0]["weights"], serde_json::json!([1, 1, 1]));
+        assert_eq!(profiles[0]["endValue"], 3);
     }
 
     #[test]

@@ -5,11 +5,14 @@
 //! Both exports share this so that they split and name alike: a recording's
 //! stacks start with the process name (their root label), which becomes a
 //! profile (speedscope) or a thread (Firefox) of its own instead of one more
-//! frame; inputs without labels are one thread.
+//! frame; inputs without labels are one thread. A recording read with a
+//! timeline is split by its own threads instead ([`timed_threads`]), each
+//! sample in time order with its folded stack.
 
 use rustc_hash::FxHashMap;
 
 use crate::engine::report::{CycleReport, Report};
+use crate::engine::timeline::FoldedTimeline;
 use crate::profile::{FrameId, NO_LABEL, Profile};
 
 /// The stacks of one root label, in the profile's order.
@@ -55,6 +58,78 @@ pub fn threads(profile: &Profile) -> Vec<Thread<'_>> {
             threads.len() - 1
         });
         threads[index].stacks.push((below, count));
+    }
+    threads
+}
+
+/// One recorded thread: its samples in time order.
+pub struct TimedThread<'p> {
+    /// Its process's id.
+    pub pid: i32,
+    /// Its process's name (the main thread's name).
+    pub process: &'p str,
+    /// Its id.
+    pub tid: i32,
+    /// Its name (its last COMM record).
+    pub name: &'p str,
+    /// Its samples, by time (ties in recording order).
+    pub samples: Vec<TimedStack<'p>>,
+}
+
+impl TimedThread<'_> {
+    /// The thread as one name: `process (pid) / thread (tid)`.
+    pub fn title(&self) -> String {
+        format!(
+            "{} ({}) / {} ({})",
+            self.process, self.pid, self.name, self.tid
+        )
+    }
+}
+
+/// One sample of a [`TimedThread`].
+pub struct TimedStack<'p> {
+    /// Nanoseconds since the recording's first sample.
+    pub since_start: u64,
+    /// Which stack of the timeline it had (`FoldedTimeline::stack`).
+    pub stack: u32,
+    /// That stack's folded frames below its root label, root first.
+    pub frames: &'p [FrameId],
+    /// Its weight, in the profile's unit.
+    pub weight: u64,
+}
+
+/// The samples of `timed` grouped by thread, threads in order of first
+/// sample, each thread's samples sorted by time.
+pub fn timed_threads(timed: &FoldedTimeline) -> Vec<TimedThread<'_>> {
+    let timeline = &timed.timeline;
+    let start = timeline.samples.iter().map(|s| s.time).min().unwrap_or(0);
+    let index_of: FxHashMap<i32, usize> = (timeline.threads.iter().enumerate())
+        .map(|(i, thread)| (thread.tid, i))
+        .collect();
+    let mut threads: Vec<TimedThread<'_>> = (timeline.threads.iter())
+        .map(|thread| TimedThread {
+            pid: thread.pid,
+            process: timeline.process_name(thread.pid),
+            tid: thread.tid,
+            name: &thread.name,
+            samples: Vec::new(),
+        })
+        .collect();
+    for sample in &timeline.samples {
+        let Some(&i) = index_of.get(&sample.tid) else {
+            continue;
+        };
+        let frames = timed.stack(sample.stack);
+        threads[i].samples.push(TimedStack {
+            since_start: sample.time - start,
+            stack: sample.stack,
+            frames: frames.get(1..).unwrap_or_default(),
+            weight: sample.weight,
+        });
+    }
+    threads.retain(|thread| !thread.samples.is_empty());
+    for thread in &mut threads {
+        thread.samples.sort_by_key(|sample| sample.since_start);
     }
     threads
 }

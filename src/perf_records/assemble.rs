@@ -2,7 +2,8 @@
 //! machinery between Python frames left out, [`cpython_calls`]); raw stacks
 //! that symbolize alike (different addresses in the same functions) merge.
 
-use rustc_hash::FxHashMap;
+use indexmap::IndexMap;
+use rustc_hash::FxBuildHasher;
 
 use super::cpython_calls::CallMachinery;
 use super::frame_text::comm_label;
@@ -26,7 +27,11 @@ pub fn assemble(recording: Recording, mut symbolized: Symbolized) -> PerfStacks 
         .collect();
     let machinery = CallMachinery::new(&symbolized.frames);
     let python = machinery.has_python();
-    let mut merged: FxHashMap<Vec<FrameId>, u64> = FxHashMap::default();
+    let mut merged: IndexMap<Vec<FrameId>, u64, FxBuildHasher> = IndexMap::default();
+    // By raw stack id, the index of its stack in `merged`: for a timeline's
+    // samples, kept only when there is one.
+    let logged = recording.samples.is_some();
+    let mut merged_of: Vec<u32> = Vec::new();
     let mut frames = Vec::new();
     for (comm, raw_frames, count) in recording.raw.stacks() {
         frames.clear();
@@ -37,11 +42,15 @@ pub fn assemble(recording: Recording, mut symbolized: Symbolized) -> PerfStacks 
         if python {
             machinery.strip(&mut frames);
         }
-        match merged.get_mut(&frames) {
-            Some(total) => *total += count,
-            None => {
-                merged.insert(frames.clone(), count);
+        let index = match merged.get_full_mut(&frames) {
+            Some((index, _, total)) => {
+                *total += count;
+                index
             }
+            None => merged.insert_full(frames.clone(), count).0,
+        };
+        if logged {
+            merged_of.push(index as u32);
         }
     }
     // An off-CPU recording weighs nanoseconds: the profile counts
@@ -51,17 +60,41 @@ pub fn assemble(recording: Recording, mut symbolized: Symbolized) -> PerfStacks 
         true => weight.saturating_add(500) / 1000,
         false => weight,
     };
+    let (stacks, kept_as) = counted_stacks(merged, count_of);
+    let timeline = recording.samples.and_then(|log| {
+        let stack_of: Vec<Option<u32>> = merged_of.iter().map(|&m| kept_as[m as usize]).collect();
+        match timed {
+            true => log.into_timeline(&stack_of, count_of),
+            false => log.into_timeline(&stack_of, |weight| weight),
+        }
+    });
     PerfStacks {
         frames: symbolized.frames,
-        stacks: merged
-            .into_iter()
-            .map(|(frames, weight)| Stack {
-                frames: frames.into_boxed_slice(),
-                count: count_of(weight),
-            })
-            .filter(|stack| stack.count > 0)
-            .collect(),
+        stacks,
         stats: recording.stats,
         off_cpu: recording.off_cpu,
+        timeline,
     }
+}
+
+/// The stacks of `merged` with their weights as counts (`count_of`), those
+/// that count nothing left out; and, by index in `merged`, each one's
+/// index among them.
+fn counted_stacks(
+    merged: IndexMap<Vec<FrameId>, u64, FxBuildHasher>,
+    count_of: impl Fn(u64) -> u64,
+) -> (Vec<Stack>, Vec<Option<u32>>) {
+    let mut kept_as: Vec<Option<u32>> = Vec::with_capacity(merged.len());
+    let mut stacks = Vec::with_capacity(merged.len());
+    for (frames, weight) in merged {
+        let count = count_of(weight);
+        kept_as.push((count > 0).then_some(stacks.len() as u32));
+        if count > 0 {
+            stacks.push(Stack {
+                frames: frames.into_boxed_slice(),
+                count,
+            });
+        }
+    }
+    (stacks, kept_as)
 }

@@ -32,6 +32,7 @@ mod off_cpu;
 mod processes;
 mod raw_stacks;
 mod records;
+mod sample_log;
 mod symbols;
 mod trampolines;
 mod unwind;
@@ -62,6 +63,10 @@ pub struct Options {
     /// Off-CPU accounting (`record --off-cpu`, the sampler only): samples
     /// of the second event are stacks leaving the CPU, weights are time.
     pub off_cpu: Option<OffCpuOptions>,
+    /// Keep every sample's time, thread and stack beside the profile
+    /// ([`PerfStacks::timeline`]): what the viewers' exports show. Off, the
+    /// memory read takes grows with the distinct stacks only.
+    pub timeline: bool,
 }
 
 impl Default for Options {
@@ -70,6 +75,7 @@ impl Default for Options {
             inline: true,
             perf_compat: false,
             off_cpu: None,
+            timeline: false,
         }
     }
 }
@@ -180,6 +186,9 @@ pub struct PerfStacks {
     /// For an off-CPU recording: what its accounting saw. Counts are then
     /// microseconds of wall-clock time.
     pub off_cpu: Option<OffCpuStats>,
+    /// Every sample in time order, its stack an index into `stacks`, where
+    /// [`Options::timeline`] asked for it and every sample had a time.
+    pub timeline: Option<crate::profile::Timeline>,
 }
 
 impl PerfStacks {
@@ -275,13 +284,18 @@ impl PerfStacks {
             })
             .collect();
         let mut stack = Vec::new();
+        let mut stack_of = Vec::with_capacity(self.stacks.len());
         for recorded in &self.stacks {
             stack.clear();
             stack.extend(recorded.frames.iter().map(|&f| ids[f as usize]));
             profile.push_ids(&stack, recorded.count, 0);
+            stack_of.push(u32::try_from(profile.last_stack()).ok());
         }
         if self.off_cpu.is_some() {
             profile.set_unit(crate::profile::Unit::Microseconds);
+        }
+        if let Some(timeline) = self.timeline {
+            profile.set_timeline(timeline.renumbered(&stack_of));
         }
         profile
     }

@@ -104,11 +104,12 @@ struct Away {
 }
 
 /// A stretch off the CPU, closed: the stack (innermost first, `[off-cpu]`
-/// included for a wait), its thread and its nanoseconds.
+/// included for a wait), its thread, when it began and its nanoseconds.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Stretch {
     pub tid: i32,
     pub frames: Vec<RawFrameId>,
+    pub since: u64,
     pub ns: u64,
 }
 
@@ -216,7 +217,12 @@ impl OffCpu {
             self.stats.wait_ns += ns;
             frames.insert(0, self.marker);
         }
-        (ns > 0).then_some(Stretch { tid, frames, ns })
+        (ns > 0).then_some(Stretch {
+            tid,
+            frames,
+            since: away.since,
+            ns,
+        })
     }
 }
 
@@ -237,7 +243,7 @@ mod tests {
         off.switched_out(7, 1_001, false);
         let stretch = off.comes_back(7, 51_000).unwrap();
         assert_eq!(stretch.frames, [MARKER, 1, 2, 3]);
-        assert_eq!(stretch.ns, 50_000);
+        assert_eq!((stretch.since, stretch.ns), (1_000, 50_000));
         assert_eq!(off.stats().waits, 1);
         assert_eq!(off.stats().wait_ns, 50_000);
     }

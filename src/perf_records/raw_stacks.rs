@@ -1,7 +1,8 @@
 //! Stacks before symbolization: raw frames (module, address) interned, and
 //! distinct stacks counted, so that symbolization sees each address once.
 
-use rustc_hash::FxHashMap;
+use indexmap::IndexMap;
+use rustc_hash::{FxBuildHasher, FxHashMap};
 
 use super::modules::{ModuleId, UNKNOWN_MODULE};
 
@@ -63,6 +64,9 @@ pub type RawFrameId = u32;
 /// Index of a command name in [`RawStacks::comms`].
 pub type CommId = u32;
 
+/// Index of a distinct raw stack, in the order of [`RawStacks::stacks`].
+pub type RawStackId = u32;
+
 /// Distinct raw stacks with their sample counts.
 #[derive(Debug, Default)]
 pub struct RawStacks {
@@ -70,8 +74,9 @@ pub struct RawStacks {
     frame_ids: FxHashMap<RawFrame, RawFrameId>,
     comms: Vec<String>,
     comm_ids: FxHashMap<String, CommId>,
-    /// Key: the comm id, then frame ids outermost first.
-    stacks: FxHashMap<Box<[u32]>, u64>,
+    /// Key: the comm id, then frame ids outermost first; in order of first
+    /// sample, so that a stack's index ([`RawStackId`]) names it.
+    stacks: IndexMap<Box<[u32]>, u64, FxBuildHasher>,
     /// The stack being built (innermost first).
     pending: Vec<u32>,
 }
@@ -104,19 +109,14 @@ impl RawStacks {
         self.pending.push(id);
     }
 
-    /// Counts one sample of the stack built since the last call, under the
-    /// command `comm`.
-    pub fn finish_stack(&mut self, comm: CommId) {
-        self.finish_weighted(comm, 1);
-    }
-
     /// Adds `weight` to the stack built since the last call, under the
-    /// command `comm`.
-    pub fn finish_weighted(&mut self, comm: CommId, weight: u64) {
+    /// command `comm`; returns the stack's id.
+    pub fn finish_weighted(&mut self, comm: CommId, weight: u64) -> RawStackId {
         let pending = std::mem::take(&mut self.pending);
-        self.add(comm, &pending, weight);
+        let id = self.add(comm, &pending, weight);
         self.pending = pending;
         self.pending.clear();
+        id
     }
 
     /// The stack built since the last call (innermost first), taken away
@@ -127,12 +127,15 @@ impl RawStacks {
     }
 
     /// Adds `weight` to the stack of `frames` (innermost first) under the
-    /// command `comm`.
-    pub fn add(&mut self, comm: CommId, frames: &[RawFrameId], weight: u64) {
+    /// command `comm`; returns the stack's id.
+    pub fn add(&mut self, comm: CommId, frames: &[RawFrameId], weight: u64) -> RawStackId {
         let mut key = Vec::with_capacity(frames.len() + 1);
         key.push(comm);
         key.extend(frames.iter().rev());
-        *self.stacks.entry(key.into_boxed_slice()).or_insert(0) += weight;
+        let entry = self.stacks.entry(key.into_boxed_slice());
+        let id = RawStackId::try_from(entry.index()).expect("fewer than 2^32 stacks");
+        *entry.or_insert(0) += weight;
+        id
     }
 
     /// Every distinct raw frame, indexed by [`RawFrameId`].
@@ -145,8 +148,8 @@ impl RawStacks {
         &self.comms
     }
 
-    /// Distinct stacks: the comm id, then raw frame ids outermost first;
-    /// and the number of samples.
+    /// Distinct stacks, by [`RawStackId`]: the comm id, then raw frame ids
+    /// outermost first; and the number of samples.
     pub fn stacks(&self) -> impl Iterator<Item = (CommId, &[RawFrameId], u64)> {
         self.stacks
             .iter()

@@ -21,7 +21,8 @@ use super::callchain::{self, Context};
 use super::modules::Modules;
 use super::off_cpu::{OffCpu, OffCpuStats, Stretch};
 use super::processes::{MapEvent, Process, Processes};
-use super::raw_stacks::{RawFrame, RawStacks, lookup_address};
+use super::raw_stacks::{RawFrame, RawStackId, RawStacks, lookup_address};
+use super::sample_log::SampleLog;
 use super::unwind::{UnwindCache, UnwindEnd, UserFrame, unwind_user};
 use super::{Options, Stats};
 use super::{cut_short, header_check};
@@ -41,6 +42,8 @@ pub struct Recording {
     /// Off-CPU accounting, for a recording made with `--off-cpu`: the raw
     /// stacks then weigh nanoseconds.
     pub off_cpu: Option<OffCpuStats>,
+    /// Every sample in the order read, where a timeline was asked for.
+    pub samples: Option<SampleLog>,
 }
 
 /// Reads every record of the perf.data file at `path` (called `name` in
@@ -132,6 +135,8 @@ pub struct Reader {
     /// Off-CPU accounting (`--off-cpu`): samples of event kind
     /// [`SWITCH_EVENT`] are stacks leaving the CPU.
     off_cpu: Option<OffCpu>,
+    /// Every sample, where a timeline was asked for.
+    samples: Option<SampleLog>,
 }
 
 /// The event kind (index) whose samples are taken as a thread leaves the
@@ -163,6 +168,7 @@ impl Reader {
             raw_return_addresses: options.perf_compat,
             forget_exited: false,
             off_cpu,
+            samples: options.timeline.then(SampleLog::default),
         }
     }
 
@@ -194,13 +200,36 @@ impl Reader {
             raw: self.raw,
             stats: self.stats,
             off_cpu: off_cpu.map(|off_cpu| *off_cpu.stats()),
+            samples: self.samples,
         }
     }
 
-    /// Adds an off-CPU stretch to the stacks, under its thread's name.
+    /// Adds an off-CPU stretch to the stacks, under its thread's name (and
+    /// to the samples at the time it began).
     fn add_stretch(&mut self, stretch: Stretch) {
         let comm = self.raw.comm(&self.processes.comm(stretch.tid));
-        self.raw.add(comm, &stretch.frames, stretch.ns);
+        let stack = self.raw.add(comm, &stretch.frames, stretch.ns);
+        if let Some(log) = &mut self.samples {
+            let (tid, pid) = (stretch.tid, log.pid_of(stretch.tid));
+            let pid = pid.unwrap_or(tid);
+            log.sample(Some(stretch.since), pid, tid, stretch.ns, stack);
+        }
+    }
+
+    /// Logs a sample of raw stack `stack` weighing `weight` on thread `tid`
+    /// of `pid` at `time`, where a timeline was asked for.
+    fn log_sample(
+        &mut self,
+        time: Option<u64>,
+        pid: i32,
+        tid: i32,
+        weight: u64,
+        stack: RawStackId,
+    ) {
+        if let Some(log) = &mut self.samples {
+            log.note_thread(pid, tid, |tid| self.processes.comm(tid));
+            log.sample(time, pid, tid, weight, stack);
+        }
     }
 
     /// A SWITCH record (a followed thread left or came back to a CPU), for
@@ -269,6 +298,9 @@ impl Reader {
                 let name = String::from_utf8_lossy(&comm.name.as_slice()).into_owned();
                 self.processes
                     .set_comm(comm.pid, comm.tid, &name, comm.is_execve);
+                if let Some(log) = &mut self.samples {
+                    log.rename(comm.tid, &name);
+                }
             }
             EventRecord::Fork(fork) => {
                 self.processes
@@ -401,15 +433,19 @@ impl Reader {
         match (weigh, &mut self.off_cpu, sample.timestamp) {
             (Weigh::Leaving, Some(off_cpu), Some(time)) => {
                 off_cpu.leaves(tid, time, self.raw.take_stack());
+                if let Some(log) = &mut self.samples {
+                    log.note_thread(pid, tid, |tid| self.processes.comm(tid));
+                }
             }
             (Weigh::Leaving, _, _) => drop(self.raw.take_stack()),
-            (Weigh::One, _, _) => {
+            (weigh, _, _) => {
+                let weight = match weigh {
+                    Weigh::Period => sample.period.unwrap_or(0),
+                    _ => 1,
+                };
                 let comm = self.raw.comm(&self.processes.comm(tid));
-                self.raw.finish_stack(comm);
-            }
-            (Weigh::Period, _, _) => {
-                let comm = self.raw.comm(&self.processes.comm(tid));
-                self.raw.finish_weighted(comm, sample.period.unwrap_or(0));
+                let stack = self.raw.finish_weighted(comm, weight);
+                self.log_sample(time, pid, tid, weight, stack);
             }
         }
     }

@@ -10,7 +10,7 @@ use super::calls::Calls;
 use super::frames::{FrameId, Frames, NO_LABEL};
 use super::recursed::Recursed;
 use super::stack_index::{StackIndex, hash_parts};
-use super::{InputInfo, Profile, ReadProfile};
+use super::{InputInfo, Profile, ReadProfile, Timeline};
 
 /// The longest period of a recursion [`ProfileBuilder`] follows when it
 /// notes a stack's frames.
@@ -30,6 +30,8 @@ pub struct ProfileBuilder {
     recent_pairs: RecentPairs,
     /// Which frames were on one stack twice.
     recursed: Recursed,
+    /// The recording's samples in time order, if its reader kept them.
+    timeline: Option<Timeline>,
 }
 
 impl ProfileBuilder {
@@ -65,7 +67,20 @@ impl ProfileBuilder {
         ReadProfile {
             profile: self.profile,
             calls: Calls::new(self.pairs, twice),
+            timeline: self.timeline,
         }
+    }
+
+    /// Keeps `timeline` beside the profile: the samples of a recording,
+    /// their stacks numbered as this profile's.
+    pub fn set_timeline(&mut self, timeline: Timeline) {
+        self.timeline = Some(timeline);
+    }
+
+    /// The index of the stack the last push added to (new or merged), for a
+    /// timeline's samples to name it.
+    pub fn last_stack(&self) -> usize {
+        self.last
     }
 
     /// Adds a stack given as frame ids, root label (or [`NO_LABEL`]) first.
@@ -177,6 +192,8 @@ impl ProfileBuilder {
             self.profile.inputs = inputs;
             return;
         }
+        // A timeline is one recording's: profiles read together keep none.
+        self.timeline = None;
         let ids = self.profile.frames.adopt_all(&other.profile.frames);
         other.renumber(&ids);
         self.profile.append(other.profile);
@@ -329,7 +346,7 @@ mod tests {
                 .map(|s| std::iter::once("p".to_string()).chain(s.iter().map(|f| format!("f{f}"))).collect::<Vec<_>>().join(";"))
                 .collect();
             let refs: Vec<&str> = lines.iter().map(String::as_str).collect();
-            let ReadProfile { profile, calls } = ProfileBuilder::of_lines(&refs).finish();
+            let ReadProfile { profile, calls, .. } = ProfileBuilder::of_lines(&refs).finish();
             let mut pairs = BTreeSet::new();
             let mut twice = BTreeSet::new();
             for stack in &stacks {
@@ -413,7 +430,7 @@ mod tests {
         ]);
         builder.merge_frames(|name| name.split_once('@').map(|(f, _)| f.to_string()));
         let read = builder.finish();
-        let ReadProfile { profile, calls } = &read;
+        let ReadProfile { profile, calls, .. } = &read;
         let names: Vec<&str> = profile.frames.iter().map(|(_, n)| n).collect();
         assert_eq!(names, ["", "p", "m", "f", "g", "a", "b"]);
         assert_eq!(
@@ -454,7 +471,7 @@ mod tests {
     fn absorbing_renumbers_frames_and_sums_samples() {
         let mut all = ProfileBuilder::of_lines(&["p;x;y"]);
         all.absorb(ProfileBuilder::of_lines(&["p;y;x", "p;z"]));
-        let ReadProfile { profile, calls } = all.finish();
+        let ReadProfile { profile, calls, .. } = all.finish();
         assert_eq!(profile.lines(), ["p;x;y 1", "p;y;x 1", "p;z 1"]);
         assert_eq!(profile.total_samples(), 3);
         let (x, y) = (

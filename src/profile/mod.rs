@@ -22,12 +22,14 @@ mod recursed;
 pub mod runtime_frames;
 mod stack_index;
 mod stacks;
+mod timeline;
 
 pub use builder::ProfileBuilder;
 pub use calls::Calls;
 pub use frames::{FrameId, Frames, NO_LABEL};
 pub use origin::Origin;
 pub use stacks::{StackRef, printed, shared_prefix};
+pub use timeline::{ThreadName, TimedSample, Timeline};
 
 /// A whole profile: the frame table and every distinct stack (root label
 /// first, leaf last) with its count.
@@ -109,6 +111,10 @@ pub struct ReadProfile {
     pub profile: Profile,
     /// The caller→callee pairs and recursing frames of its stacks.
     pub calls: Calls,
+    /// The samples in time order, for a recording read with a timeline
+    /// (only the viewers' exports ask for one); their stacks index the
+    /// profile's.
+    pub timeline: Option<Timeline>,
 }
 
 impl ReadProfile {
@@ -236,6 +242,38 @@ impl ReadProfile {
     /// as a reader hands it over.
     pub fn of_lines(lines: &[&str]) -> ReadProfile {
         ProfileBuilder::of_lines(lines).finish()
+    }
+
+    /// A recording of the stacks `lines` (one sample each) with a
+    /// timeline: `samples` as (milliseconds, pid, tid, line index), weighing
+    /// one each, on `threads` as (pid, tid, name).
+    pub fn recorded(
+        lines: &[&str],
+        samples: &[(u64, i32, i32, u32)],
+        threads: &[(i32, i32, &str)],
+    ) -> ReadProfile {
+        let mut builder = ProfileBuilder::new();
+        for line in lines {
+            builder.push_names(line.split(';'), 1);
+        }
+        let samples = (samples.iter())
+            .map(|&(ms, pid, tid, stack)| TimedSample {
+                time: 5_000_000_000 + ms * 1_000_000,
+                weight: 1,
+                pid,
+                tid,
+                stack,
+            })
+            .collect();
+        let threads = (threads.iter())
+            .map(|&(pid, tid, name)| ThreadName {
+                pid,
+                tid,
+                name: name.to_string(),
+            })
+            .collect();
+        builder.set_timeline(Timeline { samples, threads });
+        builder.finish()
     }
 }
 

@@ -106,6 +106,9 @@ pub struct RecordOptions {
     pub off_cpu: bool,
     /// Off-CPU stretches shorter than this are left out (`--off-cpu-min`).
     pub off_cpu_min: Duration,
+    /// Keep every sample's time, thread and stack beside the profile, for
+    /// the viewers' exports (`--firefox`, `--speedscope`).
+    pub timeline: bool,
 }
 
 impl Default for RecordOptions {
@@ -123,6 +126,7 @@ impl Default for RecordOptions {
             jit_setup: true,
             off_cpu: false,
             off_cpu_min: Duration::ZERO,
+            timeline: false,
         }
     }
 }
@@ -145,6 +149,7 @@ impl RecordOptions {
             off_cpu: self.off_cpu.then_some(perf_records::OffCpuOptions {
                 min_ns: u64::try_from(self.off_cpu_min.as_nanos()).unwrap_or(u64::MAX),
             }),
+            timeline: self.timeline,
         }
     }
 }
