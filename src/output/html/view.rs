@@ -472,6 +472,7 @@ pub(crate) mod tests {
             off_cpu: 0,
             folded: true,
             member_symbols: None,
+            member_sources: None,
             author_members: Vec::new(),
             max_depth: n,
             mean_depth: 1.0,
