@@ -212,10 +212,13 @@ impl Frames {
         self.origins.get(id as usize).copied().unwrap_or_default()
     }
 
-    /// Records where frame `id`'s function is written; the first location
-    /// given stays (frames merged into one keep the first one's).
+    /// Records where frame `id`'s function is written: the first location
+    /// given stays (frames merged into one keep the first one's), unless a
+    /// later one says more (a line where it has a file alone).
     pub fn set_source(&mut self, id: FrameId, source: SourceLocation) {
-        self.sources.entry(id).or_insert(source);
+        if source.says_more_than(self.sources.get(&id)) {
+            self.sources.insert(id, source);
+        }
     }
 
     /// Where frame `id`'s function is written, if its reader said.

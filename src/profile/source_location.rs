@@ -40,6 +40,13 @@ impl SourceLocation {
     pub fn parse_line(file: &str, line: &str) -> Option<Self> {
         Self::new(file, line.parse().ok())
     }
+
+    /// Whether this says more of where a function is written than `other`:
+    /// anything beats nothing, and a line beats a file alone (an inlined
+    /// copy of a function is located by its file, its own code by its line).
+    pub fn says_more_than(&self, other: Option<&SourceLocation>) -> bool {
+        other.is_none_or(|other| self.line.is_some() && other.line.is_none())
+    }
 }
 
 impl fmt::Display for SourceLocation {

@@ -6,6 +6,8 @@ use std::borrow::Cow;
 use addr2line::gimli::{self, EndianSlice, RunTimeEndian};
 use object::{Object, ObjectSection};
 
+use crate::profile::SourceLocation;
+
 /// The DWARF sections of one file (decompressed where they were
 /// compressed; the others borrowed from the file's mapping).
 pub struct DwarfSections<'a> {
@@ -99,4 +101,13 @@ pub fn functions_at(context: &Context<'_>, address: u64) -> Vec<Function> {
 pub fn file_at(context: &Context<'_>, address: u64) -> Option<String> {
     let location = context.find_location(address).ok()??;
     location.file.map(str::to_owned)
+}
+
+/// The file and line of the code at a function's first address (`entry`,
+/// its symbol's start): the line its definition begins on, where the
+/// compiler put the function's prologue (`fn even(…)` in Rust, the line of
+/// the name in C).
+pub fn entry_location(context: &Context<'_>, entry: u64) -> Option<SourceLocation> {
+    let location = context.find_location(entry).ok()??;
+    SourceLocation::new(location.file?, location.line.map(u64::from))
 }
