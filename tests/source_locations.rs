@@ -1,10 +1,12 @@
 //! Issue #24: each cycle member's source location, `file:line` of the
 //! function where the input has one: DWARF of a program autofold's sampler
-//! recorded, a `.cpuprofile`'s call frames; the JSON report's
+//! recorded (a function's entry, an inlined one's declaration), a
+//! `.cpuprofile`'s call frames; the JSON report's
 //! `member_sources` and the page's "source" column. The expected lines are
 //! read from the sources themselves.
 
 use std::path::Path;
+use std::process::Command;
 
 use serde_json::Value;
 use tempfile::TempDir;
@@ -67,6 +69,43 @@ fn the_sampler_locates_even_and_odd_where_debug_info_says_they_are_written() {
         assert!(
             same_file_and_line(source, &expected),
             "{member}: {source}, expected {expected}"
+        );
+    }
+}
+
+#[test]
+fn an_inlined_member_is_located_where_debug_info_declares_it() {
+    if skip() {
+        return;
+    }
+    let dir = TempDir::new().unwrap();
+    let source = fixture("inlined/updown.c");
+    let program = dir.path().join("updown");
+    let compiled = Command::new("cc")
+        .args(["-O2", "-g", "-fno-omit-frame-pointer", "-o"])
+        .arg(&program)
+        .arg(&source)
+        .status()
+        .expect("cc runs");
+    assert!(compiled.success(), "compiling {}", source.display());
+    record(dir.path())
+        .arg("--")
+        .arg(&program)
+        .args(["100", "150"])
+        .success();
+    let report: Value =
+        serde_json::from_slice(&std::fs::read(dir.path().join("report.json")).unwrap()).unwrap();
+    let text = std::fs::read_to_string(&source).unwrap();
+    let cycle = cycle_with(&report, "up");
+    // `down` by its symbol's entry, `up` (inlined into it, no symbol of
+    // its own) by DWARF's declaration: both on the line that names them.
+    for member in ["down", "up"] {
+        let definition = format!("{member}(unsigned long n) {{");
+        let expected = format!("{}:{}", source.display(), line_of(&text, &definition));
+        let located = source_of(cycle, member);
+        assert!(
+            same_file_and_line(located, &expected),
+            "{member}: {located}, expected {expected}"
         );
     }
 }

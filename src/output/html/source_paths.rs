@@ -88,7 +88,10 @@ mod tests {
         );
         assert_eq!(
             shorts(&[Some("/a/src/main.rs:29"), Some("/a/src/main.rs:39")]),
-            [Some("main.rs:29".to_string()), Some("main.rs:39".to_string())]
+            [
+                Some("main.rs:29".to_string()),
+                Some("main.rs:39".to_string())
+            ]
         );
     }
 

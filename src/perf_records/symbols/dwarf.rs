@@ -34,6 +34,13 @@ const NEEDED: [gimli::SectionId; 10] = [
 /// Line and inline information of one file.
 pub type Context<'s> = addr2line::Context<EndianSlice<'s, RunTimeEndian>>;
 
+/// One compilation unit of a [`Context`] (borrowed for `'c`) over
+/// sections borrowed for `'s`.
+type UnitRef<'c, 's> = gimli::UnitRef<'c, EndianSlice<'s, RunTimeEndian>>;
+
+/// A DIE's offset in its unit.
+type UnitOffset = gimli::UnitOffset<usize>;
+
 impl<'a> DwarfSections<'a> {
     /// The sections of `file`; `None` if it has no `.debug_info`.
     pub fn load(file: &object::File<'a>) -> Option<Self> {
@@ -75,12 +82,17 @@ pub struct Function {
     /// The source file of the function's code at that address (for an
     /// outer function of an inline chain: where it calls the inner one).
     pub file: Option<String>,
+    /// The line the function is declared on (`DW_AT_decl_line` of the
+    /// function an inline instance is of), where DWARF says.
+    pub declared_line: Option<u64>,
 }
 
 /// The functions at `address`, innermost (most deeply inlined) first.
 /// Empty when DWARF knows no function there, or one of them has no name.
+/// The inlined ones (all but the last) have the line they are declared on.
 pub fn functions_at(context: &Context<'_>, address: u64) -> Vec<Function> {
     let mut functions = Vec::new();
+    let mut offsets = Vec::new();
     let Ok(mut frames) = context.find_frames(address).skip_all_loads() else {
         return functions;
     };
@@ -92,9 +104,47 @@ pub fn functions_at(context: &Context<'_>, address: u64) -> Vec<Function> {
         functions.push(Function {
             name: name.into_owned(),
             file: frame.location.and_then(|l| l.file).map(str::to_owned),
+            declared_line: None,
         });
+        offsets.push(frame.dw_die_offset);
+    }
+    if functions.len() > 1
+        && let Some(unit) = context.find_dwarf_and_unit(address).skip_all_loads()
+    {
+        let inlined = functions.len() - 1;
+        for (function, offset) in functions[..inlined].iter_mut().zip(offsets) {
+            function.declared_line = offset.and_then(|offset| declared_line(unit, offset));
+        }
     }
     functions
+}
+
+/// How many `DW_AT_abstract_origin` or `DW_AT_specification` links are
+/// followed to a function's declaration (an inline instance points at its
+/// abstract function, which may point at a declaration in a type).
+const DECLARATION_LINKS: usize = 4;
+
+/// The line the function of the DIE at `offset` is declared on: its own
+/// `DW_AT_decl_line`, or that of the DIE it is an instance of, in the same
+/// unit (links into another unit are not followed).
+fn declared_line(unit: UnitRef<'_, '_>, mut offset: UnitOffset) -> Option<u64> {
+    for _ in 0..=DECLARATION_LINKS {
+        let entry = unit.entry(offset).ok()?;
+        if let Some(line) = entry
+            .attr_value(gimli::DW_AT_decl_line)
+            .and_then(|value| value.udata_value())
+        {
+            return Some(line);
+        }
+        let link = entry
+            .attr_value(gimli::DW_AT_abstract_origin)
+            .or_else(|| entry.attr_value(gimli::DW_AT_specification));
+        match link {
+            Some(gimli::AttributeValue::UnitRef(next)) => offset = next,
+            _ => return None,
+        }
+    }
+    None
 }
 
 /// The source file of the code at `address`, if DWARF has a line for it.

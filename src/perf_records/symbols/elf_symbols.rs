@@ -3,7 +3,7 @@
 //! the chain of inlined functions from DWARF — both as perf finds them; in
 //! the procedure linkage table, the stub's `callee@plt`. Where DWARF was
 //! loaded, a function is located at the line of its entry (its symbol's
-//! start); a function inlined into it by its file alone.
+//! start); a function inlined into it at the line DWARF declares it on.
 
 use object::Object;
 use rustc_hash::FxHashMap;
@@ -59,6 +59,7 @@ pub fn symbolize(image: &ElfImage, module: &Module, lookups: &[Lookup]) -> Vec<V
                 let function = Function {
                     name: stub.to_owned(),
                     file: None,
+                    declared_line: None,
                 };
                 return vec![namer.frame(&function, None)];
             }
@@ -69,6 +70,7 @@ pub fn symbolize(image: &ElfImage, module: &Module, lookups: &[Lookup]) -> Vec<V
                 let function = Function {
                     name: symbol.name().into_owned(),
                     file: None,
+                    declared_line: None,
                 };
                 return vec![namer.frame(&function, None)];
             };
@@ -84,6 +86,7 @@ pub fn symbolize(image: &ElfImage, module: &Module, lookups: &[Lookup]) -> Vec<V
                 let function = Function {
                     name: symbol.name().into_owned(),
                     file,
+                    declared_line: None,
                 };
                 vec![namer.frame(&function, entry)]
             } else {
@@ -96,7 +99,8 @@ pub fn symbolize(image: &ElfImage, module: &Module, lookups: &[Lookup]) -> Vec<V
 /// The frames of an inline chain (`inlined`, innermost first), outermost
 /// first: the outermost is the symbol's function, written where its entry
 /// is (`entry`); an inlined function has no entry of its own, so it is
-/// located by its file alone.
+/// located by its file and the line DWARF declares it on (its file alone
+/// where DWARF names no line).
 fn inline_frames(
     namer: &mut Namer<'_>,
     inlined: &[Function],
@@ -106,7 +110,8 @@ fn inline_frames(
     let mut frames = vec![namer.frame(outermost, entry)];
     frames.extend(inner.iter().rev().map(|function| {
         let file = function.file.as_deref();
-        namer.frame(function, file.and_then(|f| SourceLocation::new(f, None)))
+        let source = file.and_then(|file| SourceLocation::new(file, function.declared_line));
+        namer.frame(function, source)
     }));
     frames
 }
@@ -157,7 +162,9 @@ impl<'m> Namer<'m> {
         let raw = function.name.as_str();
         if let Some(frame) = self.cache.get(raw)
             && (frame.origin != Origin::Unknown || function.file.is_none())
-            && !source.as_ref().is_some_and(|new| new.says_more_than(frame.source.as_ref()))
+            && !source
+                .as_ref()
+                .is_some_and(|new| new.says_more_than(frame.source.as_ref()))
         {
             return frame.clone();
         }
@@ -176,4 +183,3 @@ impl<'m> Namer<'m> {
         frame
     }
 }
-
