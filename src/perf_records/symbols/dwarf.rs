@@ -87,6 +87,18 @@ pub struct Function {
     pub declared_line: Option<u64>,
 }
 
+impl Function {
+    /// A function known by its name alone (a PLT stub, a symbol where no
+    /// DWARF was read).
+    pub fn named(name: String) -> Self {
+        Self {
+            name,
+            file: None,
+            declared_line: None,
+        }
+    }
+}
+
 /// The functions at `address`, innermost (most deeply inlined) first.
 /// Empty when DWARF knows no function there, or one of them has no name.
 /// The inlined ones (all but the last) have the line they are declared on.
@@ -102,9 +114,8 @@ pub fn functions_at(context: &Context<'_>, address: u64) -> Vec<Function> {
             return functions;
         };
         functions.push(Function {
-            name: name.into_owned(),
             file: frame.location.and_then(|l| l.file).map(str::to_owned),
-            declared_line: None,
+            ..Function::named(name.into_owned())
         });
         offsets.push(frame.dw_die_offset);
     }

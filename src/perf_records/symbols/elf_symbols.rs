@@ -56,23 +56,13 @@ pub fn symbolize(image: &ElfImage, module: &Module, lookups: &[Lookup]) -> Vec<V
         .iter()
         .map(|lookup| {
             if let Some(stub) = plt.lookup(lookup.address) {
-                let function = Function {
-                    name: stub.to_owned(),
-                    file: None,
-                    declared_line: None,
-                };
-                return vec![namer.frame(&function, None)];
+                return vec![namer.frame(&Function::named(stub.to_owned()), None)];
             }
             let Some(symbol) = symtab.lookup(lookup.address) else {
                 return Vec::new();
             };
             let Some(context) = &context else {
-                let function = Function {
-                    name: symbol.name().into_owned(),
-                    file: None,
-                    declared_line: None,
-                };
-                return vec![namer.frame(&function, None)];
+                return vec![namer.frame(&Function::named(symbol.name().into_owned()), None)];
             };
             let entry = entries.location(context, symbol.start);
             let inlined = match lookup.inline {
@@ -84,9 +74,8 @@ pub fn symbolize(image: &ElfImage, module: &Module, lookups: &[Lookup]) -> Vec<V
                     .then(|| dwarf::file_at(context, lookup.address))
                     .flatten();
                 let function = Function {
-                    name: symbol.name().into_owned(),
                     file,
-                    declared_line: None,
+                    ..Function::named(symbol.name().into_owned())
                 };
                 vec![namer.frame(&function, entry)]
             } else {
