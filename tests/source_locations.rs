@@ -142,6 +142,17 @@ fn a_cpuprofile_locates_each_function_at_its_first_line() {
 }
 
 #[test]
+fn a_go_pprof_locates_each_function_at_its_file() {
+    // Go wrote each function's file (module-relative, as built) and no
+    // start line (0): the location is the file alone.
+    let report = json_report(&fixture("go/even-odd.pprof"), &[]);
+    let cycle = cycle_with(&report, "main.even");
+    for member in ["main.even", "main.odd"] {
+        assert_eq!(source_of(cycle, member), "even-odd/main.go", "{cycle:#}");
+    }
+}
+
+#[test]
 fn folded_input_has_no_source_locations() {
     let report = json_report(&fixture("even-odd/even-odd.folded"), &[]);
     for cycle in report["cycles"].as_array().unwrap() {
