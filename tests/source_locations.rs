@@ -78,16 +78,43 @@ fn an_inlined_member_is_located_where_debug_info_declares_it() {
     if skip() {
         return;
     }
+    // `down` by its symbol's entry, `up` (inlined into it, no symbol of
+    // its own) by DWARF's declaration: both on the line that names them.
+    let source = "inlined/updown.c";
+    assert_located_where_written(&[source], &["-O2"], &[("down", source), ("up", source)]);
+}
+
+#[test]
+fn a_member_inlined_from_another_file_is_located_there() {
+    if skip() {
+        return;
+    }
+    // Link-time optimisation inlines up.c's `up` into down.c's `down`: the
+    // declaration is in another compilation unit than the code.
+    let (down, up) = ("inlined/across/down.c", "inlined/across/up.c");
+    assert_located_where_written(
+        &[down, up],
+        &["-O2", "-flto"],
+        &[("down", down), ("up", up)],
+    );
+}
+
+/// Compiles the fixtures `sources` with `cc -g FLAGS` (frame pointers
+/// kept), records the program with the sampler, and checks that each of
+/// `members` (a function and the fixture it is written in) is located at
+/// its file and the line that names it (`NAME(unsigned long n) {`).
+fn assert_located_where_written(sources: &[&str], flags: &[&str], members: &[(&str, &str)]) {
     let dir = TempDir::new().unwrap();
-    let source = fixture("inlined/updown.c");
-    let program = dir.path().join("updown");
+    let program = dir.path().join("program");
     let compiled = Command::new("cc")
-        .args(["-O2", "-g", "-fno-omit-frame-pointer", "-o"])
+        .args(["-g", "-fno-omit-frame-pointer"])
+        .args(flags)
+        .arg("-o")
         .arg(&program)
-        .arg(&source)
+        .args(sources.iter().map(|source| fixture(source)))
         .status()
         .expect("cc runs");
-    assert!(compiled.success(), "compiling {}", source.display());
+    assert!(compiled.success(), "compiling {sources:?} {flags:?}");
     record(dir.path())
         .arg("--")
         .arg(&program)
@@ -95,13 +122,15 @@ fn an_inlined_member_is_located_where_debug_info_declares_it() {
         .success();
     let report: Value =
         serde_json::from_slice(&std::fs::read(dir.path().join("report.json")).unwrap()).unwrap();
-    let text = std::fs::read_to_string(&source).unwrap();
-    let cycle = cycle_with(&report, "up");
-    // `down` by its symbol's entry, `up` (inlined into it, no symbol of
-    // its own) by DWARF's declaration: both on the line that names them.
-    for member in ["down", "up"] {
+    let cycle = cycle_with(&report, members[0].0);
+    for &(member, source) in members {
+        let text = read_fixture(source);
         let definition = format!("{member}(unsigned long n) {{");
-        let expected = format!("{}:{}", source.display(), line_of(&text, &definition));
+        let expected = format!(
+            "{}:{}",
+            fixture(source).display(),
+            line_of(&text, &definition)
+        );
         let located = source_of(cycle, member);
         assert!(
             same_file_and_line(located, &expected),

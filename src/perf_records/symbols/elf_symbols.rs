@@ -52,6 +52,7 @@ pub fn symbolize(image: &ElfImage, module: &Module, lookups: &[Lookup]) -> Vec<V
     let context = sections.as_ref().and_then(DwarfSections::context);
     let mut namer = Namer::new(module, module_origin);
     let mut entries = Entries::default();
+    let mut units = dwarf::Units::default();
     lookups
         .iter()
         .map(|lookup| {
@@ -66,7 +67,7 @@ pub fn symbolize(image: &ElfImage, module: &Module, lookups: &[Lookup]) -> Vec<V
             };
             let entry = entries.location(context, symbol.start);
             let inlined = match lookup.inline {
-                true => dwarf::functions_at(context, lookup.address),
+                true => dwarf::functions_at(context, &mut units, lookup.address),
                 false => Vec::new(),
             };
             if inlined.is_empty() {
