@@ -88,6 +88,12 @@ fn python312_with_no_flags_gives_the_evaluator_and_the_visitor() {
     let (report, folded, stderr) = record_calc(&python, &[]);
     assert!(stderr.contains("PYTHONPERFSUPPORT=1"), "{stderr}");
     assert_two_python_cycles(&report, &folded);
+    // The trampolines' names carry the script, not the line.
+    let evaluator = cycle(&report, "{evaluate,+4} (calc.py)");
+    let script = fixture("python/calc.py");
+    for source in evaluator["member_sources"].as_array().unwrap() {
+        assert_eq!(source, &script.display().to_string(), "{evaluator:#}");
+    }
 }
 
 #[test]

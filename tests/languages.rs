@@ -295,6 +295,22 @@ fn recorded_node_with_no_flags_names_walk_once_across_tiers() {
         &["walk (walk.js:18)"],
         50.0,
     );
+    // V8's names locate walk at its script and the line it is written on.
+    let cycle = largest_of(&report);
+    let walk = strings(&cycle["members"])
+        .iter()
+        .position(|m| *m == "walk (walk.js:18)")
+        .unwrap();
+    let line = read_fixture("node/walk.js")
+        .lines()
+        .position(|l| l.starts_with("function walk("))
+        .unwrap()
+        + 1;
+    assert_eq!(
+        cycle["member_sources"][walk],
+        format!("{}:{line}", script.display()),
+        "{cycle:#}"
+    );
     let cycles = report["cycles"].as_array().unwrap();
     for cycle in cycles {
         let members = strings(&cycle["members"]);

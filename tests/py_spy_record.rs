@@ -101,6 +101,29 @@ fn recorded_python_3_11_is_two_cycles_of_its_own_functions() {
     let report = report_in(dir.path());
     assert_eq!(report["inputs"][0]["format"], "py-spy folded stacks");
     assert_two_recursions(&report, 35.0);
+    assert_located_at_their_defs(cycle_of(&report, &EVALUATOR), &script);
+}
+
+/// Checks that each member of `cycle` (`function (calc.py)`, a method
+/// `Class.method`) is located at `script` and the line of its `def`:
+/// py-spy's `--function` puts every frame on its function's first line.
+fn assert_located_at_their_defs(cycle: &Value, script: &Path) {
+    let text = std::fs::read_to_string(script).unwrap();
+    for (index, member) in strings(&cycle["members"]).iter().enumerate() {
+        let function = member.split(" (").next().unwrap();
+        let method = function.rsplit('.').next().unwrap();
+        let def = format!("def {method}(");
+        let line = text
+            .lines()
+            .position(|l| l.trim_start().starts_with(&def))
+            .unwrap_or_else(|| panic!("no {def} in {}", script.display()))
+            + 1;
+        assert_eq!(
+            cycle["member_sources"][index],
+            format!("{}:{line}", script.display()),
+            "{member}: {cycle:#}"
+        );
+    }
 }
 
 #[test]

@@ -31,6 +31,7 @@ mod real_profiles;
 mod record;
 mod record_errors;
 mod sampler;
+mod source_locations;
 mod untrusted_inputs;
 mod untrusted_perf_data;
 mod viewers;

@@ -78,6 +78,12 @@ pub struct CycleReport {
     /// instances of one generic). Absent when no member has one.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub member_symbols: Option<Vec<Option<String>>>,
+    /// Each member's source location (members order): `file:line` of the
+    /// function, or `file` where the input gives no line, where the input
+    /// says (debug info, a JIT runtime's names, py-spy, `.cpuprofile`,
+    /// pprof). Absent when no member has one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub member_sources: Option<Vec<Option<String>>>,
     /// The members the program's author wrote (see `docs/NAMING.md`), in
     /// `members` order.
     pub author_members: Vec<String>,
@@ -271,7 +277,12 @@ impl Report {
                 on_cpu: stats.samples - stats.off_cpu_samples,
                 off_cpu: stats.off_cpu_samples,
                 folded: cycle.members.len() <= limit,
-                member_symbols: member_symbols(&cycle.members, frames),
+                member_symbols: where_known(&cycle.members, |m| {
+                    frames.identity(m).map(str::to_string)
+                }),
+                member_sources: where_known(&cycle.members, |m| {
+                    frames.source(m).map(ToString::to_string)
+                }),
                 author_members: cycle
                     .members
                     .iter()
@@ -418,13 +429,14 @@ fn weld_reports(
     reports
 }
 
-/// The members' symbols, if any member has one.
-fn member_symbols(members: &[FrameId], frames: &Frames) -> Option<Vec<Option<String>>> {
-    let symbols: Vec<Option<String>> = members
-        .iter()
-        .map(|&m| frames.identity(m).map(str::to_string))
-        .collect();
-    symbols.iter().any(Option::is_some).then_some(symbols)
+/// What `known` says of each member (members order), if it says
+/// something of any: the members' symbols, their source locations.
+fn where_known(
+    members: &[FrameId],
+    known: impl Fn(FrameId) -> Option<String>,
+) -> Option<Vec<Option<String>>> {
+    let said: Vec<Option<String>> = members.iter().map(|&m| known(m)).collect();
+    said.iter().any(Option::is_some).then_some(said)
 }
 
 fn member_self_samples(

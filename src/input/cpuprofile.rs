@@ -9,7 +9,8 @@
 //! V8's own nodes (`(program)`, `(idle)`, `(garbage collector)`) as they
 //! are. Counts are the number of samples (`samples`), or `hitCount` in
 //! profiles without them. A function's script says whose code it is
-//! (`origin.rs`): a file is the author's, `node:internal/…` is not.
+//! (`origin.rs`): a file is the author's, `node:internal/…` is not; with
+//! its first line it is the frame's source location.
 
 use anyhow::{Result, bail};
 use rustc_hash::{FxHashMap, FxHashSet};
@@ -19,7 +20,7 @@ use crate::input::folded::count_overflow_error;
 use crate::input::root_label::Labels;
 use crate::input::{Format, Head, Input, Source, clean, one_line};
 use crate::profile::origin;
-use crate::profile::{FrameId, Frames, ProfileBuilder};
+use crate::profile::{FrameId, Frames, ProfileBuilder, SourceLocation};
 
 /// The `.cpuprofile` format.
 pub struct CpuProfile;
@@ -240,6 +241,9 @@ impl FrameNames {
                 if !node.call_frame.url.is_empty() {
                     frames.set_origin(id, origin::of_script(&node.call_frame.url));
                 }
+                if let Some(source) = source_of(&node.call_frame) {
+                    frames.set_source(id, source);
+                }
                 id
             })
             .collect();
@@ -264,6 +268,14 @@ fn frame_name(frame: &CallFrame) -> String {
         (file, _) => format!("{function} ({file})"),
     };
     clean(&name)
+}
+
+/// Where the function is written: its script (a `file://` URL as a path)
+/// and its first line, which V8 counts from 0; `None` for V8's own nodes,
+/// which have no script.
+fn source_of(frame: &CallFrame) -> Option<SourceLocation> {
+    let line = u64::try_from(frame.line_number).ok().map(|line| line + 1);
+    SourceLocation::new(&frame.url, line)
 }
 
 /// What tells a function apart from another that prints alike.
@@ -325,5 +337,24 @@ mod tests {
             err.starts_with("x.cpuprofile:2:8: not a valid .cpuprofile"),
             "{err}"
         );
+    }
+
+    #[test]
+    fn a_function_is_located_at_its_script_and_first_line() {
+        // V8 counts lines from 0: node 2's lineNumber 2 is the third line.
+        let json = format!(
+            r#"{{"nodes":[{},{},{}],"samples":[3]}}"#,
+            node(1, "(root)", &[2]),
+            node(2, "f", &[3]),
+            r#"{"id":3,"callFrame":{"functionName":"(program)","url":"","lineNumber":-1,"columnNumber":-1}}"#
+        );
+        let read = read(&json).unwrap().finish();
+        let frames = &read.profile.frames;
+        let source = |name: &str| {
+            let id = frames.get(name).unwrap();
+            frames.source(id).map(ToString::to_string)
+        };
+        assert_eq!(source("f (b.js:3)").as_deref(), Some("/a/b.js:3"));
+        assert_eq!(source("(program)"), None);
     }
 }

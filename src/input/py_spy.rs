@@ -7,14 +7,16 @@
 //! frame, its line dropped (`function_of`). A frame whose file is a full
 //! path (`--full-filenames`, as `autofold record` runs py-spy) prints its
 //! file's name only and keeps the path to tell whose code it is
-//! (`name_by_file`).
+//! (`name_by_file`). A function's source location is its file and the
+//! first of its lines seen (`first_lines`).
 
 use anyhow::Result;
+use rustc_hash::FxHashMap;
 
 use crate::input::folded::{is_empty_stack, read_folded, trim_line};
 use crate::input::root_label::Labels;
 use crate::input::{Format, Head, Input};
-use crate::profile::{FrameId, Frames, Origin, ProfileBuilder, origin};
+use crate::profile::{FrameId, Frames, Origin, ProfileBuilder, SourceLocation, origin};
 
 /// py-spy's raw folded output.
 pub struct PySpy;
@@ -48,10 +50,13 @@ impl Format for PySpy {
     }
 
     /// Read as folded stacks, then each function made one frame whatever
-    /// line it stood on (see `function_of`).
+    /// line it stood on (see `function_of`), located at the first of its
+    /// lines (see `first_lines`).
     fn read(&self, input: Input<'_>) -> Result<ProfileBuilder> {
         let mut profile = read_folded(input.reader, input.source, input.samples_before)?;
+        let sources = first_lines(&profile.profile().frames);
         profile.merge_frames(function_of);
+        locate(profile.frames_mut(), &sources);
         name_by_file(profile.frames_mut());
         Ok(profile)
     }
@@ -118,6 +123,48 @@ fn function_of(frame: &str) -> Option<String> {
         .find(" (")
         .is_some_and(|open| open > 0 && open + 2 < file.len());
     (numbered && in_parentheses).then(|| format!("{file})"))
+}
+
+/// Where each function (by the frame `function_of` makes of it) is
+/// written: its file, and the smallest line any of its frames stood on.
+/// That is the function's own first line where py-spy recorded with
+/// `--function` (as `autofold record` runs it: each frame on its function's
+/// first line), and otherwise the first line a sample saw run.
+fn first_lines(frames: &Frames) -> FxHashMap<String, SourceLocation> {
+    let mut first: FxHashMap<String, SourceLocation> = FxHashMap::default();
+    for (_, frame) in frames.iter() {
+        let Some(function) = function_of(frame) else {
+            continue;
+        };
+        let Some(source) = source_of(frame) else {
+            continue;
+        };
+        let earlier = first.get(&function).and_then(|known| known.line);
+        if earlier.is_none_or(|line| source.line.is_some_and(|new| new < line)) {
+            first.insert(function, source);
+        }
+    }
+    first
+}
+
+/// The file and line of a frame `function (file:line)`: the file is what
+/// follows the `(` of a full path (`--full-filenames`), else the last `(`.
+fn source_of(frame: &str) -> Option<SourceLocation> {
+    let (head, line) = frame.strip_suffix(')')?.rsplit_once(':')?;
+    let file = match head.split_once(" (/") {
+        Some((_, path)) => &head[head.len() - path.len() - 1..],
+        None => head.rsplit_once(" (")?.1,
+    };
+    SourceLocation::parse_line(file, line)
+}
+
+/// Gives each frame its function's location from `sources`.
+fn locate(frames: &mut Frames, sources: &FxHashMap<String, SourceLocation>) {
+    for id in 0..frames.len() as FrameId {
+        if let Some(source) = sources.get(frames.name(id)) {
+            frames.set_source(id, source.clone());
+        }
+    }
 }
 
 /// Whether a folded line is py-spy's: `frame;frame;… COUNT`, every frame
@@ -267,5 +314,33 @@ mod tests {
         for line in no {
             assert!(!is_py_spy_line(line.as_bytes()), "{line}");
         }
+    }
+
+    #[test]
+    fn a_function_is_located_at_the_first_of_its_lines() {
+        let profile = PySpy
+            .read(Input {
+                reader: Box::new(
+                    "<module> (/app/x.py:40);even (/app/x.py:33);odd (/app/x.py:27);even (/app/x.py:30) 3\n\
+                     <module> (/app/x.py:40);even (/app/x.py:31) 1\n\
+                     <module> (/app/x.py:40);f (g) (y.py:7) 1\n\
+                     <module> (/app/x.py:40);PyObject_Call (libpython3.11.so.1.0) 1\n"
+                        .as_bytes(),
+                ),
+                source: &crate::input::Source::File("x.txt".into()),
+                options: &Default::default(),
+                samples_before: 0,
+            })
+            .unwrap();
+        let frames = &profile.profile().frames;
+        let source = |name: &str| {
+            let id = frames.iter().find(|(_, n)| *n == name).unwrap().0;
+            frames.source(id).map(ToString::to_string)
+        };
+        assert_eq!(source("even (x.py)").as_deref(), Some("/app/x.py:30"));
+        assert_eq!(source("odd (x.py)").as_deref(), Some("/app/x.py:27"));
+        assert_eq!(source("<module> (x.py)").as_deref(), Some("/app/x.py:40"));
+        assert_eq!(source("f (g) (y.py)").as_deref(), Some("y.py:7"));
+        assert_eq!(source("PyObject_Call (libpython3.11.so.1.0)"), None);
     }
 }

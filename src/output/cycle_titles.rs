@@ -132,6 +132,7 @@ mod tests {
             off_cpu: 0,
             folded: true,
             member_symbols: None,
+            member_sources: None,
             author_members: Vec::new(),
             member_total_samples: Vec::new(),
             rerooted_under_samples: 0,

@@ -22,6 +22,7 @@ pub fn assemble(recording: Recording, mut symbolized: Symbolized) -> PerfStacks 
                 name: comm_label(comm),
                 identity: None,
                 origin: crate::profile::Origin::Unknown,
+                source: None,
             })
         })
         .collect();

@@ -89,6 +89,7 @@ mod tests {
             name: name.to_owned(),
             identity: Some(identity),
             origin: Origin::Unknown,
+            source: None,
         }
     }
 
@@ -142,6 +143,7 @@ mod tests {
                 name: "type_call".into(),
                 identity: None,
                 origin: Origin::Unknown,
+                source: None,
             },
         ];
         let machinery = CallMachinery::new(&frames);

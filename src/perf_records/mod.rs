@@ -45,7 +45,7 @@ use indicatif::ProgressBar;
 use linux_perf_event_reader::{EventRecord, RawEventRecord};
 
 use crate::console::{note, progress};
-use crate::profile::{Origin, ProfileBuilder};
+use crate::profile::{Origin, ProfileBuilder, SourceLocation};
 pub use clock::monotonic_ns;
 pub use off_cpu::{OffCpuOptions, OffCpuStats};
 
@@ -99,6 +99,9 @@ pub struct Frame {
     /// Whose code it is, from where it came from (its source file, its
     /// script): see `docs/NAMING.md`.
     pub origin: Origin,
+    /// Where its function is written (DWARF's line for the function's
+    /// first address, a JIT runtime's script and line), where known.
+    pub source: Option<SourceLocation>,
 }
 
 /// Index of a frame in [`Profile::frames`].
@@ -279,6 +282,9 @@ impl PerfStacks {
                 };
                 if frame.origin != Origin::Unknown {
                     profile.frames_mut().set_origin(id, frame.origin);
+                }
+                if let Some(source) = &frame.source {
+                    profile.frames_mut().set_source(id, source.clone());
                 }
                 id
             })

@@ -329,7 +329,7 @@ impl ProfileBuilder {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::profile::Origin;
+    use crate::profile::{Origin, SourceLocation};
     use proptest::prelude::*;
     use std::collections::BTreeSet;
 
@@ -418,6 +418,31 @@ mod tests {
         first.move_onto(&mut table);
         assert_eq!(table.origin(table.get("walk").unwrap()), Origin::Author);
         assert_eq!(table.origin(table.get("main").unwrap()), Origin::Unknown);
+    }
+
+    #[test]
+    fn sources_follow_their_frames_into_another_table() {
+        let mut first = ProfileBuilder::of_lines(&["p;x"]);
+        let mut second = ProfileBuilder::of_lines(&["p;main;walk"]);
+        let frames = second.frames_mut();
+        let walk = frames.get("walk").unwrap();
+        let at = |line| SourceLocation::new("/app/walk.js", line).unwrap();
+        frames.set_source(walk, at(None));
+        // A line says more than the file alone; a later file alone does not.
+        frames.set_source(walk, at(Some(18)));
+        frames.set_source(walk, at(None));
+        first.absorb(second);
+        let mut first = first.finish();
+        let mut table = Frames::default();
+        table.intern("other");
+        first.move_onto(&mut table);
+        let source = |name: &str| {
+            table
+                .source(table.get(name).unwrap())
+                .map(|s| s.to_string())
+        };
+        assert_eq!(source("walk").as_deref(), Some("/app/walk.js:18"));
+        assert_eq!(source("main"), None);
     }
 
     #[test]

@@ -5,9 +5,10 @@
 use std::hash::{Hash, Hasher};
 
 use indexmap::{Equivalent, IndexSet};
-use rustc_hash::FxBuildHasher;
+use rustc_hash::{FxBuildHasher, FxHashMap};
 
 use super::origin::Origin;
+use super::source_location::SourceLocation;
 
 /// Index of an interned frame.
 pub type FrameId = u32;
@@ -65,6 +66,10 @@ pub struct Frames {
     /// Where each frame's code comes from, by id, where a reader said
     /// (see [`Origin`]); ids past its end are [`Origin::Unknown`].
     origins: Vec<Origin>,
+    /// Where each frame's function is written, for the frames whose reader
+    /// said (see [`SourceLocation`]): by id, and only those, so that names-
+    /// only input (folded text) pays nothing for it.
+    sources: FxHashMap<FrameId, SourceLocation>,
 }
 
 impl Default for Frames {
@@ -74,6 +79,7 @@ impl Default for Frames {
         Self {
             keys,
             origins: Vec::new(),
+            sources: FxHashMap::default(),
         }
     }
 }
@@ -163,9 +169,7 @@ impl Frames {
                     return table.adopt(self, id);
                 };
                 let new = table.intern(&name);
-                if table.origin(new) == Origin::Unknown {
-                    table.set_origin(new, self.origin(id));
-                }
+                table.take_what_is_known(new, self, id);
                 new
             })
             .collect();
@@ -208,6 +212,20 @@ impl Frames {
         self.origins.get(id as usize).copied().unwrap_or_default()
     }
 
+    /// Records where frame `id`'s function is written: the first location
+    /// given stays (frames merged into one keep the first one's), unless a
+    /// later one says more (a line where it has a file alone).
+    pub fn set_source(&mut self, id: FrameId, source: SourceLocation) {
+        if source.says_more_than(self.sources.get(&id)) {
+            self.sources.insert(id, source);
+        }
+    }
+
+    /// Where frame `id`'s function is written, if its reader said.
+    pub fn source(&self, id: FrameId) -> Option<&SourceLocation> {
+        self.sources.get(&id)
+    }
+
     /// Whether some frame is known by its identity (not only by its name).
     pub fn has_symbols(&self) -> bool {
         self.keys
@@ -237,10 +255,19 @@ impl Frames {
             Some(i) => i as FrameId,
             None => self.keys.insert_full(key.clone()).0 as FrameId,
         };
-        if self.origin(adopted) == Origin::Unknown {
-            self.set_origin(adopted, other.origin(id));
-        }
+        self.take_what_is_known(adopted, other, id);
         adopted
+    }
+
+    /// Gives frame `id` the origin and source location of frame `from` of
+    /// `other`, where it has none of its own yet.
+    fn take_what_is_known(&mut self, id: FrameId, other: &Frames, from: FrameId) {
+        if self.origin(id) == Origin::Unknown {
+            self.set_origin(id, other.origin(from));
+        }
+        if let Some(source) = other.source(from) {
+            self.set_source(id, source.clone());
+        }
     }
 
     /// For every frame of `other`, its id in this table (added if new).

@@ -6,7 +6,8 @@
 //! later step (graph, fold, report) a loop over integers instead of strings.
 //!
 //! One table a file: [`frames`] (the frame table), [`stacks`] (where a stack
-//! lives, and helpers over frame slices), [`origin`] (whose code a frame is).
+//! lives, and helpers over frame slices), [`origin`] (whose code a frame is),
+//! [`source_location`] (where a frame's function is written).
 //! [`Profile`] is the plain model every stage reads. Readers fill it through
 //! a [`ProfileBuilder`], which keeps what only reading needs (the index that
 //! merges a stack added again, the caller→callee pairs and the frames on a
@@ -20,6 +21,7 @@ mod frames;
 pub mod origin;
 mod recursed;
 pub mod runtime_frames;
+mod source_location;
 mod stack_index;
 mod stacks;
 mod timeline;
@@ -28,6 +30,7 @@ pub use builder::ProfileBuilder;
 pub use calls::Calls;
 pub use frames::{FrameId, Frames, NO_LABEL};
 pub use origin::Origin;
+pub use source_location::SourceLocation;
 pub use stacks::{StackRef, printed, shared_prefix};
 pub use timeline::{ThreadName, TimedSample, Timeline};
 

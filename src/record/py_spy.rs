@@ -162,13 +162,16 @@ struct PySpyRun {
 impl PySpyRun {
     /// Starts py-spy on process `pid` at `freq` samples a second: raw
     /// folded stacks, native frames kept (`--native`), full file names (to
-    /// tell the program's files from the standard library's).
+    /// tell the program's files from the standard library's), each Python
+    /// frame on its function's first line (`--function`: where the function
+    /// is written, its source location).
     fn start(py_spy: &Path, pid: u32, freq: u32) -> Result<PySpyRun> {
         let dir = tempfile::tempdir().context("cannot create a temporary directory for py-spy")?;
         let messages = File::create(dir.path().join("messages"))
             .context("cannot create a file for py-spy's messages")?;
         let child = Command::new(py_spy)
             .args(["record", "--format", "raw", "--native", "--full-filenames"])
+            .arg("--function")
             .args(["--rate", &freq.to_string(), "--pid", &pid.to_string()])
             .arg("--output")
             .arg(dir.path().join("stacks.folded"))

@@ -8,7 +8,8 @@
 //! NAME`, else the profile's default (`default_sample_type`, which Go's CPU
 //! profiles leave unset; autofold's off-CPU profiles set it to `wall`), else
 //! the first of `samples` and `cpu` (Go's CPU profiles have both), else the
-//! last (as `go tool pprof`).
+//! last (as `go tool pprof`). A function's `filename` and `start_line` are
+//! its frame's source location.
 
 pub mod wire;
 
@@ -24,7 +25,7 @@ use crate::input::folded::{count_overflow_error, snippet};
 use crate::input::root_label::Labels;
 use crate::input::{Format, Head, Input, Source, clean};
 use crate::pprof_proto as proto;
-use crate::profile::{FrameId, Frames, ProfileBuilder};
+use crate::profile::{FrameId, Frames, ProfileBuilder, SourceLocation};
 
 /// The pprof protobuf format.
 pub struct Pprof;
@@ -243,10 +244,11 @@ fn shown(name: &str) -> String {
     snippet(clean(name).as_bytes())
 }
 
-/// The printed name of each function, and how to tell apart functions that
-/// print alike.
+/// The printed name of each function, how to tell apart functions that
+/// print alike, and where each is written.
 struct FunctionNames {
     names: FxHashMap<u64, (String, Option<String>)>,
+    sources: FxHashMap<u64, SourceLocation>,
 }
 
 impl FunctionNames {
@@ -282,15 +284,85 @@ impl FunctionNames {
                 (*id, (name.clone(), shared.then(|| identity.clone())))
             })
             .collect();
-        Self { names }
+        let sources = reader
+            .functions
+            .iter()
+            .filter_map(|(&id, f)| {
+                let line = u64::try_from(f.start_line).ok();
+                Some((id, SourceLocation::new(reader.string(f.filename), line)?))
+            })
+            .collect();
+        Self { names, sources }
     }
 
-    /// The frame of function `id` (a pseudo-frame when it is unknown).
+    /// The frame of function `id` (a pseudo-frame when it is unknown),
+    /// with its file and first line where the profile has them.
     fn intern(&self, id: u64, frames: &mut Frames) -> FrameId {
-        match self.names.get(&id) {
+        let frame = match self.names.get(&id) {
             Some((name, None)) => frames.intern(name),
             Some((name, Some(identity))) => frames.intern_symbol(name, identity),
             None => frames.intern("[unknown]"),
+        };
+        if let Some(source) = self.sources.get(&id) {
+            frames.set_source(frame, source.clone());
         }
+        frame
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A profile of one sample, `walk` calling `walk` calling `leaf`: `walk`
+    /// written in /src/walk.go from line 12, `leaf` with no file.
+    fn walk_profile() -> proto::Profile {
+        let strings = ["", "samples", "count", "walk", "/src/walk.go", "leaf"];
+        let function = |id, name, filename, start_line| proto::Function {
+            id,
+            name,
+            system_name: name,
+            filename,
+            start_line,
+        };
+        let location = |id, function_id| proto::Location {
+            id,
+            line: vec![proto::Line {
+                function_id,
+                ..Default::default()
+            }],
+            ..Default::default()
+        };
+        proto::Profile {
+            sample_type: vec![proto::ValueType { r#type: 1, unit: 2 }],
+            sample: vec![proto::Sample {
+                location_id: vec![2, 1, 1],
+                value: vec![5],
+                ..Default::default()
+            }],
+            location: vec![location(1, 1), location(2, 2)],
+            function: vec![function(1, 3, 4, 12), function(2, 5, 0, 0)],
+            string_table: strings.iter().map(|s| s.as_bytes().to_vec()).collect(),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn a_function_is_located_at_its_file_and_start_line() {
+        let profile = walk_profile();
+        let source = Source::File("walk.pb".into());
+        let read = Reader::new(&profile, &source)
+            .unwrap()
+            .read(None, 0)
+            .unwrap()
+            .finish();
+        let frames = &read.profile.frames;
+        let source_of = |name: &str| {
+            let id = frames.get(name).unwrap();
+            frames.source(id).map(ToString::to_string)
+        };
+        assert_eq!(read.profile.lines(), ["walk;walk;leaf 5"]);
+        assert_eq!(source_of("walk").as_deref(), Some("/src/walk.go:12"));
+        assert_eq!(source_of("leaf"), None);
     }
 }

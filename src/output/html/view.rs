@@ -16,6 +16,7 @@ use crate::output::html::display_name::display_name;
 use crate::output::html::drawing::{Drawing, drawing};
 use crate::output::html::flame::FLAME_GRAPH_CLASS;
 use crate::output::html::member_calls::{MemberCalls, member_calls};
+use crate::output::html::source_paths::{ShownSource, shown_sources};
 use crate::output::html::templates::{EARLY_SCRIPT, SCRIPT, STYLE};
 use crate::output::html::unfold::Unfolded;
 
@@ -188,6 +189,8 @@ pub struct CycleView<'a> {
     pub member_rows: Vec<MemberRow>,
     /// Whether any member has a symbol.
     pub has_symbols: bool,
+    /// Whether any member has a source location.
+    pub has_sources: bool,
     /// How to split it, for a giant cycle.
     pub split: Option<&'a SplitReport>,
     /// Where it looks welded by a name.
@@ -252,6 +255,8 @@ pub struct MemberRow {
     pub calls: MemberCalls,
     /// Its symbol, where known.
     pub symbol: Option<String>,
+    /// Where it is written, where known: in full and short.
+    pub source: Option<ShownSource>,
 }
 
 /// The shares of a cycle on both sides of a diff, and the side drawn.
@@ -299,6 +304,7 @@ impl<'a> CycleView<'a> {
             notes: notes(cycle),
             member_rows: member_rows(cycle),
             has_symbols: cycle.member_symbols.is_some(),
+            has_sources: cycle.member_sources.is_some(),
             split: cycle.split.as_ref(),
             looks_welded: &cycle.looks_welded,
             drawing,
@@ -468,6 +474,11 @@ fn listed(counts: &[NamedCount]) -> Vec<Listed> {
 
 /// The members, most self samples first (ties by name).
 fn member_rows(cycle: &CycleReport) -> Vec<MemberRow> {
+    let sources = cycle
+        .member_sources
+        .as_deref()
+        .map(shown_sources)
+        .unwrap_or_default();
     let mut rows: Vec<MemberRow> = cycle
         .members
         .iter()
@@ -488,6 +499,7 @@ fn member_rows(cycle: &CycleReport) -> Vec<MemberRow> {
                 .member_symbols
                 .as_ref()
                 .and_then(|s| s.get(index).cloned().flatten()),
+            source: sources.get(index).cloned().flatten(),
         })
         .collect();
     rows.sort_by(|a, b| b.samples.cmp(&a.samples).then_with(|| a.name.cmp(&b.name)));
@@ -539,6 +551,7 @@ pub(crate) mod tests {
             off_cpu: 0,
             folded: true,
             member_symbols: None,
+            member_sources: None,
             author_members: Vec::new(),
             max_depth: n,
             mean_depth: 1.0,

@@ -1,7 +1,9 @@
 //! Symbols of an ELF module: the function at each address from the symbol
 //! table (of the debug file if one is installed), and with inline frames,
 //! the chain of inlined functions from DWARF — both as perf finds them; in
-//! the procedure linkage table, the stub's `callee@plt`.
+//! the procedure linkage table, the stub's `callee@plt`. Where DWARF was
+//! loaded, a function is located at the line of its entry (its symbol's
+//! start); a function inlined into it at the line DWARF declares it on.
 
 use object::Object;
 use rustc_hash::FxHashMap;
@@ -14,7 +16,7 @@ use super::plt::PltTable;
 use super::symtab::SymbolTable;
 use super::{Lookup, SymbolFrame};
 use crate::demangle::{demangle, is_mangled};
-use crate::profile::{Origin, origin};
+use crate::profile::{Origin, SourceLocation, origin};
 
 /// The frames at each lookup (module addresses) of `module`, whose file is
 /// `image`: outermost first; empty where no symbol holds the address.
@@ -49,40 +51,76 @@ pub fn symbolize(image: &ElfImage, module: &Module, lookups: &[Lookup]) -> Vec<V
     };
     let context = sections.as_ref().and_then(DwarfSections::context);
     let mut namer = Namer::new(module, module_origin);
+    let mut entries = Entries::default();
+    let mut units = dwarf::Units::default();
     lookups
         .iter()
         .map(|lookup| {
             if let Some(stub) = plt.lookup(lookup.address) {
-                let function = Function {
-                    name: stub.to_owned(),
-                    file: None,
-                };
-                return vec![namer.frame(&function)];
+                return vec![namer.frame(&Function::named(stub.to_owned()), None)];
             }
             let Some(symbol) = symtab.lookup(lookup.address) else {
                 return Vec::new();
             };
-            let inlined = match &context {
-                Some(context) if lookup.inline => dwarf::functions_at(context, lookup.address),
-                _ => Vec::new(),
+            let Some(context) = &context else {
+                return vec![namer.frame(&Function::named(symbol.name().into_owned()), None)];
+            };
+            let entry = entries.location(context, symbol.start);
+            let inlined = match lookup.inline {
+                true => dwarf::functions_at(context, &mut units, lookup.address),
+                false => Vec::new(),
             };
             if inlined.is_empty() {
-                let file = match &context {
-                    Some(context) if module_origin != Origin::Other => {
-                        dwarf::file_at(context, lookup.address)
-                    }
-                    _ => None,
-                };
+                let file = (module_origin != Origin::Other)
+                    .then(|| dwarf::file_at(context, lookup.address))
+                    .flatten();
                 let function = Function {
-                    name: symbol.name().into_owned(),
                     file,
+                    ..Function::named(symbol.name().into_owned())
                 };
-                vec![namer.frame(&function)]
+                vec![namer.frame(&function, entry)]
             } else {
-                inlined.iter().rev().map(|f| namer.frame(f)).collect()
+                inline_frames(&mut namer, &inlined, entry)
             }
         })
         .collect()
+}
+
+/// The frames of an inline chain (`inlined`, innermost first), outermost
+/// first: the outermost is the symbol's function, written where its entry
+/// is (`entry`); an inlined function has no entry of its own, so it is
+/// located by its file and the line DWARF declares it on (its file alone
+/// where DWARF names no line).
+fn inline_frames(
+    namer: &mut Namer<'_>,
+    inlined: &[Function],
+    entry: Option<SourceLocation>,
+) -> Vec<SymbolFrame> {
+    let (outermost, inner) = inlined.split_last().expect("an inline chain is not empty");
+    let mut frames = vec![namer.frame(outermost, entry)];
+    frames.extend(inner.iter().rev().map(|function| {
+        let file = function.file.as_deref();
+        let source = file.and_then(|file| SourceLocation::new(file, function.declared_line));
+        namer.frame(function, source)
+    }));
+    frames
+}
+
+/// The source location of each function's entry (by its symbol's start),
+/// looked up in DWARF once.
+#[derive(Default)]
+struct Entries {
+    known: FxHashMap<u64, Option<SourceLocation>>,
+}
+
+impl Entries {
+    /// Where the function starting at `start` is written.
+    fn location(&mut self, context: &dwarf::Context<'_>, start: u64) -> Option<SourceLocation> {
+        self.known
+            .entry(start)
+            .or_insert_with(|| dwarf::entry_location(context, start))
+            .clone()
+    }
 }
 
 /// Whether `file` is a program (it names an ELF interpreter), not a shared
@@ -107,12 +145,16 @@ impl<'m> Namer<'m> {
         }
     }
 
-    /// The frame of `function` (its stored name and source file): a
-    /// function's first source file found decides whose code it is.
-    fn frame(&mut self, function: &Function) -> SymbolFrame {
+    /// The frame of `function` (its stored name and source file), written
+    /// at `source`: a function's first source file found decides whose code
+    /// it is, and its first location with a line is where it is written.
+    fn frame(&mut self, function: &Function, source: Option<SourceLocation>) -> SymbolFrame {
         let raw = function.name.as_str();
         if let Some(frame) = self.cache.get(raw)
             && (frame.origin != Origin::Unknown || function.file.is_none())
+            && !source
+                .as_ref()
+                .is_some_and(|new| new.says_more_than(frame.source.as_ref()))
         {
             return frame.clone();
         }
@@ -125,6 +167,7 @@ impl<'m> Namer<'m> {
             name: demangle(raw),
             identity: Some(identity),
             origin: origin::of_function(self.origin, function.file.as_deref()),
+            source,
         };
         self.cache.insert(raw.to_owned(), frame.clone());
         frame

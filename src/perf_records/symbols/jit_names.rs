@@ -17,10 +17,12 @@
 //! `Interpreter` and stubs) keeps its text as name and identity. Whose
 //! code a function is comes from its script ([`origin::of_script`]), or
 //! for a Java method from its class's package ([`origin::of_java_class`]).
+//! Where it is written is V8's script and line, or CPython's file (no
+//! line); a HotSpot map says neither.
 
 use super::SymbolFrame;
-use crate::profile::Origin;
 use crate::profile::origin;
+use crate::profile::{Origin, SourceLocation};
 
 /// The frame a JIT runtime's text for a function stands for. A `;` (the
 /// frame separator of folded stacks) is printed as `:`, as for any frame.
@@ -32,6 +34,7 @@ pub fn jit_frame(raw: &str) -> SymbolFrame {
             name: raw.to_owned(),
             identity: None,
             origin: Origin::Other,
+            source: None,
         });
     SymbolFrame {
         name: frame.name.replace(';', ":"),
@@ -64,12 +67,14 @@ fn v8_frame(raw: &str) -> Option<SymbolFrame> {
             name: function.to_owned(),
             identity: Some(format!("{kind}:{rest}")),
             origin: Origin::Other,
+            source: None,
         });
     };
     Some(SymbolFrame {
         name: format!("{function} ({}:{line})", short_script(script)),
         identity: Some(format!("{kind}:{function} {script}:{line}:{column}")),
         origin: origin::of_script(script),
+        source: SourceLocation::parse_line(script, line),
     })
 }
 
@@ -96,6 +101,7 @@ fn python_frame(raw: &str) -> Option<SymbolFrame> {
         name: format!("{function} ({})", short_script(file)),
         identity: Some(raw.to_owned()),
         origin: origin::of_script(file),
+        source: SourceLocation::new(file, None),
     })
 }
 
@@ -122,6 +128,7 @@ fn java_frame(raw: &str) -> Option<SymbolFrame> {
         name: method.to_owned(),
         identity: Some(raw.to_owned()),
         origin: origin::of_java_class(class),
+        source: None,
     })
 }
 
@@ -216,6 +223,26 @@ mod tests {
             "_find_and_load (<frozen importlib._bootstrap>)"
         );
         assert_eq!(frozen.origin, Origin::Other);
+    }
+
+    #[test]
+    fn scripts_and_lines_locate_functions() {
+        let source = |raw: &str| jit_frame(raw).source.map(|s| s.to_string());
+        assert_eq!(
+            source("JS:*parseExpr /path/parser.js:12:20").as_deref(),
+            Some("/path/parser.js:12")
+        );
+        assert_eq!(
+            source("JS:~f file:///srv/a.mjs:2:3").as_deref(),
+            Some("/srv/a.mjs:2")
+        );
+        assert_eq!(
+            source("py::walk:/tmp/app/walk.py").as_deref(),
+            Some("/tmp/app/walk.py")
+        );
+        assert_eq!(source("JS:*f"), None);
+        assert_eq!(source("Builtin:ArrayMap"), None);
+        assert_eq!(source("void Calc$Eval.<init>()"), None);
     }
 
     proptest::proptest! {

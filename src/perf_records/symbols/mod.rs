@@ -25,15 +25,17 @@ use super::modules::{ModuleId, ModuleKind, Modules};
 use super::raw_stacks::RawFrame;
 use super::{Frame, FrameId, Options};
 use crate::demangle::function_label;
-use crate::profile::Origin;
+use crate::profile::{Origin, SourceLocation};
 
 /// A function frame before it is interned: printed name (demangled),
-/// identity (see [`Frame::identity`]) and whose code it is.
+/// identity (see [`Frame::identity`]), whose code it is and where it is
+/// written.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct SymbolFrame {
     pub name: String,
     pub identity: Option<String>,
     pub origin: Origin,
+    pub source: Option<SourceLocation>,
 }
 
 /// The frames of every raw frame.
@@ -94,6 +96,7 @@ pub fn symbolize(modules: &Modules, raw_frames: &[RawFrame], options: &Options) 
                     name: module.pseudo_frame(),
                     identity: None,
                     origin: Origin::Unknown,
+                    source: None,
                 });
             } else if !matches!(module.kind, ModuleKind::Jit { .. }) {
                 frames = frames.into_iter().filter_map(labelled).collect();
@@ -112,6 +115,7 @@ pub fn symbolize(modules: &Modules, raw_frames: &[RawFrame], options: &Options) 
                         name: frame.name,
                         identity: frame.identity,
                         origin: frame.origin,
+                        source: frame.source,
                     })
                 })
                 .collect()
@@ -227,5 +231,6 @@ fn kernel_frame(name: &str) -> SymbolFrame {
         name: name.to_owned(),
         identity: None,
         origin: Origin::Other,
+        source: None,
     }
 }
