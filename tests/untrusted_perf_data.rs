@@ -80,7 +80,7 @@ fn recordings() -> &'static [Recording] {
         .into_iter()
         .map(|(name, options)| {
             let data = dir.join(format!("{name}.data"));
-            perf_record(&data, options, &program, &["20", "30"]);
+            perf_record(&data, options, &program, &["40", "60"]);
             let bytes = std::fs::read(&data).unwrap();
             let field = |at: usize| u64::from_le_bytes(bytes[at..at + 8].try_into().unwrap());
             let (offset, size) = (field(40) as usize, field(48) as usize);
