@@ -136,3 +136,67 @@ fn by_name_alone_the_plumbing_welds_the_start_into_the_recursion() {
     assert_eq!(weld["above"], "plumbing::main::{{closure}}");
     assert!(weld["samples"].as_u64().unwrap() > 0);
 }
+
+/// The members of each cycle of the report in `dir/report.json`, each
+/// cycle's sorted, with the file of each member's source location.
+fn cycles_with_files(dir: &Path) -> Vec<Vec<(String, String)>> {
+    let report: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.join("report.json")).unwrap()).unwrap();
+    let mut cycles: Vec<Vec<(String, String)>> = report["cycles"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|cycle| {
+            let sources = cycle["member_sources"].as_array().unwrap();
+            let mut members: Vec<(String, String)> = cycle["members"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .zip(sources)
+                .map(|(member, source)| {
+                    let source = source.as_str().unwrap_or("");
+                    let file = Path::new(source.split(':').next().unwrap());
+                    let file = file.file_name().unwrap_or_default().to_string_lossy();
+                    (member.as_str().unwrap().to_string(), file.into_owned())
+                })
+                .collect();
+            members.sort();
+            members
+        })
+        .collect();
+    cycles.sort();
+    cycles
+}
+
+/// Two files' `static long step` (fixtures/statics): one name, two local
+/// symbols. Told apart by their symbols' starts, they are members of two
+/// cycles, each located in its own file; by name alone the two recursions
+/// were one cycle, `{a_walk,b_walk,step}`.
+#[test]
+fn two_static_functions_of_one_name_stay_in_their_own_cycles() {
+    if skip() {
+        return;
+    }
+    let dir = TempDir::new().unwrap();
+    let program = crate::util::perf::statics_program(dir.path());
+    let args = [
+        "record",
+        "--report",
+        "report.json",
+        "-o",
+        "flame.svg",
+        "--",
+        program.to_str().unwrap(),
+    ];
+    run(dir.path(), &args);
+    let pair = |walk: &str, file: &str| {
+        vec![
+            (walk.to_string(), file.to_string()),
+            ("step".to_string(), file.to_string()),
+        ]
+    };
+    assert_eq!(
+        cycles_with_files(dir.path()),
+        [pair("a_walk", "a.c"), pair("b_walk", "b.c")]
+    );
+}

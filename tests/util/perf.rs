@@ -174,19 +174,29 @@ pub fn static_expr_program(dir: &Path) -> PathBuf {
 
 /// `fixtures/expr/expr.c` compiled into `dir/NAME` with `flags` added.
 fn compile_expr(dir: &Path, name: &str, flags: &[&str]) -> PathBuf {
+    compile_c(dir, name, &["expr/expr.c"], flags)
+}
+
+/// `fixtures/statics/` (two recursions, each through its own file's
+/// `static long step`) compiled with `cc -O0 -g` into `dir`.
+pub fn statics_program(dir: &Path) -> PathBuf {
+    let sources = ["statics/main.c", "statics/a.c", "statics/b.c"];
+    compile_c(dir, "statics", &sources, &[])
+}
+
+/// The C `sources` (paths under fixtures/) compiled with `cc -O0 -g`
+/// (frame pointers kept) and `flags` into `dir/NAME`.
+fn compile_c(dir: &Path, name: &str, sources: &[&str], flags: &[&str]) -> PathBuf {
     let program = dir.join(name);
     let status = Command::new("cc")
         .args(["-O0", "-g", "-fno-omit-frame-pointer"])
         .args(flags)
         .arg("-o")
         .arg(&program)
-        .arg(fixture("expr/expr.c"))
+        .args(sources.iter().map(|source| fixture(source)))
         .status()
         .expect("cc runs");
-    assert!(
-        status.success(),
-        "compiling fixtures/expr/expr.c {flags:?} failed"
-    );
+    assert!(status.success(), "compiling {sources:?} {flags:?} failed");
     program
 }
 

@@ -62,8 +62,12 @@ pub fn symbolize(image: &ElfImage, module: &Module, lookups: &[Lookup]) -> Vec<V
             let Some(symbol) = symtab.lookup(lookup.address) else {
                 return Vec::new();
             };
+            // Two files' `static` functions of one name: the symbol's start
+            // tells them apart.
+            let instance = symtab.shares_name(&symbol).then_some(symbol.start);
             let Some(context) = &context else {
-                return vec![namer.frame(&Function::named(symbol.name().into_owned()), None)];
+                let function = Function::named(symbol.name().into_owned());
+                return vec![namer.frame_of(&function, None, instance)];
             };
             let entry = entries.location(context, symbol.start);
             let inlined = match lookup.inline {
@@ -78,9 +82,9 @@ pub fn symbolize(image: &ElfImage, module: &Module, lookups: &[Lookup]) -> Vec<V
                     file,
                     ..Function::named(symbol.name().into_owned())
                 };
-                vec![namer.frame(&function, entry)]
+                vec![namer.frame_of(&function, entry, instance)]
             } else {
-                inline_frames(&mut namer, &inlined, entry)
+                inline_frames(&mut namer, &inlined, entry, instance)
             }
         })
         .collect()
@@ -90,14 +94,16 @@ pub fn symbolize(image: &ElfImage, module: &Module, lookups: &[Lookup]) -> Vec<V
 /// first: the outermost is the symbol's function, written where its entry
 /// is (`entry`); an inlined function has no entry of its own, so it is
 /// located by its file and the line DWARF declares it on (its file alone
-/// where DWARF names no line).
+/// where DWARF names no line). `instance` as for [`Namer::frame_of`], of
+/// the outermost.
 fn inline_frames(
     namer: &mut Namer<'_>,
     inlined: &[Function],
     entry: Option<SourceLocation>,
+    instance: Option<u64>,
 ) -> Vec<SymbolFrame> {
     let (outermost, inner) = inlined.split_last().expect("an inline chain is not empty");
-    let mut frames = vec![namer.frame(outermost, entry)];
+    let mut frames = vec![namer.frame_of(outermost, entry, instance)];
     frames.extend(inner.iter().rev().map(|function| {
         let file = function.file.as_deref();
         let source = file.and_then(|file| SourceLocation::new(file, function.declared_line));
@@ -134,6 +140,8 @@ struct Namer<'m> {
     module: &'m Module,
     origin: Origin,
     cache: FxHashMap<String, SymbolFrame>,
+    /// Frames of functions whose name is not theirs alone, by start.
+    instances: FxHashMap<u64, SymbolFrame>,
 }
 
 impl<'m> Namer<'m> {
@@ -142,6 +150,7 @@ impl<'m> Namer<'m> {
             module,
             origin,
             cache: FxHashMap::default(),
+            instances: FxHashMap::default(),
         }
     }
 
@@ -149,8 +158,25 @@ impl<'m> Namer<'m> {
     /// at `source`: a function's first source file found decides whose code
     /// it is, and its first location with a line is where it is written.
     fn frame(&mut self, function: &Function, source: Option<SourceLocation>) -> SymbolFrame {
+        self.frame_of(function, source, None)
+    }
+
+    /// [`Self::frame`], for a function whose name another function of the
+    /// module has too where `instance` is its start: the start is then part
+    /// of its identity, so two files' `static` functions of one name stay
+    /// two frames (printed alike).
+    fn frame_of(
+        &mut self,
+        function: &Function,
+        source: Option<SourceLocation>,
+        instance: Option<u64>,
+    ) -> SymbolFrame {
         let raw = function.name.as_str();
-        if let Some(frame) = self.cache.get(raw)
+        let cached = match instance {
+            Some(start) => self.instances.get(&start),
+            None => self.cache.get(raw),
+        };
+        if let Some(frame) = cached
             && (frame.origin != Origin::Unknown || function.file.is_none())
             && !source
                 .as_ref()
@@ -158,10 +184,11 @@ impl<'m> Namer<'m> {
         {
             return frame.clone();
         }
-        let identity = if is_mangled(raw) {
-            raw.to_owned()
-        } else {
-            format!("{}!{raw}", self.module.pseudo_frame())
+        let module = self.module.pseudo_frame();
+        let identity = match instance {
+            _ if is_mangled(raw) => raw.to_owned(),
+            Some(start) => format!("{module}!{raw}@{start:#x}"),
+            None => format!("{module}!{raw}"),
         };
         let frame = SymbolFrame {
             name: demangle(raw),
@@ -169,7 +196,10 @@ impl<'m> Namer<'m> {
             origin: origin::of_function(self.origin, function.file.as_deref()),
             source,
         };
-        self.cache.insert(raw.to_owned(), frame.clone());
+        match instance {
+            Some(start) => self.instances.insert(start, frame.clone()),
+            None => self.cache.insert(raw.to_owned(), frame.clone()),
+        };
         frame
     }
 }

@@ -10,8 +10,9 @@
 use std::cmp::Ordering;
 
 use object::{Object, ObjectSection, ObjectSymbol, SymbolKind, SymbolSection};
+use rustc_hash::{FxHashMap, FxHashSet};
 
-use crate::demangle::demangle;
+use crate::demangle::{demangle, is_mangled};
 
 /// A function symbol.
 #[derive(Debug, Clone, Copy)]
@@ -48,6 +49,9 @@ enum Binding {
 #[derive(Debug, Default)]
 pub struct SymbolTable<'a> {
     symbols: Vec<Symbol<'a>>,
+    /// Names of local symbols (C's `static` functions) that two functions
+    /// of the table have: two files' `static int step`.
+    shared_local_names: FxHashSet<&'a [u8]>,
 }
 
 impl<'a> SymbolTable<'a> {
@@ -66,6 +70,13 @@ impl<'a> SymbolTable<'a> {
     /// link against.
     pub fn dynamic(file: &object::File<'a>) -> Self {
         Self::from_symbols(file, file.dynamic_symbols())
+    }
+
+    /// Whether `symbol` is a local function whose name another function
+    /// of the table has too (two files' `static` functions of one name):
+    /// its name alone does not tell which function it is.
+    pub fn shares_name(&self, symbol: &Symbol<'a>) -> bool {
+        symbol.binding == Binding::Local && self.shared_local_names.contains(symbol.name)
     }
 
     /// Whether no function symbol was found.
@@ -128,8 +139,27 @@ impl<'a> SymbolTable<'a> {
                 next_start = symbol.start;
             }
         }
-        Self { symbols: found }
+        let shared_local_names = shared_local_names(&found);
+        Self {
+            symbols: found,
+            shared_local_names,
+        }
     }
+}
+
+/// The names of local, unmangled symbols that start at two addresses or
+/// more (mangled names already differ from one function to another).
+fn shared_local_names<'a>(symbols: &[Symbol<'a>]) -> FxHashSet<&'a [u8]> {
+    let mut first_start: FxHashMap<&'a [u8], u64> = FxHashMap::default();
+    let mut shared = FxHashSet::default();
+    let locals = symbols.iter().filter(|s| s.binding == Binding::Local);
+    for symbol in locals.filter(|s| !std::str::from_utf8(s.name).is_ok_and(is_mangled)) {
+        let start = *first_start.entry(symbol.name).or_insert(symbol.start);
+        if start != symbol.start {
+            shared.insert(symbol.name);
+        }
+    }
+    shared
 }
 
 /// A defined function, or a label in `.text` (perf keeps both).
@@ -182,8 +212,34 @@ mod tests {
                 symbol(0x10, 8, "__GI___libc_write", Binding::Global),
                 symbol(0x10, 8, "write", Binding::Weak),
             ],
+            ..SymbolTable::default()
         };
         assert_eq!(table.lookup(0x12).unwrap().name(), "__GI___libc_write");
         assert!(table.lookup(0x18).is_none());
+    }
+
+    #[test]
+    fn two_static_functions_of_one_name_share_it_and_aliases_do_not() {
+        let symbols = vec![
+            symbol(0x10, 8, "step", Binding::Local),
+            symbol(0x20, 8, "step", Binding::Local),
+            symbol(0x30, 8, "walk", Binding::Local),
+            symbol(0x30, 8, "walk", Binding::Local),
+            symbol(0x40, 8, "main", Binding::Global),
+            symbol(0x50, 8, "main", Binding::Local),
+        ];
+        let shared = shared_local_names(&symbols);
+        let table = SymbolTable {
+            symbols,
+            shared_local_names: shared,
+        };
+        let named = |start| table.lookup(start).unwrap();
+        assert!(table.shares_name(&named(0x10)));
+        assert!(table.shares_name(&named(0x20)));
+        // One function listed twice (an alias at one address).
+        assert!(!table.shares_name(&named(0x30)));
+        // A global's name is its own: only the local is counted.
+        assert!(!table.shares_name(&named(0x40)));
+        assert!(!table.shares_name(&named(0x50)));
     }
 }
