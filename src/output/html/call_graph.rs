@@ -5,7 +5,7 @@
 use rustc_hash::FxHashMap;
 
 use crate::engine::report::{BoundaryCall, CycleReport};
-use crate::output::html::box_labels::label;
+use crate::output::html::box_labels::distinct_labels;
 
 /// How many of the callers into a cycle, and of its exits, are drawn (the
 /// ones with the most samples); the section lists them all.
@@ -26,6 +26,10 @@ pub struct CycleGraph {
     pub edges: Vec<Edge>,
     /// The cycle's samples (stacks through it), which edges are a share of.
     pub samples: u64,
+    /// The node of the main entry member: the member that most of the
+    /// runs entering the cycle begin with (without callers, the member on
+    /// the most stacks). The drawing begins with it.
+    pub main: usize,
 }
 
 /// What a node stands for.
@@ -46,7 +50,8 @@ pub struct Node {
     pub kind: NodeKind,
     /// The frame's full name.
     pub name: String,
-    /// The short label in its box.
+    /// The short label in its box, unlike every other box's
+    /// ([`distinct_labels`]).
     pub label: String,
     /// For a member its self samples; for a caller or an exit the samples
     /// of the runs that enter or leave through it.
@@ -89,7 +94,7 @@ pub fn cycle_graph(cycle: &CycleReport) -> Option<CycleGraph> {
         .map(|(i, name)| Node {
             kind: NodeKind::Member(i),
             name: name.clone(),
-            label: label(name),
+            label: String::new(),
             samples: cycle.member_self_samples.get(i).map_or(0, |m| m.samples),
         })
         .collect();
@@ -114,11 +119,38 @@ pub fn cycle_graph(cycle: &CycleReport) -> Option<CycleGraph> {
             .cmp(&a.samples)
             .then((a.from, a.to).cmp(&(b.from, b.to)))
     });
+    let names: Vec<&str> = nodes.iter().map(|n| n.name.as_str()).collect();
+    let labels = distinct_labels(&names);
+    for (node, label) in nodes.iter_mut().zip(labels) {
+        node.label = label;
+    }
     Some(CycleGraph {
+        main: main_entry_member(cycle, &calls.entering),
         nodes,
         edges,
         samples: cycle.samples,
     })
+}
+
+/// The member that most of the runs in `entering` begin with; without
+/// any, the member on the most stacks (the first on a tie).
+fn main_entry_member(cycle: &CycleReport, entering: &[BoundaryCall]) -> usize {
+    let mut entered = vec![0u64; cycle.members.len()];
+    for call in entering {
+        if let Some(samples) = entered.get_mut(call.member) {
+            *samples += call.samples;
+        }
+    }
+    if entered.iter().all(|&s| s == 0) {
+        entered = (0..cycle.members.len())
+            .map(|i| cycle.member_total_samples.get(i).map_or(0, |m| m.samples))
+            .collect();
+    }
+    // The first of the largest: max_by_key keeps the last.
+    (0..entered.len())
+        .rev()
+        .max_by_key(|&i| entered[i])
+        .unwrap_or(0)
 }
 
 /// Adds the [`MAX_BOUNDARY_NODES`] outside frames with the most samples
@@ -145,7 +177,7 @@ fn add_boundary(
                 NodeKind::Exit
             },
             name: name.to_string(),
-            label: label(name),
+            label: String::new(),
             samples,
         });
         // `calls` is most samples first.

@@ -13,7 +13,7 @@ use crate::output::diff_report::Shares;
 use crate::output::html::box_labels::label;
 use crate::output::html::call_graph::{MAX_BOUNDARY_LINES, MAX_BOUNDARY_NODES, cycle_graph};
 use crate::output::html::display_name::display_name;
-use crate::output::html::drawing::{Drawing, drawing};
+use crate::output::html::drawing::{Drawing, WARMTH_BOUNDS, drawing};
 use crate::output::html::flame::FLAME_GRAPH_CLASS;
 use crate::output::html::member_calls::{MemberCalls, member_calls};
 use crate::output::html::templates::{EARLY_SCRIPT, SCRIPT, STYLE};
@@ -65,6 +65,9 @@ pub struct Page<'a> {
     pub max_boundary: usize,
     /// How many members each caller or exit is linked to at most.
     pub max_boundary_lines: usize,
+    /// The drawings' warmth classes, coolest first, as the legend names
+    /// them.
+    pub warmth_legend: Vec<String>,
     /// What the page's script reads.
     pub data: PageData,
     /// The stylesheet.
@@ -214,7 +217,7 @@ impl<'a> CycleView<'a> {
     /// The row and section of `cycle`, the `index`th of the page, in a
     /// profile of `total_samples`.
     pub fn new(cycle: &'a CycleReport, index: usize, total_samples: u64) -> Self {
-        let (drawing, drawing_note) = drawn(cycle);
+        let (drawing, drawing_note) = drawn(cycle, total_samples);
         let boundary_cut = cycle.calls.as_ref().is_some_and(|calls| {
             distinct_outside(&calls.entering) > MAX_BOUNDARY_NODES
                 || distinct_outside(&calls.leaving) > MAX_BOUNDARY_NODES
@@ -349,6 +352,7 @@ pub fn page<'a>(
         kept_out: &report.kept_out,
         max_boundary: MAX_BOUNDARY_NODES,
         max_boundary_lines: MAX_BOUNDARY_LINES,
+        warmth_legend: warmth_legend(),
         data,
         style: STYLE,
         early_script: EARLY_SCRIPT,
@@ -356,8 +360,9 @@ pub fn page<'a>(
     }
 }
 
-/// The drawing of `cycle`, or why there is none.
-fn drawn(cycle: &CycleReport) -> (Option<Drawing>, Option<String>) {
+/// The drawing of `cycle`, in a profile of `total_samples`, or why there
+/// is none.
+fn drawn(cycle: &CycleReport, total_samples: u64) -> (Option<Drawing>, Option<String>) {
     let calls = cycle.calls.as_ref().map_or(0, |c| c.inside.len());
     if cycle.members.len() > MAX_DRAWN_MEMBERS || calls > MAX_DRAWN_CALLS {
         let note = format!(
@@ -369,7 +374,7 @@ fn drawn(cycle: &CycleReport) -> (Option<Drawing>, Option<String>) {
         return (None, Some(note));
     }
     match cycle_graph(cycle) {
-        Some(graph) if cycle.samples > 0 => (Some(drawing(&graph)), None),
+        Some(graph) if cycle.samples > 0 => (Some(drawing(&graph, total_samples)), None),
         Some(_) => (
             None,
             Some("No samples went through it on this side.".into()),
@@ -379,6 +384,15 @@ fn drawn(cycle: &CycleReport) -> (Option<Drawing>, Option<String>) {
             Some("Who calls whom inside it was not gathered.".into()),
         ),
     }
+}
+
+/// The warmth classes' ranges: `under 1 %`, `1–5 %`, …, `20 % or more`.
+fn warmth_legend() -> Vec<String> {
+    let bounds = WARMTH_BOUNDS;
+    let mut legend = vec![format!("under {} %", bounds[0])];
+    legend.extend(bounds.windows(2).map(|w| format!("{}–{} %", w[0], w[1])));
+    legend.push(format!("{} % or more", bounds[bounds.len() - 1]));
+    legend
 }
 
 fn distinct_outside(calls: &[crate::engine::report::BoundaryCall]) -> usize {
