@@ -406,7 +406,8 @@ fn minor_cycles_wait_behind_show_all() {
 }
 
 /// Item 5: a reader whose system prefers dark gets a dark page, its text
-/// light; the drawings' boxes keep dark text on their light fills.
+/// light (the drawings' warmth legend too); the drawings' boxes keep dark
+/// text on their light fills.
 #[test]
 fn a_dark_system_gets_a_dark_page() {
     let dir = TempDir::new().unwrap();
@@ -419,13 +420,17 @@ fn a_dark_system_gets_a_dark_page() {
         return v.length > 3 && v[3] === 0 ? 765 : v[0] + v[1] + v[2]; };
       const body = getComputedStyle(document.body);
       const box = document.querySelector('svg.call-graph .node text');
+      const legend = document.querySelector('.warmth-legend');
       return [rgb(body.backgroundColor), rgb(body.color),
-              box ? rgb(getComputedStyle(box).fill) : 0]; })()";
+              box ? rgb(getComputedStyle(box).fill) : 0,
+              legend ? rgb(getComputedStyle(legend).color) : -1]; })()";
     let light = browser.eval(colours);
     assert!(
         light[0].as_u64().unwrap() > 600,
         "light by default: {light}"
     );
+    let legend = light[3].as_i64().unwrap();
+    assert!((0..400).contains(&legend), "a dark legend: {light}");
     browser.prefer_dark();
     browser.load_file(&page, "");
     let dark = browser.eval(colours);
@@ -435,6 +440,7 @@ fn a_dark_system_gets_a_dark_page() {
         dark[2].as_u64().unwrap() < 150,
         "dark text in boxes: {dark}"
     );
+    assert!(dark[3].as_i64().unwrap() > 400, "a light legend: {dark}");
     assert_no_script_errors(&mut browser);
 }
 

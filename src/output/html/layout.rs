@@ -368,6 +368,82 @@ mod tests {
         }
     }
 
+    /// A cycle of `n` members (a ring, and `extra` calls), entered at
+    /// `main` and at the members `entries` name, left from those `exits`
+    /// name (indices taken modulo `n`).
+    fn entered_cycle(
+        n: usize,
+        extra: &[(usize, usize)],
+        main: usize,
+        entries: &[usize],
+        exits: &[usize],
+    ) -> CycleGraph {
+        let ring = (0..n).map(|i| (i, (i + 1) % n, 10));
+        let calls: Vec<(usize, usize, u64)> = ring
+            .chain(extra.iter().map(|&(a, b)| (a % n, b % n, 3)))
+            .collect();
+        let mut g = graph(n, &calls);
+        g.edges.sort_by_key(|e| (e.from, e.to));
+        g.edges.dedup_by_key(|e| (e.from, e.to));
+        g.main = main % n;
+        let outside = [(NodeKind::Caller, &[main][..]), (NodeKind::Caller, entries)];
+        for (kind, targets) in outside.into_iter().chain([(NodeKind::Exit, exits)]) {
+            for &member in targets {
+                let node = g.nodes.len();
+                g.nodes.push(Node {
+                    kind,
+                    name: format!("outside_{node}"),
+                    label: format!("outside_{node}"),
+                    samples: 1,
+                });
+                let (from, to, kind) = match kind {
+                    NodeKind::Caller => (node, member % n, EdgeKind::Entering),
+                    _ => (member % n, node, EdgeKind::Leaving),
+                };
+                g.edges.push(Edge {
+                    from,
+                    to,
+                    kind,
+                    samples: 1,
+                });
+            }
+        }
+        g
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(32))]
+
+        /// Whatever the cycle and wherever it is entered and left, the
+        /// callers' row is on top, the main entry member alone below it,
+        /// the exits' row at the bottom.
+        #[test]
+        fn every_cycle_reads_from_its_callers_down_to_its_exits(
+            n in 1usize..16,
+            extra in proptest::collection::vec((0usize..16, 0usize..16), 0..30),
+            main in 0usize..16,
+            entries in proptest::collection::vec(0usize..16, 0..4),
+            exits in proptest::collection::vec(0usize..16, 0..5),
+        ) {
+            let g = entered_cycle(n, &extra, main, &entries, &exits);
+            let layout = laid_out(&g, &sizes(&g));
+            let y = |kind: fn(&NodeKind) -> bool| -> Vec<f64> {
+                g.nodes.iter().zip(&layout.boxes)
+                    .filter(|(node, _)| kind(&node.kind))
+                    .map(|(_, b)| b.corner.y)
+                    .collect()
+            };
+            let callers = y(|k| *k == NodeKind::Caller);
+            let members = y(|k| matches!(k, NodeKind::Member(_)));
+            let exits = y(|k| *k == NodeKind::Exit);
+            let main_y = layout.boxes[g.main].corner.y;
+            prop_assert!(callers.iter().all(|&c| c == callers[0] && c < main_y));
+            prop_assert!(members.iter().filter(|&&m| m <= main_y).count() == 1);
+            let lowest = members.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+            prop_assert!(exits.iter().all(|&e| e == exits[0] && e > lowest));
+        }
+    }
+
     #[test]
     fn the_same_graph_is_laid_out_the_same_every_time() {
         let edges: Vec<(usize, usize, u64)> = (0..20)
