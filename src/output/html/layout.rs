@@ -14,7 +14,7 @@ use dagre::graph::{Graph, GraphOptions};
 use dagre::{EdgeLabel, LayoutOptions, NodeLabel, layout};
 
 use crate::output::html::call_graph::CycleGraph;
-use crate::output::html::ranking::{BOTTOM, RankEdge, ranking};
+use crate::output::html::ranking::{RankEdge, ranking};
 
 /// The width of one character of a box's text (12px monospace), in pixels.
 pub const CHAR_WIDTH: f64 = 7.3;
@@ -84,12 +84,10 @@ pub fn laid_out(graph: &CycleGraph, sizes: &[(f64, f64)]) -> Layout {
         };
         g.set_node(node_id(i), Some(node));
     }
-    if ranking.iter().any(|e| e.to == BOTTOM) {
-        g.set_node(node_id(BOTTOM), Some(NodeLabel::default()));
-    }
     for (k, edge) in ranking.iter().enumerate() {
         let label = EdgeLabel {
             weight: edge.weight,
+            nesting_edge: edge.ranking_only,
             ..EdgeLabel::default()
         };
         g.set_edge(
@@ -185,11 +183,8 @@ fn framed(mut boxes: Vec<Rect>, mut lines: Vec<Vec<Point>>) -> Layout {
     }
 }
 
-/// dagre's name of node `i` (or of [`BOTTOM`]).
+/// dagre's name of node `i`.
 fn node_id(i: usize) -> String {
-    if i == BOTTOM {
-        return "bottom".into();
-    }
     format!("n{i}")
 }
 

@@ -10,18 +10,18 @@
 //!   above it calls: it is alone on the first member rank, every other
 //!   member at least a rank below.
 //! - Each caller is tied to the main entry member by an edge heavier than
-//!   all the others together: a rank above it, the top row.
-//! - A zero-sized node, [`BOTTOM`], hangs below every member that calls no
-//!   member further down (weight 0: it only keeps below); each exit hangs
-//!   from it by a heavy edge: the bottom row, below every member.
+//!   all the calls together: a rank above it, the top row.
+//! - Each exit hangs below every member that calls no member further down
+//!   (weight 0: it only keeps the exit below; its own calls pull it up):
+//!   the bottom row, right under the lowest member.
 //!
-//! The graph's own calls come first, in its order, so that the `k`th
-//! ranking edge is the `k`th call.
+//! The edges that tie callers and exits to their rows are for ranking only
+//! (dagre's `nesting_edge`, what it ranks its own cluster borders by):
+//! dagre drops them once ranks are assigned, so they are neither drawn
+//! nor weigh on the order within a row. The graph's own calls come first,
+//! in its order, so that the `k`th ranking edge is the `k`th call.
 
 use crate::output::html::call_graph::{CycleGraph, EdgeKind, NodeKind};
-
-/// The node index of the zero-sized node every exit hangs from.
-pub const BOTTOM: usize = usize::MAX;
 
 /// One edge as dagre ranks it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -35,11 +35,14 @@ pub struct RankEdge {
     /// Whether it is a call from `to` to `from`, turned round because it
     /// goes back up.
     pub turned: bool,
+    /// Whether it only keeps a caller or an exit on its row: not a call,
+    /// dropped once ranks are assigned.
+    pub ranking_only: bool,
 }
 
 /// The edges dagre ranks `graph` by: its calls (each turned round where it
-/// goes back up), then the edges that put callers on top and exits at the
-/// bottom.
+/// goes back up), then the ranking-only edges that put callers on top and
+/// exits at the bottom.
 pub fn ranking(graph: &CycleGraph) -> Vec<RankEdge> {
     let turned = calls_back_up(graph);
     let mut edges: Vec<RankEdge> = graph
@@ -51,11 +54,12 @@ pub fn ranking(graph: &CycleGraph) -> Vec<RankEdge> {
             to: if turned { edge.from } else { edge.to },
             weight: weight(edge.samples, graph.samples),
             turned,
+            ranking_only: false,
         })
         .collect();
     let heavy = edges.iter().map(|e| e.weight).sum::<i32>() + 1;
     callers_on_top(graph, heavy, &mut edges);
-    exits_at_the_bottom(graph, heavy, &mut edges);
+    exits_at_the_bottom(graph, &mut edges);
     edges
 }
 
@@ -119,37 +123,23 @@ fn calls_back_up(graph: &CycleGraph) -> Vec<bool> {
     turned
 }
 
-/// Each caller a rank above the main entry member: its call into it made
-/// heavy, or a heavy edge of its own to it.
+/// Each caller a rank above the main entry member, by a heavy edge.
 fn callers_on_top(graph: &CycleGraph, heavy: i32, edges: &mut Vec<RankEdge>) {
-    let callers = graph.nodes.iter().enumerate();
-    for (caller, _) in callers.filter(|(_, n)| n.kind == NodeKind::Caller) {
-        match edges
-            .iter_mut()
-            .find(|e| (e.from, e.to) == (caller, graph.main))
-        {
-            Some(call) => call.weight = heavy,
-            None => edges.push(RankEdge {
-                from: caller,
-                to: graph.main,
-                weight: heavy,
-                turned: false,
-            }),
-        }
+    for caller in nodes_of_kind(graph, NodeKind::Caller) {
+        edges.push(RankEdge {
+            from: caller,
+            to: graph.main,
+            weight: heavy,
+            turned: false,
+            ranking_only: true,
+        });
     }
 }
 
-/// [`BOTTOM`] below every member that calls no member further down, and
-/// each exit a rank below it.
-fn exits_at_the_bottom(graph: &CycleGraph, heavy: i32, edges: &mut Vec<RankEdge>) {
-    let kind = |node: usize| graph.nodes.get(node).map(|n| n.kind);
-    let is_member = |node: usize| matches!(kind(node), Some(NodeKind::Member(_)));
-    let exits: Vec<usize> = (0..graph.nodes.len())
-        .filter(|&n| kind(n) == Some(NodeKind::Exit))
-        .collect();
-    if exits.is_empty() {
-        return;
-    }
+/// Each exit a rank below every member that calls no member further down
+/// (so below every member).
+fn exits_at_the_bottom(graph: &CycleGraph, edges: &mut Vec<RankEdge>) {
+    let is_member = |node: usize| matches!(graph.nodes[node].kind, NodeKind::Member(_));
     let lowest: Vec<usize> = (0..graph.nodes.len())
         .filter(|&m| is_member(m))
         .filter(|&m| {
@@ -158,20 +148,22 @@ fn exits_at_the_bottom(graph: &CycleGraph, heavy: i32, edges: &mut Vec<RankEdge>
                 .any(|e| e.from == m && e.to != m && is_member(e.to))
         })
         .collect();
-    for member in lowest {
-        edges.push(RankEdge {
-            from: member,
-            to: BOTTOM,
-            weight: 0,
-            turned: false,
-        });
+    for exit in nodes_of_kind(graph, NodeKind::Exit) {
+        for &member in &lowest {
+            edges.push(RankEdge {
+                from: member,
+                to: exit,
+                weight: 0,
+                turned: false,
+                ranking_only: true,
+            });
+        }
     }
-    for exit in exits {
-        edges.push(RankEdge {
-            from: BOTTOM,
-            to: exit,
-            weight: heavy,
-            turned: false,
-        });
-    }
+}
+
+/// The nodes of `graph` of `kind`.
+fn nodes_of_kind(graph: &CycleGraph, kind: NodeKind) -> Vec<usize> {
+    (0..graph.nodes.len())
+        .filter(|&n| graph.nodes[n].kind == kind)
+        .collect()
 }
