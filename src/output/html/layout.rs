@@ -14,7 +14,7 @@ use dagre::graph::{Graph, GraphOptions};
 use dagre::{EdgeLabel, LayoutOptions, NodeLabel, layout};
 
 use crate::output::html::call_graph::CycleGraph;
-use crate::output::html::ranking::{RankEdge, ranking};
+use crate::output::html::ranking::{RankEdge, bottom, ranking};
 
 /// The width of one character of a box's text (12px monospace), in pixels.
 pub const CHAR_WIDTH: f64 = 7.3;
@@ -83,6 +83,9 @@ pub fn laid_out(graph: &CycleGraph, sizes: &[(f64, f64)]) -> Layout {
             ..NodeLabel::default()
         };
         g.set_node(node_id(i), Some(node));
+    }
+    if ranking.iter().any(|e| e.to == bottom(graph)) {
+        g.set_node(node_id(bottom(graph)), Some(NodeLabel::default()));
     }
     for (k, edge) in ranking.iter().enumerate() {
         let label = EdgeLabel {

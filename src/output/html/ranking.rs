@@ -11,9 +11,10 @@
 //!   member at least a rank below.
 //! - Each caller is tied to the main entry member by an edge heavier than
 //!   all the calls together: a rank above it, the top row.
-//! - Each exit hangs below every member that calls no member further down
-//!   (weight 0: it only keeps the exit below; its own calls pull it up):
-//!   the bottom row, right under the lowest member.
+//! - A zero-sized node, [`bottom`], hangs below every member that calls no
+//!   member further down (weight 0: it only keeps below); each exit hangs
+//!   from it by a heavy edge: the bottom row, below every member (and a
+//!   row apart from them, the bottom node's).
 //!
 //! The edges that tie callers and exits to their rows are for ranking only
 //! (dagre's `nesting_edge`, what it ranks its own cluster borders by):
@@ -59,7 +60,7 @@ pub fn ranking(graph: &CycleGraph) -> Vec<RankEdge> {
         .collect();
     let heavy = edges.iter().map(|e| e.weight).sum::<i32>() + 1;
     callers_on_top(graph, heavy, &mut edges);
-    exits_at_the_bottom(graph, &mut edges);
+    exits_at_the_bottom(graph, heavy, &mut edges);
     edges
 }
 
@@ -136,9 +137,14 @@ fn callers_on_top(graph: &CycleGraph, heavy: i32, edges: &mut Vec<RankEdge>) {
     }
 }
 
-/// Each exit a rank below every member that calls no member further down
-/// (so below every member).
-fn exits_at_the_bottom(graph: &CycleGraph, edges: &mut Vec<RankEdge>) {
+/// Each exit a rank below [`bottom`], itself a rank below every member
+/// that calls no member further down (so below every member): one edge per
+/// such member and per exit, not one per pair.
+fn exits_at_the_bottom(graph: &CycleGraph, heavy: i32, edges: &mut Vec<RankEdge>) {
+    let exits = nodes_of_kind(graph, NodeKind::Exit);
+    if exits.is_empty() {
+        return;
+    }
     let is_member = |node: usize| matches!(graph.nodes[node].kind, NodeKind::Member(_));
     let lowest: Vec<usize> = (0..graph.nodes.len())
         .filter(|&m| is_member(m))
@@ -148,17 +154,24 @@ fn exits_at_the_bottom(graph: &CycleGraph, edges: &mut Vec<RankEdge>) {
                 .any(|e| e.from == m && e.to != m && is_member(e.to))
         })
         .collect();
-    for exit in nodes_of_kind(graph, NodeKind::Exit) {
-        for &member in &lowest {
-            edges.push(RankEdge {
-                from: member,
-                to: exit,
-                weight: 0,
-                turned: false,
-                ranking_only: true,
-            });
-        }
-    }
+    let tie = |from, to, weight| RankEdge {
+        from,
+        to,
+        weight,
+        turned: false,
+        ranking_only: true,
+    };
+    let bottom = bottom(graph);
+    // Weight 0: it only keeps the bottom node below; the exits' own
+    // calls pull them up to it.
+    edges.extend(lowest.into_iter().map(|member| tie(member, bottom, 0)));
+    edges.extend(exits.into_iter().map(|exit| tie(bottom, exit, heavy)));
+}
+
+/// The node index of the zero-sized node the exits hang from (the one
+/// after `graph`'s last), when there are exits.
+pub fn bottom(graph: &CycleGraph) -> usize {
+    graph.nodes.len()
 }
 
 /// The nodes of `graph` of `kind`.
