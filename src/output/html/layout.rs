@@ -311,7 +311,7 @@ mod tests {
         let centre_y = |i: usize| layout.boxes[i].corner.y + layout.boxes[i].height / 2.0;
         for (edge, line) in g.edges.iter().zip(&layout.lines) {
             let (first, last) = (line.first().unwrap(), line.last().unwrap());
-            // Ends on the borders of the boxes, nearer each own box.
+            // Begins on its caller's box, ends on its callee's.
             let from = (first.y - centre_y(edge.from)).abs();
             let to = (last.y - centre_y(edge.to)).abs();
             assert!(
