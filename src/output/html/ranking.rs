@@ -180,3 +180,67 @@ fn nodes_of_kind(graph: &CycleGraph, kind: NodeKind) -> Vec<usize> {
         .filter(|&n| graph.nodes[n].kind == kind)
         .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::output::html::call_graph::{Edge, Node};
+
+    /// Members `m0`..`m3` calling as `calls` say, entered at `main` by one
+    /// caller, left through one exit from `m3`.
+    fn graph(calls: &[(usize, usize)], main: usize) -> CycleGraph {
+        let node = |kind, name: String| Node {
+            kind,
+            label: name.clone(),
+            name,
+            samples: 1,
+        };
+        let mut nodes: Vec<Node> = (0..4)
+            .map(|i| node(NodeKind::Member(i), format!("m{i}")))
+            .collect();
+        nodes.push(node(NodeKind::Caller, "caller".into()));
+        nodes.push(node(NodeKind::Exit, "exit".into()));
+        let edge = |(from, to), kind| Edge {
+            from,
+            to,
+            kind,
+            samples: 10,
+        };
+        let mut edges: Vec<Edge> = calls.iter().map(|&c| edge(c, EdgeKind::Inside)).collect();
+        edges.push(edge((4, main), EdgeKind::Entering));
+        edges.push(edge((3, 5), EdgeKind::Leaving));
+        CycleGraph {
+            nodes,
+            edges,
+            samples: 10,
+            main,
+        }
+    }
+
+    #[test]
+    fn calls_back_to_a_member_on_the_walk_from_the_main_entry_member_are_turned() {
+        // Walked from m1: m1 → m2 → m3 → m0; m0 → m1 and m3 → m1 go back
+        // up to m1, m2 → m2 is a call to itself, m0 → m2 a call back to m2.
+        let calls = [(0, 1), (1, 2), (2, 3), (3, 0), (3, 1), (2, 2), (0, 2)];
+        let turned: Vec<(usize, usize)> = ranking(&graph(&calls, 1))
+            .iter()
+            .filter(|e| e.turned)
+            .map(|e| (e.to, e.from))
+            .collect();
+        assert_eq!(turned, [(0, 1), (3, 1), (0, 2)]);
+    }
+
+    #[test]
+    fn callers_and_exits_are_tied_to_their_rows_for_ranking_only() {
+        let g = graph(&[(0, 1), (1, 2), (2, 3), (3, 0)], 0);
+        let ties: Vec<(usize, usize)> = ranking(&g)
+            .iter()
+            .filter(|e| e.ranking_only)
+            .map(|e| (e.from, e.to))
+            .collect();
+        // The caller above m0; m3, the one member calling none further
+        // down, above the bottom node (6); the exit below it.
+        assert_eq!(ties, [(4, 0), (3, 6), (6, 5)]);
+        assert_eq!(bottom(&g), 6);
+    }
+}
