@@ -406,7 +406,8 @@ fn minor_cycles_wait_behind_show_all() {
 }
 
 /// Item 5: a reader whose system prefers dark gets a dark page, its text
-/// light; the drawings' boxes keep dark text on their light fills.
+/// light (the drawings' warmth legend too); the drawings' boxes keep dark
+/// text on their light fills.
 #[test]
 fn a_dark_system_gets_a_dark_page() {
     let dir = TempDir::new().unwrap();
@@ -419,13 +420,17 @@ fn a_dark_system_gets_a_dark_page() {
         return v.length > 3 && v[3] === 0 ? 765 : v[0] + v[1] + v[2]; };
       const body = getComputedStyle(document.body);
       const box = document.querySelector('svg.call-graph .node text');
+      const legend = document.querySelector('.warmth-legend');
       return [rgb(body.backgroundColor), rgb(body.color),
-              box ? rgb(getComputedStyle(box).fill) : 0]; })()";
+              box ? rgb(getComputedStyle(box).fill) : 0,
+              legend ? rgb(getComputedStyle(legend).color) : -1]; })()";
     let light = browser.eval(colours);
     assert!(
         light[0].as_u64().unwrap() > 600,
         "light by default: {light}"
     );
+    let legend = light[3].as_i64().unwrap();
+    assert!((0..400).contains(&legend), "a dark legend: {light}");
     browser.prefer_dark();
     browser.load_file(&page, "");
     let dark = browser.eval(colours);
@@ -435,6 +440,7 @@ fn a_dark_system_gets_a_dark_page() {
         dark[2].as_u64().unwrap() < 150,
         "dark text in boxes: {dark}"
     );
+    assert!(dark[3].as_i64().unwrap() > 400, "a light legend: {dark}");
     assert_no_script_errors(&mut browser);
 }
 
@@ -691,5 +697,91 @@ fn a_member_named_alike_in_two_cycles_is_kept_with_its_cycle() {
         browser.load_file(&page, &address);
         assert_eq!(browser.eval(selected_cycle), Value::String(cycle.clone()));
     }
+    assert_no_script_errors(&mut browser);
+}
+
+/// Issue #24 item 3: a real cycle of 33 members (syn parsing its own
+/// expression parser, `fixtures/syn-parse`) reads top to bottom at a
+/// legible size in an 800 px window: callers above the members, the main
+/// entry member first, exits below them all; no text under 11 px, the page
+/// no wider than the window, the drawing scrolled in its own frame with
+/// the main entry member in view; each member's warmth its share of all
+/// samples, so a member of 1 sample is the coolest.
+#[test]
+fn a_large_real_cycle_reads_top_to_bottom_at_a_legible_size() {
+    let dir = TempDir::new().unwrap();
+    let input = "syn-parse/syn-parse.folded.gz";
+    let report = json_report(&fixture(input), &[]);
+    let total = report["total_samples"].as_f64().unwrap();
+    let largest = report["cycles"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .max_by_key(|c| c["members"].as_array().unwrap().len())
+        .unwrap();
+    let members = largest["members"].as_array().unwrap().len();
+    assert!((20..=35).contains(&members), "{members} members");
+    let page = fold_page(dir.path(), input);
+    let Some(mut browser) = browser_on(&page, "") else {
+        return;
+    };
+    browser.set_viewport(800, 900);
+    browser.load_file(&page, "");
+    let facts = browser.eval(&format!(
+        "(() => {{ const name = {};
+          const svg = Array.from(document.querySelectorAll('svg.call-graph'))
+            .find(s => s.dataset.cycleDrawing === name);
+          const frame = svg.closest('.drawing-frame');
+          const scale = svg.getBoundingClientRect().width / svg.viewBox.baseVal.width;
+          const font = Math.min(...Array.from(svg.querySelectorAll('text'))
+            .map(t => parseFloat(getComputedStyle(t).fontSize) * scale));
+          const boxes = kind => Array.from(svg.querySelectorAll('.node.' + kind + ' rect'))
+            .map(r => r.getBoundingClientRect());
+          const [callers, members, exits] = ['caller', 'member', 'exit'].map(boxes);
+          const main = svg.querySelector('.node.main[data-main] rect').getBoundingClientRect();
+          const seen = frame.getBoundingClientRect();
+          const section = svg.closest('section');
+          const warmth = Array.from(svg.querySelectorAll('.node.member')).map(n => {{
+            const row = section.querySelector('tr[data-member-index=\"' + n.dataset.member + '\"]');
+            const cls = Array.from(n.classList).find(c => c.startsWith('warmth-'));
+            return [Number(row.dataset.self), cls]; }});
+          return {{
+            font,
+            pageWidth: document.documentElement.scrollWidth, window: innerWidth,
+            scrolls: frame.scrollWidth > frame.clientWidth && frame.scrollLeft > 0,
+            mainInView: main.left >= seen.left && main.right <= seen.right,
+            callersBottom: Math.max(...callers.map(r => r.bottom)),
+            membersTop: Math.min(...members.map(r => r.top)),
+            membersBottom: Math.max(...members.map(r => r.bottom)),
+            exitsTop: Math.min(...exits.map(r => r.top)),
+            mainTop: main.top,
+            othersAtMainTop: members.filter(r => r.top === main.top).length,
+            warmth }}; }})()",
+        js(largest["name"].as_str().unwrap())
+    ));
+    let number = |key: &str| facts[key].as_f64().unwrap_or(f64::NAN);
+    assert!(number("font") >= 11.0, "text at {} px", number("font"));
+    assert!(
+        number("pageWidth") <= number("window"),
+        "the page is wider than the window: {facts}"
+    );
+    assert_eq!(facts["scrolls"], true, "scrolled in its frame: {facts}");
+    assert_eq!(facts["mainInView"], true, "main member in view: {facts}");
+    assert!(number("callersBottom") < number("membersTop"), "{facts}");
+    assert!(number("membersBottom") < number("exitsTop"), "{facts}");
+    assert_eq!(number("mainTop"), number("membersTop"), "{facts}");
+    assert_eq!(number("othersAtMainTop"), 1.0, "alone on its row: {facts}");
+    // Warmth by share of all samples: under 1 %, 1–5 %, 5–20 %, 20 % on.
+    let warmth = facts["warmth"].as_array().unwrap();
+    assert_eq!(warmth.len(), members);
+    let mut one_sample = 0;
+    for member in warmth {
+        let samples = member[0].as_f64().unwrap();
+        let share = 100.0 * samples / total;
+        let class = [1.0, 5.0, 20.0].iter().filter(|&&b| share >= b).count();
+        assert_eq!(member[1], format!("warmth-{class}"), "{member}");
+        one_sample += usize::from(samples == 1.0);
+    }
+    assert!(one_sample > 0, "a member of 1 sample: {facts}");
     assert_no_script_errors(&mut browser);
 }

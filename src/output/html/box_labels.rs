@@ -2,7 +2,11 @@
 //! name is in its tooltip; its box shows the last two path segments, with
 //! crate paths inside generics and `impl`s cut to their last segment, so
 //! `syn::expr::parsing::<impl syn::parse::Parse for syn::expr::Expr>::parse`
-//! is labelled `Expr::parse`.
+//! is labelled `Expr::parse`. Where two boxes of one drawing would read
+//! alike, each gets the shortest qualifier that tells it apart
+//! ([`distinct_labels`]).
+
+use rustc_hash::FxHashMap;
 
 use crate::output::report_text::shorten;
 
@@ -15,6 +19,86 @@ pub fn label(name: &str) -> String {
     let kept = &segments[segments.len().saturating_sub(2)..];
     let short: Vec<String> = kept.iter().map(|s| short_segment(s)).collect();
     shorten(&short.join("::"), MAX_LABEL)
+}
+
+/// The labels of the boxes for the frames `names`, no two alike: each
+/// starts as [`label`]; where several are equal, each of them gets the
+/// shortest qualifier that sets it apart from the others: more of its
+/// path (`x::Foo::parse` beside `y::Foo::parse`), then its generic
+/// arguments and paths in full, then, for names that print alike
+/// (monomorphisations of one generic function), its number among them
+/// (`ParseBuffer::parse #2`). A box's tooltip keeps the full name.
+pub fn distinct_labels(names: &[&str]) -> Vec<String> {
+    let details: Vec<Vec<String>> = names.iter().map(|n| label_details(n)).collect();
+    let mut level = vec![0; names.len()];
+    loop {
+        let labels = labels_at(&details, &level);
+        let deeper: Vec<usize> = (0..names.len())
+            .filter(|&i| level[i] + 1 < details[i].len())
+            .filter(|&i| (0..names.len()).any(|j| labels[j] == labels[i] && names[j] != names[i]))
+            .collect();
+        if deeper.is_empty() {
+            break;
+        }
+        deeper.iter().for_each(|&i| level[i] += 1);
+    }
+    numbered(labels_at(&details, &level))
+}
+
+/// The labels `details[i][level[i]]`.
+fn labels_at(details: &[Vec<String>], level: &[usize]) -> Vec<String> {
+    details
+        .iter()
+        .zip(level)
+        .map(|(d, &l)| d[l].clone())
+        .collect()
+}
+
+/// The indices of the labels some other label equals.
+fn colliding(labels: &[String]) -> Vec<usize> {
+    let mut counts: FxHashMap<&str, usize> = FxHashMap::default();
+    for l in labels {
+        *counts.entry(l).or_default() += 1;
+    }
+    (0..labels.len())
+        .filter(|&i| counts[labels[i].as_str()] > 1)
+        .collect()
+}
+
+/// `labels` with those still alike numbered, `#1`, `#2`, … in order.
+fn numbered(mut labels: Vec<String>) -> Vec<String> {
+    let alike = colliding(&labels);
+    let mut seen: FxHashMap<String, usize> = FxHashMap::default();
+    for i in alike {
+        let n = seen.entry(labels[i].clone()).or_default();
+        *n += 1;
+        labels[i] = format!("{} #{n}", labels[i]);
+    }
+    labels
+}
+
+/// The labels of `name` from the shortest to the fullest, each new one
+/// telling more: [`label`], then one more path segment at a time, then
+/// the last segments unshortened, then the whole name.
+fn label_details(name: &str) -> Vec<String> {
+    let segments = path_segments(name);
+    let mut details = Vec::new();
+    for kept in 2..=segments.len().max(2) {
+        let tail = &segments[segments.len().saturating_sub(kept)..];
+        let short: Vec<String> = tail.iter().map(|s| short_segment(s)).collect();
+        details.push(shorten(&short.join("::"), MAX_LABEL));
+    }
+    let full_tail = segments[segments.len().saturating_sub(2)..].join("::");
+    details.push(shorten(&full_tail, MAX_LABEL));
+    details.push(shorten(name, MAX_LABEL));
+    let mut seen = Vec::new();
+    details.retain(|d| {
+        !seen.contains(d) && {
+            seen.push(d.clone());
+            true
+        }
+    });
+    details
 }
 
 /// The segments of `path` split at `::` outside angle brackets and
@@ -137,6 +221,39 @@ mod tests {
         assert_eq!(
             label("<rayon_core::job::StackJob<L,F,R> as rayon_core::job::Job>::execute"),
             "StackJob<L,F,R>::execute"
+        );
+    }
+
+    #[test]
+    fn boxes_that_would_read_alike_get_the_shortest_qualifier_that_differs() {
+        let names = [
+            "syn::parse::ParseBuffer::parse",
+            "syn::expr::parsing::unary_expr",
+            "syn::parse::ParseBuffer::parse",
+            "a::x::Foo::parse",
+            "b::y::Foo::parse",
+            "syn::parse::ParseBuffer::parse",
+            "core::ptr::drop_in_place<syn::expr::Expr>",
+            "core::ptr::drop_in_place<other::Expr>",
+            "c::z::Foo::parse",
+        ];
+        assert_eq!(
+            distinct_labels(&names),
+            [
+                // Names alike: only their order tells them apart.
+                "ParseBuffer::parse #1",
+                // No other box reads so: left as it is.
+                "parsing::unary_expr",
+                "ParseBuffer::parse #2",
+                // One more segment of the path is enough.
+                "x::Foo::parse",
+                "y::Foo::parse",
+                "ParseBuffer::parse #3",
+                // The generic argument's path, in full.
+                "ptr::drop_in_place<syn::expr::Expr>",
+                "ptr::drop_in_place<other::Expr>",
+                "z::Foo::parse",
+            ]
         );
     }
 

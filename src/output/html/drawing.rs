@@ -7,6 +7,13 @@ use crate::engine::report::percent;
 use crate::output::html::call_graph::{CycleGraph, Edge, EdgeKind, Node, NodeKind};
 use crate::output::html::layout::{Layout, Point, box_size, laid_out};
 
+/// The bounds of the warmth classes of members' boxes, in percent of all
+/// the profile's samples ending in the member (its self samples): under
+/// 1 % is class 0, the coolest; 20 % and over is class 3. A fixed scale,
+/// so that a member's warmth says the same in every drawing, and a member
+/// of 1 sample among thousands is never hot.
+pub const WARMTH_BOUNDS: [f64; 3] = [1.0, 5.0, 20.0];
+
 /// The widest a call is drawn, in pixels (one that all of the cycle's
 /// samples make); the thinnest is 1.
 const MAX_STROKE: f64 = 7.0;
@@ -45,8 +52,12 @@ pub struct NodeView {
     pub w: String,
     /// Height.
     pub h: String,
-    /// Its fill: members are warmer the more self samples they have.
-    pub fill: String,
+    /// For a member, its warmth class (0 to 3, [`WARMTH_BOUNDS`]): its
+    /// share of all samples, as self samples.
+    pub warmth: Option<usize>,
+    /// Whether it is the main entry member, where the drawing begins (the
+    /// page scrolls a wide drawing to it).
+    pub main: bool,
 }
 
 /// One call.
@@ -66,27 +77,21 @@ pub struct EdgeView {
     pub stroke: String,
 }
 
-/// The drawing of `graph`.
-pub fn drawing(graph: &CycleGraph) -> Drawing {
+/// The drawing of `graph`, in a profile of `total_samples`.
+pub fn drawing(graph: &CycleGraph, total_samples: u64) -> Drawing {
     let texts: Vec<[String; 2]> = graph.nodes.iter().map(|n| box_text(n, graph)).collect();
     let sizes: Vec<(f64, f64)> = texts
         .iter()
         .map(|[label, figure]| box_size(&[label, figure]))
         .collect();
     let layout = laid_out(graph, &sizes);
-    let hottest = graph
-        .nodes
-        .iter()
-        .filter(|n| matches!(n.kind, NodeKind::Member(_)))
-        .map(|n| n.samples)
-        .max()
-        .unwrap_or(0);
     let nodes = graph
         .nodes
         .iter()
         .zip(texts)
         .zip(&layout.boxes)
-        .map(|((node, [label, figure]), rect)| NodeView {
+        .enumerate()
+        .map(|(i, ((node, [label, figure]), rect))| NodeView {
             kind: node_kind(node.kind),
             member: match node.kind {
                 NodeKind::Member(i) => Some(i),
@@ -99,7 +104,11 @@ pub fn drawing(graph: &CycleGraph) -> Drawing {
             y: pixels(rect.corner.y),
             w: pixels(rect.width),
             h: pixels(rect.height),
-            fill: fill(node, hottest),
+            warmth: match node.kind {
+                NodeKind::Member(_) => Some(warmth(node.samples, total_samples)),
+                _ => None,
+            },
+            main: i == graph.main,
         })
         .collect();
     Drawing {
@@ -205,20 +214,14 @@ fn node_kind(kind: NodeKind) -> &'static str {
     }
 }
 
-/// A member's fill, from pale (no self samples) to the warm orange of the
-/// member with the most; callers and exits are drawn by the stylesheet.
-fn fill(node: &Node, hottest: u64) -> String {
-    if !matches!(node.kind, NodeKind::Member(_)) {
-        return String::new();
-    }
-    let heat = node.samples as f64 / hottest.max(1) as f64;
-    let mix = |cold: f64, hot: f64| (cold + (hot - cold) * heat).round() as u8;
-    format!(
-        "rgb({},{},{})",
-        mix(255.0, 242.0),
-        mix(247.0, 126.0),
-        mix(235.0, 50.0)
-    )
+/// The warmth class of a member with `samples` self samples among
+/// `total` ([`WARMTH_BOUNDS`]).
+pub fn warmth(samples: u64, total: u64) -> usize {
+    let share = percent(samples, total);
+    WARMTH_BOUNDS
+        .iter()
+        .filter(|&&bound| share >= bound)
+        .count()
 }
 
 /// A smooth path through `points`: a uniform cubic B-spline that starts at
@@ -270,4 +273,23 @@ pub fn curve(points: &[Point]) -> String {
 /// A coordinate as written in the SVG: one decimal.
 fn pixels(value: f64) -> String {
     format!("{value:.1}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn warmth_is_a_share_of_all_samples_on_a_fixed_scale() {
+        // 1 self sample of 1,020: under 1 %, the coolest, however cool
+        // the other members are.
+        assert_eq!(warmth(1, 1020), 0);
+        assert_eq!(warmth(0, 1020), 0);
+        assert_eq!(warmth(10, 1000), 1);
+        assert_eq!(warmth(49, 1000), 1);
+        assert_eq!(warmth(50, 1000), 2);
+        assert_eq!(warmth(200, 1000), 3);
+        assert_eq!(warmth(1000, 1000), 3);
+        assert_eq!(warmth(0, 0), 0);
+    }
 }

@@ -20,6 +20,7 @@ pub mod drawing;
 pub mod flame;
 pub mod layout;
 pub mod member_calls;
+pub mod ranking;
 pub mod source_paths;
 pub mod templates;
 pub mod unfold;

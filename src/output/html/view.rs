@@ -13,7 +13,7 @@ use crate::output::diff_report::Shares;
 use crate::output::html::box_labels::label;
 use crate::output::html::call_graph::{MAX_BOUNDARY_LINES, MAX_BOUNDARY_NODES, cycle_graph};
 use crate::output::html::display_name::display_name;
-use crate::output::html::drawing::{Drawing, drawing};
+use crate::output::html::drawing::{Drawing, WARMTH_BOUNDS, drawing};
 use crate::output::html::flame::FLAME_GRAPH_CLASS;
 use crate::output::html::member_calls::{MemberCalls, member_calls};
 use crate::output::html::source_paths::{ShownSource, shown_sources};
@@ -26,7 +26,8 @@ pub const MAX_DRAWN_MEMBERS: usize = 100;
 
 /// Cycles with more calls between members than this are listed, not
 /// drawn: the layout's time grows with the calls and the rows they cross
-/// (about 2 s for 350 calls among 60 members, 10 s for 450 among 150).
+/// (about 2 s for 350 calls among 60 members, 10 s for 450 among 150;
+/// 1.2 s for 240 among 98, with 6 callers and 6 exits, in a release build).
 pub const MAX_DRAWN_CALLS: usize = 250;
 
 /// Cycles under this share of the samples (in percent) wait behind "show
@@ -74,6 +75,9 @@ pub struct Page<'a> {
     pub max_boundary_lines: usize,
     /// How many callers, exits and welds a section lists.
     pub max_listed: usize,
+    /// The drawings' warmth classes, coolest first, as the legend names
+    /// them.
+    pub warmth_legend: Vec<String>,
     /// What the page's script reads.
     pub data: PageData,
     /// The stylesheet.
@@ -272,7 +276,7 @@ impl<'a> CycleView<'a> {
     /// The row and section of `cycle`, the `index`th of the page, in a
     /// profile of `total_samples`.
     pub fn new(cycle: &'a CycleReport, index: usize, total_samples: u64) -> Self {
-        let (drawing, drawing_note) = drawn(cycle);
+        let (drawing, drawing_note) = drawn(cycle, total_samples);
         let boundary_cut = cycle.calls.as_ref().is_some_and(|calls| {
             distinct_outside(&calls.entering) > MAX_BOUNDARY_NODES
                 || distinct_outside(&calls.leaving) > MAX_BOUNDARY_NODES
@@ -422,6 +426,7 @@ pub fn page<'a>(
         max_boundary: MAX_BOUNDARY_NODES,
         max_boundary_lines: MAX_BOUNDARY_LINES,
         max_listed: MAX_LISTED,
+        warmth_legend: warmth_legend(),
         data,
         style: STYLE,
         early_script: EARLY_SCRIPT,
@@ -429,8 +434,9 @@ pub fn page<'a>(
     }
 }
 
-/// The drawing of `cycle`, or why there is none.
-fn drawn(cycle: &CycleReport) -> (Option<Drawing>, Option<String>) {
+/// The drawing of `cycle`, in a profile of `total_samples`, or why there
+/// is none.
+fn drawn(cycle: &CycleReport, total_samples: u64) -> (Option<Drawing>, Option<String>) {
     let calls = cycle.calls.as_ref().map_or(0, |c| c.inside.len());
     if cycle.members.len() > MAX_DRAWN_MEMBERS || calls > MAX_DRAWN_CALLS {
         let note = format!(
@@ -442,7 +448,7 @@ fn drawn(cycle: &CycleReport) -> (Option<Drawing>, Option<String>) {
         return (None, Some(note));
     }
     match cycle_graph(cycle) {
-        Some(graph) if cycle.samples > 0 => (Some(drawing(&graph)), None),
+        Some(graph) if cycle.samples > 0 => (Some(drawing(&graph, total_samples)), None),
         Some(_) => (
             None,
             Some("No samples went through it on this side.".into()),
@@ -452,6 +458,15 @@ fn drawn(cycle: &CycleReport) -> (Option<Drawing>, Option<String>) {
             Some("Who calls whom inside it was not gathered.".into()),
         ),
     }
+}
+
+/// The warmth classes' ranges: `under 1 %`, `1–5 %`, …, `20 % or more`.
+fn warmth_legend() -> Vec<String> {
+    let bounds = WARMTH_BOUNDS;
+    let mut legend = vec![format!("under {} %", bounds[0])];
+    legend.extend(bounds.windows(2).map(|w| format!("{}–{} %", w[0], w[1])));
+    legend.push(format!("{} % or more", bounds[bounds.len() - 1]));
+    legend
 }
 
 fn distinct_outside(calls: &[crate::engine::report::BoundaryCall]) -> usize {

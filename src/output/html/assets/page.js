@@ -270,20 +270,15 @@
     });
   }
 
-  // A drawing wider than the page can be shrunk to its width and back.
-  function fitButtons() {
-    document.querySelectorAll(".call-graph-figure button.fit").forEach(function (button) {
-      var figure = button.closest("figure");
-      var svg = figure.querySelector("svg.call-graph");
-      if (svg.getBoundingClientRect().width <= figure.clientWidth) {
-        button.hidden = true;
-        return;
-      }
-      button.addEventListener("click", function () {
-        var fitted = figure.classList.toggle("fitted");
-        button.setAttribute("aria-pressed", String(fitted));
-        button.textContent = fitted ? "actual size" : "fit to width";
-      });
+  // A drawing wider than its frame scrolls sideways in it, never shrunk:
+  // it opens with its main entry member in the middle.
+  function centreMainMembers() {
+    document.querySelectorAll(".drawing-frame").forEach(function (frame) {
+      var main = frame.querySelector("svg.call-graph .node[data-main] rect");
+      if (!main || frame.scrollWidth <= frame.clientWidth) return;
+      var box = main.getBoundingClientRect(), own = frame.getBoundingClientRect();
+      var centre = box.left + box.width / 2 - own.left + frame.scrollLeft;
+      frame.scrollLeft = centre - frame.clientWidth / 2;
     });
   }
 
@@ -550,7 +545,7 @@
   memberSearch();
   selectableMembers();
   linkCycleFrames();
-  fitButtons();
+  centreMainMembers();
   unfoldButtons();
   shareFind();
   clickableRows();
