@@ -44,6 +44,16 @@ pub(crate) fn browser_on(page: &Path, suffix: &str) -> Option<Browser> {
     Some(browser)
 }
 
+/// The cycle of a JSON report with the most members.
+pub(crate) fn largest_cycle(report: &Value) -> &Value {
+    report["cycles"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .max_by_key(|c| c["members"].as_array().unwrap().len())
+        .expect("the report has a cycle")
+}
+
 /// `text` as a JavaScript string literal.
 pub(crate) fn js(text: &str) -> String {
     serde_json::to_string(text).unwrap()
@@ -139,12 +149,7 @@ fn the_largest_cycle_is_drawn_with_a_box_per_member_and_its_calls_between_them()
     let input = "serde-nested/serde-nested.folded";
     let page = fold_page(dir.path(), input);
     let report = json_report(&fixture(input), &[]);
-    let largest = report["cycles"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .max_by_key(|c| c["members"].as_array().unwrap().len())
-        .unwrap();
+    let largest = largest_cycle(&report);
     let members: Vec<&str> = largest["members"]
         .as_array()
         .unwrap()

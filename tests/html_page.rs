@@ -8,7 +8,9 @@ use std::path::{Path, PathBuf};
 use serde_json::Value;
 use tempfile::TempDir;
 
-use crate::html::{assert_no_script_errors, browser_on, fold_page, js, mark_frame, page};
+use crate::html::{
+    assert_no_script_errors, browser_on, fold_page, js, largest_cycle, mark_frame, page,
+};
 use crate::util::{autofold, fixture, json_report};
 
 /// Writes `text` to `name` in `dir`; returns its path.
@@ -16,6 +18,14 @@ fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
     let path = dir.join(name);
     std::fs::write(&path, text).unwrap();
     path
+}
+
+/// The page of the folded `text`, written to `name` in `dir` and read
+/// without root labels (its first frames are functions).
+fn unlabelled_page(dir: &Path, name: &str, text: &str) -> PathBuf {
+    let input = write(dir, name, text);
+    let args = ["fold", input.to_str().unwrap(), "--root-label", "no"];
+    page(dir, &[&args[..], &["-o", "folded.txt"]].concat())
 }
 
 /// The diff page of the even-odd fixture against its deeper recording.
@@ -495,19 +505,7 @@ const PARSERS: &str = "main;parse_expr;parse_term;parse_expr;parse_term;parse_ex
 /// The page of [`PARSERS`], read without root labels (`main` is a
 /// function), opened at `suffix`.
 fn parsers_page(dir: &Path, suffix: &str) -> Option<crate::util::browser::Browser> {
-    let input = write(dir, "parsers.folded", PARSERS);
-    let page = page(
-        dir,
-        &[
-            "fold",
-            input.to_str().unwrap(),
-            "--root-label",
-            "no",
-            "-o",
-            "folded.txt",
-        ],
-    );
-    browser_on(&page, suffix)
+    browser_on(&unlabelled_page(dir, "parsers.folded", PARSERS), suffix)
 }
 
 /// The flame graph's "Matched" line after searching `term` from the address.
@@ -603,18 +601,7 @@ fn a_section_lists_its_first_callers_and_counts_the_rest() {
     let text: String = (0..45)
         .map(|n| format!("main;caller_{n:02};rec;rec;leaf {}\n", n + 1))
         .collect();
-    let input = write(dir.path(), "callers.folded", &text);
-    let page = page(
-        dir.path(),
-        &[
-            "fold",
-            input.to_str().unwrap(),
-            "--root-label",
-            "no",
-            "-o",
-            "folded.txt",
-        ],
-    );
+    let page = unlabelled_page(dir.path(), "callers.folded", &text);
     let html = std::fs::read_to_string(page).unwrap();
     let listed = html.matches("<li><code>caller_").count();
     assert_eq!(listed, 30, "callers listed in the section");
@@ -713,12 +700,7 @@ fn a_large_real_cycle_reads_top_to_bottom_at_a_legible_size() {
     let input = "syn-parse/syn-parse.folded.gz";
     let report = json_report(&fixture(input), &[]);
     let total = report["total_samples"].as_f64().unwrap();
-    let largest = report["cycles"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .max_by_key(|c| c["members"].as_array().unwrap().len())
-        .unwrap();
+    let largest = largest_cycle(&report);
     let members = largest["members"].as_array().unwrap().len();
     assert!((20..=35).contains(&members), "{members} members");
     let page = fold_page(dir.path(), input);

@@ -6,13 +6,12 @@
 //! read from the sources themselves.
 
 use std::path::Path;
-use std::process::Command;
 
 use serde_json::Value;
 use tempfile::TempDir;
 
 use crate::html::{browser_on, page};
-use crate::util::perf::{even_odd, record, skip};
+use crate::util::perf::{compile_c, even_odd, record, skip};
 use crate::util::{fixture, json_report, read_fixture, strings};
 
 /// The 1-based line of `source` (a fixture's text) that starts with
@@ -100,21 +99,13 @@ fn a_member_inlined_from_another_file_is_located_there() {
 }
 
 /// Compiles the fixtures `sources` with `cc -g FLAGS` (frame pointers
-/// kept), records the program with the sampler, and checks that each of
-/// `members` (a function and the fixture it is written in) is located at
-/// its file and the line that names it (`NAME(unsigned long n) {`).
+/// kept; FLAGS after the helper's `-O0`, so `-O2` wins), records the
+/// program with the sampler, and checks that each of `members` (a function
+/// and the fixture it is written in) is located at its file and the line
+/// that names it (`NAME(unsigned long n) {`).
 fn assert_located_where_written(sources: &[&str], flags: &[&str], members: &[(&str, &str)]) {
     let dir = TempDir::new().unwrap();
-    let program = dir.path().join("program");
-    let compiled = Command::new("cc")
-        .args(["-g", "-fno-omit-frame-pointer"])
-        .args(flags)
-        .arg("-o")
-        .arg(&program)
-        .args(sources.iter().map(|source| fixture(source)))
-        .status()
-        .expect("cc runs");
-    assert!(compiled.success(), "compiling {sources:?} {flags:?}");
+    let program = compile_c(dir.path(), "program", sources, flags);
     record(dir.path())
         .arg("--")
         .arg(&program)

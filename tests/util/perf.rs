@@ -186,7 +186,7 @@ pub fn statics_program(dir: &Path) -> PathBuf {
 
 /// The C `sources` (paths under fixtures/) compiled with `cc -O0 -g`
 /// (frame pointers kept) and `flags` into `dir/NAME`.
-fn compile_c(dir: &Path, name: &str, sources: &[&str], flags: &[&str]) -> PathBuf {
+pub fn compile_c(dir: &Path, name: &str, sources: &[&str], flags: &[&str]) -> PathBuf {
     let program = dir.join(name);
     let status = Command::new("cc")
         .args(["-O0", "-g", "-fno-omit-frame-pointer"])
