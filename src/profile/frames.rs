@@ -7,6 +7,7 @@ use std::hash::{Hash, Hasher};
 use indexmap::{Equivalent, IndexSet};
 use rustc_hash::{FxBuildHasher, FxHashMap};
 
+use super::frame_modules::FrameModules;
 use super::origin::Origin;
 use super::source_location::SourceLocation;
 
@@ -70,6 +71,9 @@ pub struct Frames {
     /// said (see [`SourceLocation`]): by id, and only those, so that names-
     /// only input (folded text) pays nothing for it.
     sources: FxHashMap<FrameId, SourceLocation>,
+    /// The module each frame came from, for the frames whose reader said
+    /// (a recording's): likewise only those.
+    modules: FrameModules,
 }
 
 impl Default for Frames {
@@ -80,6 +84,7 @@ impl Default for Frames {
             keys,
             origins: Vec::new(),
             sources: FxHashMap::default(),
+            modules: FrameModules::default(),
         }
     }
 }
@@ -192,6 +197,13 @@ impl Frames {
         for (id, name) in symbols {
             ids[id as usize] = self.intern(&name);
         }
+        if !self.modules.is_empty() {
+            let merged = ids
+                .iter()
+                .enumerate()
+                .map(|(from, &to)| (from as FrameId, to));
+            self.modules.merge(merged.filter(|(from, to)| from != to));
+        }
         ids
     }
 
@@ -224,6 +236,17 @@ impl Frames {
     /// Where frame `id`'s function is written, if its reader said.
     pub fn source(&self, id: FrameId) -> Option<&SourceLocation> {
         self.sources.get(&id)
+    }
+
+    /// Records that frame `id`'s code is in the module at `path` (an ELF
+    /// file, `[kernel.kallsyms]`, a JIT map): the first module given stays.
+    pub fn set_module(&mut self, id: FrameId, path: &str) {
+        self.modules.set(id, path);
+    }
+
+    /// The path of the module frame `id`'s code is in, if its reader said.
+    pub fn module(&self, id: FrameId) -> Option<&str> {
+        self.modules.path(id)
     }
 
     /// Whether some frame is known by its identity (not only by its name).
@@ -259,14 +282,17 @@ impl Frames {
         adopted
     }
 
-    /// Gives frame `id` the origin and source location of frame `from` of
-    /// `other`, where it has none of its own yet.
+    /// Gives frame `id` the origin, source location and module of frame
+    /// `from` of `other`, where it has none of its own yet.
     fn take_what_is_known(&mut self, id: FrameId, other: &Frames, from: FrameId) {
         if self.origin(id) == Origin::Unknown {
             self.set_origin(id, other.origin(from));
         }
         if let Some(source) = other.source(from) {
             self.set_source(id, source.clone());
+        }
+        if let Some(module) = other.module(from) {
+            self.set_module(id, module);
         }
     }
 
@@ -275,5 +301,33 @@ impl Frames {
         (0..other.len() as FrameId)
             .map(|id| self.adopt(other, id))
             .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn functions_printed_alike_share_a_module_only_where_theirs_agree() {
+        let mut frames = Frames::default();
+        let a = frames.intern_symbol("walk", "app!walk");
+        let b = frames.intern_symbol("walk", "app!walk@0x10");
+        let c = frames.intern_symbol("init", "liba.so!init");
+        let d = frames.intern_symbol("init", "libb.so!init");
+        frames.set_module(a, "/bin/app");
+        frames.set_module(b, "/bin/app");
+        frames.set_module(c, "/lib/liba.so");
+        frames.set_module(d, "/lib/libb.so");
+        let printed = frames.by_printed_name();
+        let walk = printed[a as usize];
+        assert_eq!(printed[b as usize], walk);
+        assert_eq!(frames.name(walk), "walk");
+        assert_eq!(frames.module(walk), Some("/bin/app"));
+        // Two libraries' `init`, printed as one frame, is in neither.
+        let init = printed[c as usize];
+        assert_eq!(printed[d as usize], init);
+        assert_eq!(frames.module(init), None);
+        assert_eq!(frames.module(c), Some("/lib/liba.so"));
     }
 }
