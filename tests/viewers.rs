@@ -528,7 +528,7 @@ fn function_libraries(file: &Value) -> std::collections::BTreeMap<String, Option
 }
 
 #[test]
-fn a_recordings_functions_are_named_with_their_libraries() {
+fn a_recordings_functions_are_named_with_their_libraries_and_categories() {
     if skip() {
         return;
     }
@@ -559,8 +559,14 @@ fn a_recordings_functions_are_named_with_their_libraries() {
     // The program's own functions are in its file; glibc's start-up code,
     // below every stack of the main thread, in libc; the cycle frame is a
     // label, in no library.
+    let user = category_index(&file, "User");
+    let users: Vec<String> = (file["threads"].as_array().unwrap().iter())
+        .flat_map(|thread| functions_in_category(thread, user))
+        .collect();
     for own in ["even_odd::main", "even_odd::crunch"] {
         assert_eq!(library(own), Some(program_name), "{own}");
+        // Written in the fixture's own source: the author's code.
+        assert!(users.iter().any(|u| u == own), "{own} not User: {users:?}");
     }
     let libc = library("__libc_start_call_main").unwrap();
     assert!(

@@ -40,28 +40,17 @@ impl FrameModules {
         Some(&self.paths[index as usize])
     }
 
-    /// Where several frames become frame `to` (`merged` holds a `(from,
-    /// to)` pair for each), its module: the one all of them that have one
-    /// (`to` included) agree on; none where they disagree, as one frame of
-    /// two libraries has no one library.
-    pub fn merge(&mut self, merged: impl Iterator<Item = (FrameId, FrameId)>) {
-        let mut agreed: FxHashMap<FrameId, Option<ModuleIndex>> = FxHashMap::default();
-        for (from, to) in merged {
-            let Some(&module) = self.of_frame.get(&from) else {
-                continue;
-            };
-            let own = self.of_frame.get(&to).copied();
-            let known = agreed.entry(to).or_insert(own.or(Some(module)));
-            if *known != Some(module) {
-                *known = None;
-            }
-        }
-        for (to, module) in agreed {
-            match module {
-                Some(module) => self.of_frame.insert(to, module),
-                None => self.of_frame.remove(&to),
-            };
-        }
+    /// The index of frame `id`'s module, if it has one.
+    pub fn index(&self, id: FrameId) -> Option<ModuleIndex> {
+        self.of_frame.get(&id).copied()
+    }
+
+    /// Gives frame `id` the module at `index`, or none.
+    pub fn set_index(&mut self, id: FrameId, index: Option<ModuleIndex>) {
+        match index {
+            Some(index) => self.of_frame.insert(id, index),
+            None => self.of_frame.remove(&id),
+        };
     }
 
     /// Whether no frame has a module.
@@ -84,20 +73,5 @@ mod tests {
         assert_eq!(modules.path(5), Some("/usr/lib/libc.so.6"));
         assert_eq!(modules.path(4), None);
         assert_eq!(modules.paths.len(), 1);
-    }
-
-    #[test]
-    fn merged_frames_keep_a_module_only_where_they_agree() {
-        let mut modules = FrameModules::default();
-        modules.set(1, "/bin/app");
-        modules.set(2, "/bin/app");
-        modules.set(3, "/lib/a.so");
-        modules.set(4, "/lib/b.so");
-        modules.set(6, "/lib/c.so");
-        // 1 and 2 become 7; 3 and 4 become 8; 5 (no module) and 6 become 9.
-        modules.merge([(1, 7), (2, 7), (3, 8), (4, 8), (5, 9), (6, 9)].into_iter());
-        assert_eq!(modules.path(7), Some("/bin/app"));
-        assert_eq!(modules.path(8), None);
-        assert_eq!(modules.path(9), Some("/lib/c.so"));
     }
 }

@@ -197,14 +197,30 @@ impl Frames {
         for (id, name) in symbols {
             ids[id as usize] = self.intern(&name);
         }
-        if !self.modules.is_empty() {
-            let merged = ids
+        self.keep_what_merged_frames_agree_on(&ids);
+        ids
+    }
+
+    /// Gives each frame that others became (frame `ids[f]` for frame `f`)
+    /// the origin and the module all of them that know one agree on, and
+    /// none where they disagree: one frame of two libraries is in neither.
+    fn keep_what_merged_frames_agree_on(&mut self, ids: &[FrameId]) {
+        let merged = || {
+            let pairs = ids
                 .iter()
                 .enumerate()
                 .map(|(from, &to)| (from as FrameId, to));
-            self.modules.merge(merged.filter(|(from, to)| from != to));
+            pairs.filter(|(from, to)| from != to)
+        };
+        let known_origin = |id| Some(self.origin(id)).filter(|&o| o != Origin::Unknown);
+        for (id, origin) in agreed(merged(), known_origin) {
+            self.set_origin(id, origin.unwrap_or_default());
         }
-        ids
+        if !self.modules.is_empty() {
+            for (id, module) in agreed(merged(), |id| self.modules.index(id)) {
+                self.modules.set_index(id, module);
+            }
+        }
     }
 
     /// Records where frame `id`'s code comes from.
@@ -304,6 +320,27 @@ impl Frames {
     }
 }
 
+/// For each frame others became (`merged` holds a `(from, to)` pair for
+/// each), what `known_of` says of them all (`to` included) where they
+/// agree, `None` where they do not; frames none of whose `from` frames
+/// know anything are left out.
+fn agreed<T: Copy + Eq>(
+    merged: impl Iterator<Item = (FrameId, FrameId)>,
+    known_of: impl Fn(FrameId) -> Option<T>,
+) -> Vec<(FrameId, Option<T>)> {
+    let mut agreed: FxHashMap<FrameId, Option<T>> = FxHashMap::default();
+    for (from, to) in merged {
+        let Some(known) = known_of(from) else {
+            continue;
+        };
+        let value = agreed.entry(to).or_insert(known_of(to).or(Some(known)));
+        if *value != Some(known) {
+            *value = None;
+        }
+    }
+    agreed.into_iter().collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -329,5 +366,21 @@ mod tests {
         assert_eq!(printed[d as usize], init);
         assert_eq!(frames.module(init), None);
         assert_eq!(frames.module(c), Some("/lib/liba.so"));
+    }
+
+    #[test]
+    fn functions_printed_alike_share_an_origin_only_where_theirs_agree() {
+        let mut frames = Frames::default();
+        let a = frames.intern_symbol("walk", "app!walk");
+        let b = frames.intern_symbol("walk", "app!walk@0x10");
+        let c = frames.intern_symbol("init", "liba.so!init");
+        let d = frames.intern_symbol("init", "libb.so!init");
+        frames.set_origin(a, Origin::Author);
+        frames.set_origin(c, Origin::Author);
+        frames.set_origin(d, Origin::Other);
+        let printed = frames.by_printed_name();
+        // `b`'s origin is unknown: `a`'s stands.
+        assert_eq!(frames.origin(printed[b as usize]), Origin::Author);
+        assert_eq!(frames.origin(printed[c as usize]), Origin::Unknown);
     }
 }
