@@ -58,8 +58,8 @@ impl Libraries {
     }
 }
 
-/// The frames of each module (by path, in path order), in id order; at
-/// most as many a module as have an address below 2^32.
+/// The frames of each module (by path, in path order), in id order; past
+/// the last address a `u32` holds, a module's further frames stay labels.
 fn frames_by_module(
     frames: &Frames,
     is_label: impl Fn(FrameId) -> bool,
