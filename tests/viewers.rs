@@ -239,6 +239,19 @@ fn check_firefox(file: &Value, category: &str) -> Vec<String> {
                 strings.len()
             );
         }
+        let resources = &thread["resourceTable"];
+        let resource_count = resources["length"].as_u64().unwrap() as usize;
+        for resource in funcs["resource"].as_array().unwrap() {
+            let resource = resource.as_i64().unwrap();
+            assert!(
+                resource < resource_count as i64,
+                "function's resource {resource}"
+            );
+        }
+        let lib_count = file["libs"].as_array().unwrap().len();
+        for lib in column(resources, "lib") {
+            assert!(lib < lib_count, "resource's library {lib} of {lib_count}");
+        }
         let func_count = funcs["length"].as_u64().unwrap() as usize;
         for (func, category) in column(frames, "func")
             .into_iter()
@@ -487,6 +500,95 @@ fn firefox_file_keeps_the_format_invariants_with_the_cycle_in_its_category() {
         .sum();
     assert_eq!(weights as u64, total, "the weights are the folded counts");
     assert!(gzipped.len() as u64 <= fs::metadata(dir.path().join("folded.txt")).unwrap().len());
+    // Folded text names no modules: no library, every function a label.
+    assert_eq!(file["libs"], Value::Array(Vec::new()));
+    assert_eq!(file["meta"]["symbolicated"], false);
+    assert!(function_libraries(&file).values().all(Option::is_none));
+}
+
+/// Every function of a Firefox file (over all threads) by name, with the
+/// name of its library where it has one.
+fn function_libraries(file: &Value) -> std::collections::BTreeMap<String, Option<String>> {
+    let libs = file["libs"].as_array().unwrap();
+    let mut functions = std::collections::BTreeMap::new();
+    for thread in file["threads"].as_array().unwrap() {
+        let strings = thread["stringArray"].as_array().unwrap();
+        let funcs = &thread["funcTable"];
+        let resource_libs = column(&thread["resourceTable"], "lib");
+        let resources = funcs["resource"].as_array().unwrap();
+        for (name, resource) in column(funcs, "name").into_iter().zip(resources) {
+            let library = usize::try_from(resource.as_i64().unwrap())
+                .ok()
+                .map(|r| libs[resource_libs[r]]["name"].as_str().unwrap().to_string());
+            let name = strings[name].as_str().unwrap().to_string();
+            functions.insert(name, library);
+        }
+    }
+    functions
+}
+
+#[test]
+fn a_recordings_functions_are_named_with_their_libraries_and_categories() {
+    if skip() {
+        return;
+    }
+    let dir = TempDir::new().unwrap();
+    perf::record(dir.path())
+        .args(["--firefox", "f.json", "--"])
+        .arg(even_odd())
+        .success();
+    let file = read_json(&dir.path().join("f.json"));
+    check_firefox(&file, "Recursion cycle");
+    assert_eq!(file["meta"]["symbolicated"], true, "synthetic addresses");
+    // A library is named by its file's name, and listed by its full path.
+    let program = fs::canonicalize(even_odd()).unwrap();
+    let program_name = program.file_name().unwrap().to_str().unwrap();
+    for lib in file["libs"].as_array().unwrap() {
+        let (name, path) = (lib["name"].as_str().unwrap(), lib["path"].as_str().unwrap());
+        assert!(path == name || path.ends_with(&format!("/{name}")), "{lib}");
+        if name == program_name {
+            assert_eq!(path, program.to_str().unwrap());
+        }
+    }
+    let functions = function_libraries(&file);
+    let library = |name: &str| {
+        (functions.get(name))
+            .unwrap_or_else(|| panic!("no function {name}: {functions:?}"))
+            .as_deref()
+    };
+    // The program's own functions are in its file; glibc's start-up code,
+    // below every stack of the main thread, in libc; the cycle frame is a
+    // label, in no library.
+    let user = category_index(&file, "User");
+    let users: Vec<String> = (file["threads"].as_array().unwrap().iter())
+        .flat_map(|thread| functions_in_category(thread, user))
+        .collect();
+    for own in ["even_odd::main", "even_odd::crunch"] {
+        assert_eq!(library(own), Some(program_name), "{own}");
+        // Written in the fixture's own source: the author's code.
+        assert!(users.iter().any(|u| u == own), "{own} not User: {users:?}");
+    }
+    let libc = library("__libc_start_call_main").unwrap();
+    assert!(
+        libc.starts_with("libc.so"),
+        "__libc_start_call_main in {libc}"
+    );
+    assert_eq!(library(CYCLE), None);
+    // The kernel's entry points (where sampled) are the kernel's.
+    for (name, library) in &functions {
+        if name.starts_with("entry_SYSCALL") || name.starts_with("asm_") {
+            assert_eq!(library.as_deref(), Some("[kernel.kallsyms]"), "{name}");
+        }
+    }
+    // Functions keep the names the folded profile gives them.
+    let folded = fs::read_to_string(dir.path().join("out.folded")).unwrap();
+    let frames: std::collections::BTreeSet<&str> = (folded.lines())
+        .filter_map(|line| line.rsplit_once(' '))
+        .flat_map(|(stack, _)| stack.split(';').skip(1))
+        .collect();
+    for name in functions.keys() {
+        assert!(frames.contains(name.as_str()), "{name} is no folded frame");
+    }
 }
 
 #[test]

@@ -18,8 +18,10 @@
 //! in the folded profile's order. Cycle frames are functions in a category
 //! of their own, "Recursion cycle", the cycle's members its subcategory
 //! (shown in the sidebar); the author's code is "User", `_[k]` frames
-//! "Kernel", `_[j]` frames "JIT", the rest "Other". Frames are labels: the
-//! folded profile has no addresses, so no library is named.
+//! "Kernel", `_[j]` frames "JIT", the rest "Other". A frame whose module a
+//! recording knows is an address in that module's library, resolved to its
+//! name by a synthetic symbol table ([`Libraries`]); other frames, and
+//! cycle frames, are labels.
 
 use std::io::{self, BufWriter, Write};
 use std::path::Path;
@@ -39,6 +41,7 @@ use crate::engine::report::{CycleReport, Report};
 use crate::engine::timeline::FoldedTimeline;
 use crate::profile::{FrameId, OFF_CPU_FRAME, Origin, Profile, Unit, shared_prefix};
 
+use super::firefox_libraries::Libraries;
 use super::viewer_model::{
     Thread, TimedThread, cycle_frames, members_note, profile_name, threads, timed_threads,
 };
@@ -173,6 +176,8 @@ struct FrameTable<'a> {
     folded: &'a Profile,
     cycles: FxHashMap<FrameId, &'a CycleReport>,
     categories: Categories,
+    /// The frames that are addresses in a library.
+    libraries: Libraries,
     /// By frame id: its label and category, once interned.
     infos: Vec<Option<FrameInfo>>,
     /// This thread's frame handles, by frame id.
@@ -186,10 +191,13 @@ impl<'a> FrameTable<'a> {
     /// An empty table for the frames of `folded` (cycles as `report` names
     /// them), its categories added to `profile`.
     fn new(folded: &'a Profile, report: &'a Report, profile: &mut fx::Profile) -> Self {
+        let cycles = cycle_frames(folded, report);
+        let libraries = Libraries::new(&folded.frames, |id| cycles.contains_key(&id), profile);
         Self {
             folded,
-            cycles: cycle_frames(folded, report),
+            cycles,
             categories: Categories::new(profile),
+            libraries,
             infos: vec![None; folded.frames.len()],
             handles: FxHashMap::default(),
             millis_per_unit: match folded.unit {
@@ -320,7 +328,7 @@ impl<'a> FrameTable<'a> {
         handle
     }
 
-    /// The label and category of frame `id`.
+    /// The address or label, and the category, of frame `id`.
     fn info(&mut self, profile: &mut fx::Profile, id: FrameId) -> FrameInfo {
         if let Some(info) = &self.infos[id as usize] {
             return info.clone();
@@ -328,8 +336,12 @@ impl<'a> FrameTable<'a> {
         let name = self.folded.frames.name(id);
         let origin = self.folded.frames.origin(id);
         let cycle = self.cycles.get(&id).copied();
+        let frame = match self.libraries.frame(id) {
+            Some(address) => address,
+            None => fx::Frame::Label(profile.intern_string(name)),
+        };
         let info = FrameInfo {
-            frame: fx::Frame::Label(profile.intern_string(name)),
+            frame,
             category_pair: self.categories.of(profile, name, origin, cycle),
             flags: FrameFlags::empty(),
         };

@@ -5,6 +5,7 @@ pub mod cycle_titles;
 pub mod diff;
 pub mod diff_report;
 pub mod firefox;
+pub mod firefox_libraries;
 pub mod folded;
 pub mod html;
 pub mod narrow;

@@ -23,6 +23,7 @@ pub fn assemble(recording: Recording, mut symbolized: Symbolized) -> PerfStacks 
                 identity: None,
                 origin: crate::profile::Origin::Unknown,
                 source: None,
+                module: None,
             })
         })
         .collect();

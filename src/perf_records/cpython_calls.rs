@@ -90,6 +90,7 @@ mod tests {
             identity: Some(identity),
             origin: Origin::Unknown,
             source: None,
+            module: None,
         }
     }
 
@@ -144,6 +145,7 @@ mod tests {
                 identity: None,
                 origin: Origin::Unknown,
                 source: None,
+                module: None,
             },
         ];
         let machinery = CallMachinery::new(&frames);

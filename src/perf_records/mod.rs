@@ -39,6 +39,7 @@ mod unwind;
 mod vdso;
 
 use std::path::Path;
+use std::sync::Arc;
 
 use anyhow::Result;
 use indicatif::ProgressBar;
@@ -102,6 +103,9 @@ pub struct Frame {
     /// Where its function is written (DWARF's line for the function's
     /// first address, a JIT runtime's script and line), where known.
     pub source: Option<SourceLocation>,
+    /// The module its code is in (an ELF file's path, `[kernel.kallsyms]`,
+    /// a JIT map), where it has one: the Firefox export's library.
+    pub module: Option<Arc<str>>,
 }
 
 /// Index of a frame in [`Profile::frames`].
@@ -285,6 +289,9 @@ impl PerfStacks {
                 }
                 if let Some(source) = &frame.source {
                     profile.frames_mut().set_source(id, source.clone());
+                }
+                if let Some(module) = &frame.module {
+                    profile.frames_mut().set_module(id, module);
                 }
                 id
             })

@@ -446,6 +446,28 @@ mod tests {
     }
 
     #[test]
+    fn modules_follow_their_frames_into_another_table_and_through_renaming() {
+        let mut first = ProfileBuilder::of_lines(&["p;x"]);
+        let mut second = ProfileBuilder::of_lines(&["p;main;walk;f (a.py:3)"]);
+        let frames = second.frames_mut();
+        let walk = frames.get("walk").unwrap();
+        frames.set_module(walk, "/bin/app");
+        let f = frames.get("f (a.py:3)").unwrap();
+        frames.set_module(f, "/usr/bin/python3");
+        first.absorb(second);
+        // Renaming `f (a.py:3)` to `f` keeps its module with it.
+        first.merge_frames(|name| name.strip_suffix(" (a.py:3)").map(String::from));
+        let mut first = first.finish();
+        let mut table = Frames::default();
+        table.intern("other");
+        first.move_onto(&mut table);
+        let module = |name: &str| table.module(table.get(name).unwrap());
+        assert_eq!(module("walk"), Some("/bin/app"));
+        assert_eq!(module("f"), Some("/usr/bin/python3"));
+        assert_eq!(module("main"), None);
+    }
+
+    #[test]
     fn frames_merged_into_one_are_one_frame_in_stacks_and_notes() {
         let mut builder = ProfileBuilder::of_lines(&[
             "p;m;f@1;g;f@2;g;f@3",

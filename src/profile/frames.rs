@@ -7,6 +7,7 @@ use std::hash::{Hash, Hasher};
 use indexmap::{Equivalent, IndexSet};
 use rustc_hash::{FxBuildHasher, FxHashMap};
 
+use super::frame_modules::FrameModules;
 use super::origin::Origin;
 use super::source_location::SourceLocation;
 
@@ -70,6 +71,9 @@ pub struct Frames {
     /// said (see [`SourceLocation`]): by id, and only those, so that names-
     /// only input (folded text) pays nothing for it.
     sources: FxHashMap<FrameId, SourceLocation>,
+    /// The module each frame came from, for the frames whose reader said
+    /// (a recording's): likewise only those.
+    modules: FrameModules,
 }
 
 impl Default for Frames {
@@ -80,6 +84,7 @@ impl Default for Frames {
             keys,
             origins: Vec::new(),
             sources: FxHashMap::default(),
+            modules: FrameModules::default(),
         }
     }
 }
@@ -192,7 +197,30 @@ impl Frames {
         for (id, name) in symbols {
             ids[id as usize] = self.intern(&name);
         }
+        self.keep_what_merged_frames_agree_on(&ids);
         ids
+    }
+
+    /// Gives each frame that others became (frame `ids[f]` for frame `f`)
+    /// the origin and the module all of them that know one agree on, and
+    /// none where they disagree: one frame of two libraries is in neither.
+    fn keep_what_merged_frames_agree_on(&mut self, ids: &[FrameId]) {
+        let merged = || {
+            let pairs = ids
+                .iter()
+                .enumerate()
+                .map(|(from, &to)| (from as FrameId, to));
+            pairs.filter(|(from, to)| from != to)
+        };
+        let known_origin = |id| Some(self.origin(id)).filter(|&o| o != Origin::Unknown);
+        for (id, origin) in agreed(merged(), known_origin) {
+            self.set_origin(id, origin.unwrap_or_default());
+        }
+        if !self.modules.is_empty() {
+            for (id, module) in agreed(merged(), |id| self.modules.index(id)) {
+                self.modules.set_index(id, module);
+            }
+        }
     }
 
     /// Records where frame `id`'s code comes from.
@@ -224,6 +252,17 @@ impl Frames {
     /// Where frame `id`'s function is written, if its reader said.
     pub fn source(&self, id: FrameId) -> Option<&SourceLocation> {
         self.sources.get(&id)
+    }
+
+    /// Records that frame `id`'s code is in the module at `path` (an ELF
+    /// file, `[kernel.kallsyms]`, a JIT map): the first module given stays.
+    pub fn set_module(&mut self, id: FrameId, path: &str) {
+        self.modules.set(id, path);
+    }
+
+    /// The path of the module frame `id`'s code is in, if its reader said.
+    pub fn module(&self, id: FrameId) -> Option<&str> {
+        self.modules.path(id)
     }
 
     /// Whether some frame is known by its identity (not only by its name).
@@ -259,14 +298,17 @@ impl Frames {
         adopted
     }
 
-    /// Gives frame `id` the origin and source location of frame `from` of
-    /// `other`, where it has none of its own yet.
+    /// Gives frame `id` the origin, source location and module of frame
+    /// `from` of `other`, where it has none of its own yet.
     fn take_what_is_known(&mut self, id: FrameId, other: &Frames, from: FrameId) {
         if self.origin(id) == Origin::Unknown {
             self.set_origin(id, other.origin(from));
         }
         if let Some(source) = other.source(from) {
             self.set_source(id, source.clone());
+        }
+        if let Some(module) = other.module(from) {
+            self.set_module(id, module);
         }
     }
 
@@ -275,5 +317,70 @@ impl Frames {
         (0..other.len() as FrameId)
             .map(|id| self.adopt(other, id))
             .collect()
+    }
+}
+
+/// For each frame others became (`merged` holds a `(from, to)` pair for
+/// each), what `known_of` says of them all (`to` included) where they
+/// agree, `None` where they do not; frames none of whose `from` frames
+/// know anything are left out.
+fn agreed<T: Copy + Eq>(
+    merged: impl Iterator<Item = (FrameId, FrameId)>,
+    known_of: impl Fn(FrameId) -> Option<T>,
+) -> Vec<(FrameId, Option<T>)> {
+    let mut agreed: FxHashMap<FrameId, Option<T>> = FxHashMap::default();
+    for (from, to) in merged {
+        let Some(known) = known_of(from) else {
+            continue;
+        };
+        let value = agreed.entry(to).or_insert(known_of(to).or(Some(known)));
+        if *value != Some(known) {
+            *value = None;
+        }
+    }
+    agreed.into_iter().collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn functions_printed_alike_share_a_module_only_where_theirs_agree() {
+        let mut frames = Frames::default();
+        let a = frames.intern_symbol("walk", "app!walk");
+        let b = frames.intern_symbol("walk", "app!walk@0x10");
+        let c = frames.intern_symbol("init", "liba.so!init");
+        let d = frames.intern_symbol("init", "libb.so!init");
+        frames.set_module(a, "/bin/app");
+        frames.set_module(b, "/bin/app");
+        frames.set_module(c, "/lib/liba.so");
+        frames.set_module(d, "/lib/libb.so");
+        let printed = frames.by_printed_name();
+        let walk = printed[a as usize];
+        assert_eq!(printed[b as usize], walk);
+        assert_eq!(frames.name(walk), "walk");
+        assert_eq!(frames.module(walk), Some("/bin/app"));
+        // Two libraries' `init`, printed as one frame, is in neither.
+        let init = printed[c as usize];
+        assert_eq!(printed[d as usize], init);
+        assert_eq!(frames.module(init), None);
+        assert_eq!(frames.module(c), Some("/lib/liba.so"));
+    }
+
+    #[test]
+    fn functions_printed_alike_share_an_origin_only_where_theirs_agree() {
+        let mut frames = Frames::default();
+        let a = frames.intern_symbol("walk", "app!walk");
+        let b = frames.intern_symbol("walk", "app!walk@0x10");
+        let c = frames.intern_symbol("init", "liba.so!init");
+        let d = frames.intern_symbol("init", "libb.so!init");
+        frames.set_origin(a, Origin::Author);
+        frames.set_origin(c, Origin::Author);
+        frames.set_origin(d, Origin::Other);
+        let printed = frames.by_printed_name();
+        // `b`'s origin is unknown: `a`'s stands.
+        assert_eq!(frames.origin(printed[b as usize]), Origin::Author);
+        assert_eq!(frames.origin(printed[c as usize]), Origin::Unknown);
     }
 }

@@ -17,6 +17,7 @@
 mod builder;
 mod call_pairs;
 mod calls;
+mod frame_modules;
 mod frames;
 pub mod origin;
 mod recursed;

@@ -17,11 +17,12 @@ mod plt;
 mod symtab;
 
 use std::path::Path;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering as AtomicOrdering};
 
 use rustc_hash::FxHashMap;
 
-use super::modules::{ModuleId, ModuleKind, Modules};
+use super::modules::{Module, ModuleId, ModuleKind, Modules};
 use super::raw_stacks::RawFrame;
 use super::{Frame, FrameId, Options};
 use crate::demangle::function_label;
@@ -88,9 +89,12 @@ pub fn symbolize(modules: &Modules, raw_frames: &[RawFrame], options: &Options) 
         module_frames(modules, *module_id, &lookups)
     });
     let mut expanded: Vec<Vec<SymbolFrame>> = vec![Vec::new(); raw_frames.len()];
+    let mut module_of: Vec<Option<Arc<str>>> = vec![None; raw_frames.len()];
     for ((module_id, indices), frames) in jobs.into_iter().zip(results) {
         let module = modules.get(module_id);
+        let library = library_of(module);
         for (index, mut frames) in indices.into_iter().zip(frames) {
+            module_of[index] = library.clone();
             if frames.is_empty() {
                 frames.push(SymbolFrame {
                     name: module.pseudo_frame(),
@@ -107,7 +111,8 @@ pub fn symbolize(modules: &Modules, raw_frames: &[RawFrame], options: &Options) 
     let mut symbolized = Symbolized::default();
     symbolized.expansions = expanded
         .into_iter()
-        .map(|frames| {
+        .zip(module_of)
+        .map(|(frames, module)| {
             frames
                 .into_iter()
                 .map(|frame| {
@@ -116,12 +121,25 @@ pub fn symbolize(modules: &Modules, raw_frames: &[RawFrame], options: &Options) 
                         identity: frame.identity,
                         origin: frame.origin,
                         source: frame.source,
+                        module: module.clone(),
                     })
                 })
                 .collect()
         })
         .collect();
     symbolized
+}
+
+/// The module `module`'s frames are in, as a library to name: its path
+/// for files, the kernel and JIT code; none for addresses in no known
+/// mapping and for autofold's markers, which are no code.
+fn library_of(module: &Module) -> Option<Arc<str>> {
+    match module.kind {
+        ModuleKind::File(_) | ModuleKind::Kernel | ModuleKind::Jit { .. } => {
+            Some(module.path.as_str().into())
+        }
+        ModuleKind::Unknown | ModuleKind::Marker => None,
+    }
 }
 
 /// A native function's frame with its name as `perf script` output
