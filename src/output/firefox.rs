@@ -145,12 +145,13 @@ impl Categories {
         }
     }
 
-    /// The category of a frame named `name` whose code is `origin`'s, or
-    /// of `cycle`'s frame.
+    /// The category of a frame named `name` in `module` whose code is
+    /// `origin`'s, or of `cycle`'s frame.
     fn of(
         &mut self,
         profile: &mut fx::Profile,
         name: &str,
+        module: Option<&str>,
         origin: Origin,
         cycle: Option<&CycleReport>,
     ) -> CategoryPairHandle {
@@ -162,12 +163,25 @@ impl Categories {
                 .or_insert_with(|| profile.add_subcategory(category, &members_note(cycle)));
         }
         match (name, origin) {
-            (name, _) if name.ends_with("_[k]") => self.kernel,
-            (name, _) if name.ends_with("_[j]") => self.jit,
+            (name, _) if name.ends_with("_[k]") || module == Some(KERNEL_MODULE) => self.kernel,
+            (name, _) if name.ends_with("_[j]") || module.is_some_and(is_jit_module) => self.jit,
             (_, Origin::Author) => self.user,
             _ => CategoryHandle::OTHER.into(),
         }
     }
+}
+
+/// The module of a recording's kernel frames.
+const KERNEL_MODULE: &str = "[kernel.kallsyms]";
+
+/// Whether a recorded frame's module is JIT code: the runtime's perf map
+/// (`/tmp/perf-PID.map`), its jitdump (`jit-PID.dump`), or an anonymous
+/// executable mapping no map describes (`//anon`).
+fn is_jit_module(path: &str) -> bool {
+    let file = path.rsplit('/').next().unwrap_or(path);
+    path == "//anon"
+        || (file.starts_with("perf-") && file.ends_with(".map"))
+        || (file.starts_with("jit-") && file.ends_with(".dump"))
 }
 
 /// Each profile frame as the crate knows it: its label and category once
@@ -336,13 +350,14 @@ impl<'a> FrameTable<'a> {
         let name = self.folded.frames.name(id);
         let origin = self.folded.frames.origin(id);
         let cycle = self.cycles.get(&id).copied();
+        let module = self.folded.frames.module(id);
         let frame = match self.libraries.frame(id) {
             Some(address) => address,
             None => fx::Frame::Label(profile.intern_string(name)),
         };
         let info = FrameInfo {
             frame,
-            category_pair: self.categories.of(profile, name, origin, cycle),
+            category_pair: (self.categories).of(profile, name, module, origin, cycle),
             flags: FrameFlags::empty(),
         };
         self.infos[id as usize] = Some(info.clone());
@@ -376,6 +391,25 @@ mod tests {
     use super::*;
     use crate::engine::{EngineOptions, analyse};
     use crate::profile::ReadProfile;
+
+    #[test]
+    fn jit_code_is_told_by_its_module() {
+        for jit in [
+            "/tmp/perf-4242.map",
+            "//anon",
+            "/home/u/.debug/jit/jit-4242.dump",
+        ] {
+            assert!(is_jit_module(jit), "{jit}");
+        }
+        for native in [
+            "/usr/lib/libc.so.6",
+            "[kernel.kallsyms]",
+            "/tmp/perf-data",
+            "/opt/jit",
+        ] {
+            assert!(!is_jit_module(native), "{native}");
+        }
+    }
 
     /// The Firefox file of stacks `lines` recorded as `samples` on
     /// `threads` (see [`ReadProfile::recorded`]), parsed.
