@@ -455,7 +455,7 @@
         if (share > 0) { orig_save(rect, "fill"); rect.setAttribute("fill", searchcolor); }
         else orig_load(rect, "fill");
       } else {
-        share = frameName(g).match(re) ? 1 : 0;
+        share = g.querySelector("title").textContent.match(re) ? 1 : 0; // as inferno matches
       }
       if (share > 0 && (!matches[x] || w > matches[x].w)) matches[x] = { w: w, counted: w * share };
     });
