@@ -53,7 +53,7 @@ fn the_sampler_locates_even_and_odd_where_debug_info_says_they_are_written() {
     let program = even_odd();
     let dir = TempDir::new().unwrap();
     record(dir.path())
-        .arg("--")
+        .args(["--speedscope", "s.json", "--"])
         .arg(program)
         .args(["60", "20"])
         .success();
@@ -70,6 +70,21 @@ fn the_sampler_locates_even_and_odd_where_debug_info_says_they_are_written() {
             "{member}: {source}, expected {expected}"
         );
     }
+    // The speedscope file's frame of crunch (below the cycle, so a frame
+    // of its own) carries the same location, as `file` and `line`.
+    let speedscope: Value =
+        serde_json::from_slice(&std::fs::read(dir.path().join("s.json")).unwrap()).unwrap();
+    let frames = speedscope["shared"]["frames"].as_array().unwrap();
+    let crunch = frames
+        .iter()
+        .find(|f| f["name"] == "even_odd::crunch")
+        .unwrap_or_else(|| panic!("no crunch frame: {frames:?}"));
+    let located = format!("{}:{}", crunch["file"].as_str().unwrap(), crunch["line"]);
+    let expected = format!("{}:{}", main_rs.display(), line_of(&text, "fn crunch("));
+    assert!(
+        same_file_and_line(&located, &expected),
+        "crunch: {located}, expected {expected}"
+    );
 }
 
 #[test]

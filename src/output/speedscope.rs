@@ -12,7 +12,8 @@
 //! shared by all profiles, one per printed name, as in the folded text;
 //! each cycle frame is one frame named by its cycle, its members in the
 //! frame's `file` (`recursion cycle: a, b`), which speedscope shows beside
-//! the name. The samples are written straight from the profile, never
+//! the name; any other frame the input located (`member_sources`' source
+//! locations) has its `file` and `line`. The samples are written straight from the profile, never
 //! copied into a tree of JSON values. A diff (`diff --speedscope`) writes
 //! both sides into one file, `before: ` and `after: ` profiles.
 
@@ -23,6 +24,7 @@ use serde::Serialize;
 use serde::ser::{SerializeSeq, Serializer};
 
 use crate::engine::Analysis;
+use crate::engine::report::CycleReport;
 use crate::profile::{FrameId, NO_LABEL, Profile, Unit};
 
 use super::viewer_model::{
@@ -164,12 +166,36 @@ struct Shared<'a> {
     frames: &'a [Frame<'a>],
 }
 
-/// One frame: a function, or a cycle with its members in `file`.
+/// One frame: a function, with its source file and line where the input
+/// located it (speedscope shows them beside the name), or a cycle with its
+/// members in `file`.
 #[derive(Serialize)]
 struct Frame<'a> {
     name: &'a str,
     #[serde(skip_serializing_if = "Option::is_none")]
     file: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    line: Option<u32>,
+}
+
+impl<'a> Frame<'a> {
+    /// Frame `id` of `profile`, named `name`: `cycle`'s frame where it is
+    /// one.
+    fn of(profile: &Profile, id: FrameId, name: &'a str, cycle: Option<&CycleReport>) -> Self {
+        if let Some(cycle) = cycle {
+            return Self {
+                name,
+                file: Some(members_note(cycle)),
+                line: None,
+            };
+        }
+        let source = profile.frames.source(id);
+        Self {
+            name,
+            file: source.map(|s| s.file.to_string()),
+            line: source.and_then(|s| s.line).map(|line| line.get()),
+        }
+    }
 }
 
 /// One sampled profile: the stacks of one root label.
@@ -209,10 +235,7 @@ impl<'a> SharedFrames<'a> {
             let name = profile.frames.name(id);
             let frames = &mut self.frames;
             index_of[id as usize] = *self.by_name.entry(name).or_insert_with(|| {
-                frames.push(Frame {
-                    name,
-                    file: cycles.get(&id).map(|cycle| members_note(cycle)),
-                });
+                frames.push(Frame::of(profile, id, name, cycles.get(&id).copied()));
                 frames.len() as u32 - 1
             });
         }

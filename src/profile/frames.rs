@@ -202,8 +202,9 @@ impl Frames {
     }
 
     /// Gives each frame that others became (frame `ids[f]` for frame `f`)
-    /// the origin and the module all of them that know one agree on, and
-    /// none where they disagree: one frame of two libraries is in neither.
+    /// the origin, the module and the source location all of them that
+    /// know one agree on, and none where they disagree: one frame of two
+    /// libraries is in neither.
     fn keep_what_merged_frames_agree_on(&mut self, ids: &[FrameId]) {
         let merged = || {
             let pairs = ids
@@ -219,6 +220,14 @@ impl Frames {
         if !self.modules.is_empty() {
             for (id, module) in agreed(merged(), |id| self.modules.index(id)) {
                 self.modules.set_index(id, module);
+            }
+        }
+        if !self.sources.is_empty() {
+            for (id, source) in agreed(merged(), |id| self.sources.get(&id).cloned()) {
+                match source {
+                    Some(source) => self.sources.insert(id, source),
+                    None => self.sources.remove(&id),
+                };
             }
         }
     }
@@ -324,7 +333,7 @@ impl Frames {
 /// each), what `known_of` says of them all (`to` included) where they
 /// agree, `None` where they do not; frames none of whose `from` frames
 /// know anything are left out.
-fn agreed<T: Copy + Eq>(
+fn agreed<T: Clone + Eq>(
     merged: impl Iterator<Item = (FrameId, FrameId)>,
     known_of: impl Fn(FrameId) -> Option<T>,
 ) -> Vec<(FrameId, Option<T>)> {
@@ -333,8 +342,8 @@ fn agreed<T: Copy + Eq>(
         let Some(known) = known_of(from) else {
             continue;
         };
-        let value = agreed.entry(to).or_insert(known_of(to).or(Some(known)));
-        if *value != Some(known) {
+        let value = (agreed.entry(to)).or_insert_with(|| known_of(to).or(Some(known.clone())));
+        if value.as_ref() != Some(&known) {
             *value = None;
         }
     }
@@ -382,5 +391,27 @@ mod tests {
         // `b`'s origin is unknown: `a`'s stands.
         assert_eq!(frames.origin(printed[b as usize]), Origin::Author);
         assert_eq!(frames.origin(printed[c as usize]), Origin::Unknown);
+    }
+
+    #[test]
+    fn functions_printed_alike_share_a_source_location_only_where_theirs_agree() {
+        let mut frames = Frames::default();
+        let a = frames.intern_symbol("walk", "app!walk");
+        let b = frames.intern_symbol("walk", "app!walk@0x10");
+        let c = frames.intern_symbol("step", "app!step@0x20");
+        let d = frames.intern_symbol("step", "app!step@0x30");
+        let at = |file: &str, line| SourceLocation::new(file, Some(line)).unwrap();
+        frames.set_source(a, at("src/walk.rs", 3));
+        frames.set_source(b, at("src/walk.rs", 3));
+        frames.set_source(c, at("a.c", 11));
+        frames.set_source(d, at("b.c", 11));
+        let printed = frames.by_printed_name();
+        assert_eq!(
+            frames.source(printed[a as usize]),
+            Some(&at("src/walk.rs", 3))
+        );
+        // Two files' `step`, printed as one frame, is written in neither.
+        assert_eq!(frames.source(printed[c as usize]), None);
+        assert_eq!(frames.source(c), Some(&at("a.c", 11)));
     }
 }
