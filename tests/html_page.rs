@@ -574,9 +574,12 @@ fn a_members_frame_selects_its_row_and_the_address_keeps_it() {
     browser.click("button.unfold");
     browser.wait_for("document.querySelectorAll('#frames > g[data-unfolded-member]').length > 0");
     mark_frame(&mut browser, "parse_factor");
+    let scrolled = browser.eval("scrollY");
     browser.click("g[data-test] rect");
     let selected = "Array.from(document.querySelectorAll('tr[data-member][aria-selected=\"true\"]')).map(r => r.dataset.member)";
     assert_eq!(browser.eval(selected), serde_json::json!(["parse_factor"]));
+    // The page stays on the flame graph the click zoomed.
+    assert_eq!(browser.eval("scrollY"), scrolled);
     let address = browser.eval("location.search");
     let address = address.as_str().unwrap().to_string();
     assert!(address.contains("member=parse_factor"), "{address}");

@@ -371,7 +371,8 @@
   }
 
   // Selects `row` in its member table (and no other row of the page),
-  // opens the table, scrolls the row into view and keeps the member in
+  // opens the table, scrolls the row into view (`block` as scrollIntoView
+  // takes it; null leaves the page where it is) and keeps the member in
   // the address (`?member=NAME`), so a link reopens it.
   function selectRow(row, block) {
     var details = row.closest("details.members");
@@ -379,7 +380,7 @@
     document.querySelectorAll("tr[data-member]").forEach(function (r) {
       r.setAttribute("aria-selected", String(r === row));
     });
-    row.scrollIntoView({ block: block });
+    if (block) row.scrollIntoView({ block: block });
     // `?member=NAME`, and its cycle (`&member-of=CYCLE`) only where
     // another cycle has a member of that name.
     var name = row.getAttribute("data-member");
@@ -402,11 +403,12 @@
   }
 
   // A frame of an unfolded member (in a cycle's unfolded flame graph)
-  // selects the member's row when clicked.
+  // selects the member's row when clicked; the page stays on the graph,
+  // which the click zooms.
   function selectFrameMember(frame) {
     if (!frame || !frame.hasAttribute("data-unfolded-member")) return;
     var row = memberRow(frameName(frame), unfoldedName);
-    if (row) selectRow(row, "nearest");
+    if (row) selectRow(row, null);
   }
 
   // A frame's function: its title without the final `(N samples, P%)`.
