@@ -17,8 +17,10 @@
 //! recording), so the stack chart draws each stack as wide as its weight,
 //! in the folded profile's order. Cycle frames are functions in a category
 //! of their own, "Recursion cycle", the cycle's members its subcategory
-//! (shown in the sidebar); the author's code is "User", `_[k]` frames
-//! "Kernel", `_[j]` frames "JIT", the rest "Other". A frame whose module a
+//! (shown in the sidebar); the author's code is "User", `_[k]` frames and
+//! a recording's frames in the kernel "Kernel", `_[j]` frames and a
+//! recording's frames in JIT code "JIT" (their module says), the rest
+//! "Other". A frame whose module a
 //! recording knows is an address in that module's library, resolved to its
 //! name by a synthetic symbol table ([`Libraries`]); other frames, and
 //! cycle frames, are labels.
@@ -39,7 +41,7 @@ use rustc_hash::FxHashMap;
 use crate::engine::Analysis;
 use crate::engine::report::{CycleReport, Report};
 use crate::engine::timeline::FoldedTimeline;
-use crate::profile::{FrameId, OFF_CPU_FRAME, Origin, Profile, Unit, shared_prefix};
+use crate::profile::{FrameId, ModuleCode, OFF_CPU_FRAME, Origin, Profile, Unit, shared_prefix};
 
 use super::firefox_libraries::Libraries;
 use super::viewer_model::{
@@ -151,7 +153,7 @@ impl Categories {
         &mut self,
         profile: &mut fx::Profile,
         name: &str,
-        module: Option<&str>,
+        module: Option<ModuleCode>,
         origin: Origin,
         cycle: Option<&CycleReport>,
     ) -> CategoryPairHandle {
@@ -163,25 +165,14 @@ impl Categories {
                 .or_insert_with(|| profile.add_subcategory(category, &members_note(cycle)));
         }
         match (name, origin) {
-            (name, _) if name.ends_with("_[k]") || module == Some(KERNEL_MODULE) => self.kernel,
-            (name, _) if name.ends_with("_[j]") || module.is_some_and(is_jit_module) => self.jit,
+            (name, _) if name.ends_with("_[k]") || module == Some(ModuleCode::Kernel) => {
+                self.kernel
+            }
+            (name, _) if name.ends_with("_[j]") || module == Some(ModuleCode::Jit) => self.jit,
             (_, Origin::Author) => self.user,
             _ => CategoryHandle::OTHER.into(),
         }
     }
-}
-
-/// The module of a recording's kernel frames.
-const KERNEL_MODULE: &str = "[kernel.kallsyms]";
-
-/// Whether a recorded frame's module is JIT code: the runtime's perf map
-/// (`/tmp/perf-PID.map`), its jitdump (`jit-PID.dump`), or an anonymous
-/// executable mapping no map describes (`//anon`).
-fn is_jit_module(path: &str) -> bool {
-    let file = path.rsplit('/').next().unwrap_or(path);
-    path == "//anon"
-        || (file.starts_with("perf-") && file.ends_with(".map"))
-        || (file.starts_with("jit-") && file.ends_with(".dump"))
 }
 
 /// Each profile frame as the crate knows it: its label and category once
@@ -350,7 +341,7 @@ impl<'a> FrameTable<'a> {
         let name = self.folded.frames.name(id);
         let origin = self.folded.frames.origin(id);
         let cycle = self.cycles.get(&id).copied();
-        let module = self.folded.frames.module(id);
+        let module = self.folded.frames.module_code(id);
         let frame = match self.libraries.frame(id) {
             Some(address) => address,
             None => fx::Frame::Label(profile.intern_string(name)),
@@ -393,22 +384,24 @@ mod tests {
     use crate::profile::ReadProfile;
 
     #[test]
-    fn jit_code_is_told_by_its_module() {
-        for jit in [
-            "/tmp/perf-4242.map",
-            "//anon",
-            "/home/u/.debug/jit/jit-4242.dump",
-        ] {
-            assert!(is_jit_module(jit), "{jit}");
-        }
-        for native in [
-            "/usr/lib/libc.so.6",
-            "[kernel.kallsyms]",
-            "/tmp/perf-data",
-            "/opt/jit",
-        ] {
-            assert!(!is_jit_module(native), "{native}");
-        }
+    fn kernel_and_jit_frames_are_told_by_their_module_or_their_suffix() {
+        let mut profile = fx::Profile::new(
+            "p",
+            SystemTime::now().into(),
+            SamplingInterval::from_millis(1),
+        );
+        let mut categories = Categories::new(&mut profile);
+        let (kernel, jit) = (categories.kernel, categories.jit);
+        let mut of =
+            |name, module| categories.of(&mut profile, name, module, Origin::Unknown, None);
+        assert_eq!(of("do_syscall_64", Some(ModuleCode::Kernel)), kernel);
+        assert_eq!(of("do_syscall_64_[k]", None), kernel);
+        assert_eq!(of("parseExpr", Some(ModuleCode::Jit)), jit);
+        assert_eq!(of("parseExpr_[j]", None), jit);
+        assert_eq!(
+            of("memcpy", Some(ModuleCode::File)),
+            CategoryHandle::OTHER.into()
+        );
     }
 
     /// The Firefox file of stacks `lines` recorded as `samples` on

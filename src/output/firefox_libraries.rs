@@ -123,10 +123,13 @@ mod tests {
         let read = frames.intern("read");
         let cycle = frames.intern("cycle");
         let label = frames.intern("label");
-        frames.set_module(main, "/bin/app");
-        frames.set_module(even, "/bin/app");
-        frames.set_module(read, "/usr/lib/libc.so.6");
-        frames.set_module(cycle, "/bin/app");
+        frames.set_module(main, &crate::profile::FrameModule::file("/bin/app"));
+        frames.set_module(even, &crate::profile::FrameModule::file("/bin/app"));
+        frames.set_module(
+            read,
+            &crate::profile::FrameModule::file("/usr/lib/libc.so.6"),
+        );
+        frames.set_module(cycle, &crate::profile::FrameModule::file("/bin/app"));
         let by_module = frames_by_module(&frames, |id| id == cycle);
         let paths: Vec<&str> = by_module.keys().copied().collect();
         assert_eq!(paths, ["/bin/app", "/usr/lib/libc.so.6"]);

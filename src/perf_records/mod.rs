@@ -39,14 +39,13 @@ mod unwind;
 mod vdso;
 
 use std::path::Path;
-use std::sync::Arc;
 
 use anyhow::Result;
 use indicatif::ProgressBar;
 use linux_perf_event_reader::{EventRecord, RawEventRecord};
 
 use crate::console::{note, progress};
-use crate::profile::{Origin, ProfileBuilder, SourceLocation};
+use crate::profile::{FrameModule, Origin, ProfileBuilder, SourceLocation};
 pub use clock::monotonic_ns;
 pub use off_cpu::{OffCpuOptions, OffCpuStats};
 
@@ -105,7 +104,7 @@ pub struct Frame {
     pub source: Option<SourceLocation>,
     /// The module its code is in (an ELF file's path, `[kernel.kallsyms]`,
     /// a JIT map), where it has one: the Firefox export's library.
-    pub module: Option<Arc<str>>,
+    pub module: Option<FrameModule>,
 }
 
 /// Index of a frame in [`Profile::frames`].

@@ -451,9 +451,9 @@ mod tests {
         let mut second = ProfileBuilder::of_lines(&["p;main;walk;f (a.py:3)"]);
         let frames = second.frames_mut();
         let walk = frames.get("walk").unwrap();
-        frames.set_module(walk, "/bin/app");
+        frames.set_module(walk, &crate::profile::FrameModule::file("/bin/app"));
         let f = frames.get("f (a.py:3)").unwrap();
-        frames.set_module(f, "/usr/bin/python3");
+        frames.set_module(f, &crate::profile::FrameModule::file("/usr/bin/python3"));
         first.absorb(second);
         // Renaming `f (a.py:3)` to `f` keeps its module with it.
         first.merge_frames(|name| name.strip_suffix(" (a.py:3)").map(String::from));

@@ -7,7 +7,7 @@ use std::hash::{Hash, Hasher};
 use indexmap::{Equivalent, IndexSet};
 use rustc_hash::{FxBuildHasher, FxHashMap};
 
-use super::frame_modules::FrameModules;
+use super::frame_modules::{FrameModule, FrameModules, ModuleCode};
 use super::origin::Origin;
 use super::source_location::SourceLocation;
 
@@ -263,15 +263,21 @@ impl Frames {
         self.sources.get(&id)
     }
 
-    /// Records that frame `id`'s code is in the module at `path` (an ELF
-    /// file, `[kernel.kallsyms]`, a JIT map): the first module given stays.
-    pub fn set_module(&mut self, id: FrameId, path: &str) {
-        self.modules.set(id, path);
+    /// Records that frame `id`'s code is in `module` (an ELF file,
+    /// `[kernel.kallsyms]`, a JIT map): the first module given stays.
+    pub fn set_module(&mut self, id: FrameId, module: &FrameModule) {
+        self.modules.set(id, &module.path, module.code);
     }
 
     /// The path of the module frame `id`'s code is in, if its reader said.
     pub fn module(&self, id: FrameId) -> Option<&str> {
         self.modules.path(id)
+    }
+
+    /// What code the module frame `id`'s code is in holds, if its reader
+    /// said.
+    pub fn module_code(&self, id: FrameId) -> Option<ModuleCode> {
+        self.modules.code(id)
     }
 
     /// Whether some frame is known by its identity (not only by its name).
@@ -316,8 +322,8 @@ impl Frames {
         if let Some(source) = other.source(from) {
             self.set_source(id, source.clone());
         }
-        if let Some(module) = other.module(from) {
-            self.set_module(id, module);
+        if let (Some(path), Some(code)) = (other.module(from), other.module_code(from)) {
+            self.modules.set(id, path, code);
         }
     }
 
@@ -361,10 +367,10 @@ mod tests {
         let b = frames.intern_symbol("walk", "app!walk@0x10");
         let c = frames.intern_symbol("init", "liba.so!init");
         let d = frames.intern_symbol("init", "libb.so!init");
-        frames.set_module(a, "/bin/app");
-        frames.set_module(b, "/bin/app");
-        frames.set_module(c, "/lib/liba.so");
-        frames.set_module(d, "/lib/libb.so");
+        frames.set_module(a, &FrameModule::file("/bin/app"));
+        frames.set_module(b, &FrameModule::file("/bin/app"));
+        frames.set_module(c, &FrameModule::file("/lib/liba.so"));
+        frames.set_module(d, &FrameModule::file("/lib/libb.so"));
         let printed = frames.by_printed_name();
         let walk = printed[a as usize];
         assert_eq!(printed[b as usize], walk);

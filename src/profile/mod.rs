@@ -29,6 +29,7 @@ mod timeline;
 
 pub use builder::ProfileBuilder;
 pub use calls::Calls;
+pub use frame_modules::{FrameModule, ModuleCode};
 pub use frames::{FrameId, Frames, NO_LABEL};
 pub use origin::Origin;
 pub use source_location::SourceLocation;

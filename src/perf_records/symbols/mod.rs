@@ -17,7 +17,6 @@ mod plt;
 mod symtab;
 
 use std::path::Path;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering as AtomicOrdering};
 
 use rustc_hash::FxHashMap;
@@ -26,7 +25,7 @@ use super::modules::{Module, ModuleId, ModuleKind, Modules};
 use super::raw_stacks::RawFrame;
 use super::{Frame, FrameId, Options};
 use crate::demangle::function_label;
-use crate::profile::{Origin, SourceLocation};
+use crate::profile::{FrameModule, ModuleCode, Origin, SourceLocation};
 
 /// A function frame before it is interned: printed name (demangled),
 /// identity (see [`Frame::identity`]), whose code it is and where it is
@@ -89,7 +88,7 @@ pub fn symbolize(modules: &Modules, raw_frames: &[RawFrame], options: &Options) 
         module_frames(modules, *module_id, &lookups)
     });
     let mut expanded: Vec<Vec<SymbolFrame>> = vec![Vec::new(); raw_frames.len()];
-    let mut module_of: Vec<Option<Arc<str>>> = vec![None; raw_frames.len()];
+    let mut module_of: Vec<Option<FrameModule>> = vec![None; raw_frames.len()];
     for ((module_id, indices), frames) in jobs.into_iter().zip(results) {
         let module = modules.get(module_id);
         let library = library_of(module);
@@ -131,15 +130,20 @@ pub fn symbolize(modules: &Modules, raw_frames: &[RawFrame], options: &Options) 
 }
 
 /// The module `module`'s frames are in, as a library to name: its path
-/// for files, the kernel and JIT code; none for addresses in no known
-/// mapping and for autofold's markers, which are no code.
-fn library_of(module: &Module) -> Option<Arc<str>> {
-    match module.kind {
-        ModuleKind::File(_) | ModuleKind::Kernel | ModuleKind::Jit { .. } => {
-            Some(module.path.as_str().into())
-        }
-        ModuleKind::Unknown | ModuleKind::Marker => None,
-    }
+/// and what code it holds, for files, the kernel and JIT code; none for
+/// addresses in no known mapping and for autofold's markers, which are no
+/// code.
+fn library_of(module: &Module) -> Option<FrameModule> {
+    let code = match module.kind {
+        ModuleKind::File(_) => ModuleCode::File,
+        ModuleKind::Kernel => ModuleCode::Kernel,
+        ModuleKind::Jit { .. } => ModuleCode::Jit,
+        ModuleKind::Unknown | ModuleKind::Marker => return None,
+    };
+    Some(FrameModule {
+        path: module.path.as_str().into(),
+        code,
+    })
 }
 
 /// A native function's frame with its name as `perf script` output
