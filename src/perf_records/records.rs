@@ -209,11 +209,10 @@ impl Reader {
     fn add_stretch(&mut self, stretch: Stretch) {
         let comm = self.raw.comm(&self.processes.comm(stretch.tid));
         let stack = self.raw.add(comm, &stretch.frames, stretch.ns);
-        if let Some(log) = &mut self.samples {
-            let (tid, pid) = (stretch.tid, log.pid_of(stretch.tid));
-            let pid = pid.unwrap_or(tid);
-            log.sample(Some(stretch.since), pid, tid, stretch.ns, stack);
-        }
+        let pid = (self.samples.as_ref())
+            .and_then(|log| log.pid_of(stretch.tid))
+            .unwrap_or(stretch.tid);
+        self.log_sample(Some(stretch.since), pid, stretch.tid, stretch.ns, stack);
     }
 
     /// Logs a sample of raw stack `stack` weighing `weight` on thread `tid`
