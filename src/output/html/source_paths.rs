@@ -47,7 +47,11 @@ fn shared_directory<'a>(mut sources: impl Iterator<Item = &'a str>) -> usize {
             .count();
         common.min(same)
     });
-    first[..common].rfind('/').map_or(0, |slash| slash + 1)
+    // `common` may end inside a character (two paths whose names differ
+    // in a later byte of one): look for the slash in bytes.
+    (first.as_bytes()[..common].iter())
+        .rposition(|&b| b == b'/')
+        .map_or(0, |slash| slash + 1)
 }
 
 /// `path` cut to its last [`KEPT_COMPONENTS`] components, `…/` marking the
@@ -63,6 +67,16 @@ fn short(path: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn paths_that_differ_inside_a_character_share_the_directory_before_it() {
+        // `é` and `è` share their first byte.
+        let sources = [Some("/src/café/a.rs:1"), Some("/src/cafè/b.rs:2")];
+        assert_eq!(
+            shorts(&sources),
+            [Some("café/a.rs:1".to_string()), Some("cafè/b.rs:2".to_string())]
+        );
+    }
 
     fn shorts(sources: &[Option<&str>]) -> Vec<Option<String>> {
         let sources: Vec<Option<String>> = sources.iter().map(|s| s.map(String::from)).collect();
