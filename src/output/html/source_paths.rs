@@ -74,7 +74,10 @@ mod tests {
         let sources = [Some("/src/café/a.rs:1"), Some("/src/cafè/b.rs:2")];
         assert_eq!(
             shorts(&sources),
-            [Some("café/a.rs:1".to_string()), Some("cafè/b.rs:2".to_string())]
+            [
+                Some("café/a.rs:1".to_string()),
+                Some("cafè/b.rs:2".to_string())
+            ]
         );
     }
 
